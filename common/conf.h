@@ -1,0 +1,56 @@
+/* conf: the pochta.conf reader. `key = value` lines, `#` comments, blank lines.
+ * Unknown keys, repeated keys and bad values are errors naming file:line. */
+#ifndef POCHTA_CONF_H
+#define POCHTA_CONF_H
+#include "conf_keys.h"
+#include "sa.h"
+
+enum conf_type { CONF_INT, CONF_STR };
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	const char *def;      /* default, as text */
+	long long min, max;   /* INT: value bounds; STR: length bounds */
+	const char *doc;
+	size_t offset;        /* of the field in struct conf */
+};
+
+/* one field per key: long long for INT, char * (owned, NUL-terminated) for STR */
+#define CONF_FIELD_INT(n) long long n;
+#define CONF_FIELD_STR(n) char *n;
+#define CONF_FIELD(n, t, d, lo, hi, doc) CONF_FIELD_##t(n)
+struct conf {
+	CONF_KEYS(CONF_FIELD)
+};
+
+extern const struct conf_key conf_keys[];
+extern const size_t conf_nkeys;
+
+const struct conf_key *conf_key_find(const char *name);
+
+/* fill c with every default; 0 or -1 (ENOMEM) */
+int conf_defaults(struct conf *c);
+/* defaults, then the file; 0, or -1 with a message ("path:line: ...") in err.
+ * A missing file is an error (ENOENT) with its path in err. */
+int conf_load(struct conf *c, const char *path, sa_t *err);
+/* parse text into a buffer as conf_load does; name is used in messages */
+int conf_parse(struct conf *c, const char *name, const char *text, size_t len, sa_t *err);
+/* check value for key; 0 ok, -1 with a reason in err (no file:line) */
+int conf_check_value(const struct conf_key *k, const char *value, sa_t *err);
+/* set one key from text (validated); 0 or -1 with reason in err */
+int conf_set(struct conf *c, const struct conf_key *k, const char *value, sa_t *err);
+/* the current value as text */
+int conf_format(const struct conf *c, const struct conf_key *k, sa_t *out);
+void conf_free(struct conf *c);
+
+/* split a comma/space separated list: calls fn for each item; stops early when fn
+ * returns nonzero and returns that value; 0 otherwise */
+int conf_list_each(const char *list, int (*fn)(const char *item, size_t len, void *arg), void *arg);
+/* 1 when item (len bytes) is in the list, compared without regard to ASCII case */
+int conf_list_has(const char *list, const char *item, size_t len);
+
+/* myhostname, or gethostname() when empty; never NULL */
+const char *conf_hostname(const struct conf *c);
+
+#endif

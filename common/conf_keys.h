@@ -1,0 +1,49 @@
+/* The one table of pochta.conf keys: name, type, default, min, max, doc.
+ * The reader, `pochtactl config check|list` and the consistency test against
+ * man/pochta.conf.5 all come from here. Types: INT (plain integer: bytes,
+ * seconds or a count), STR (free text, no control characters).
+ * X(name, type, default-as-text, min, max, doc) */
+#ifndef POCHTA_CONF_KEYS_H
+#define POCHTA_CONF_KEYS_H
+
+#define CONF_KEYS(X) \
+	X(myhostname, STR, "", 0, 255, \
+	  "host name in the SMTP greeting, Received: headers and Maildir names; empty: the system host name") \
+	X(local_domains, STR, "", 0, 4096, \
+	  "comma- or space-separated domains delivered locally to the users of this instance") \
+	X(relay_networks, STR, "", 0, 4096, \
+	  "comma- or space-separated IPv4/IPv6 CIDR blocks whose SMTP clients may relay; empty: none") \
+	X(relayhost, STR, "", 0, 300, \
+	  "HOST:PORT that receives all non-local mail; empty: deliver by MX lookup") \
+	X(message_size_limit, INT, "10240000", 1024, 2147483647, \
+	  "largest message accepted, in bytes, as received (before added headers)") \
+	X(max_recipients, INT, "1000", 1, 100000, \
+	  "recipients accepted per message; more get 452 4.5.3") \
+	X(smtp_timeout, INT, "300", 1, 3600, \
+	  "seconds an SMTP client may stay silent before 421 and close") \
+	X(smtp_error_limit, INT, "10", 1, 1000, \
+	  "bad commands tolerated per SMTP session before 421 and close") \
+	X(smtp_listen, STR, "127.0.0.1:25", 0, 300, \
+	  "ADDR:PORT where `pochtactl start` accepts SMTP; empty: no listener") \
+	X(pop3_listen, STR, "127.0.0.1:110", 0, 300, \
+	  "ADDR:PORT where `pochtactl start` accepts POP3; empty: no listener") \
+	X(pop3_timeout, INT, "600", 1, 3600, \
+	  "seconds a POP3 client may stay silent before the session is closed with no deletion") \
+	X(max_connections, INT, "100", 1, 100000, \
+	  "concurrent connections per listener of `pochtactl start`") \
+	X(max_connections_per_ip, INT, "10", 1, 100000, \
+	  "concurrent connections from one client address per listener") \
+	X(delivery_concurrency, INT, "10", 1, 1000, \
+	  "deliveries the queue manager runs at once") \
+	X(queue_lifetime, INT, "432000", 0, 31536000, \
+	  "seconds a message may stay queued before undeliverable recipients are bounced") \
+	X(retry_min, INT, "300", 1, 86400, \
+	  "first retry delay after a temporary failure, in seconds; doubled on each failure") \
+	X(retry_max, INT, "4000", 1, 604800, \
+	  "longest retry delay, in seconds") \
+	X(recipient_delimiter, STR, "+", 0, 1, \
+	  "character separating a user name from an address extension (user+ext); empty: none") \
+	X(postmaster, STR, "postmaster", 1, 32, \
+	  "local mailbox that receives mail for postmaster@ every local domain and Postmaster")
+
+#endif

@@ -1,0 +1,41 @@
+/* qfile: a queue file, queue/{incoming,mess}/QID (see man/pochta-queue.5).
+ * Records (rec.h) then the raw message:
+ *   V "1"        format version
+ *   I qid        queue ID
+ *   T time       arrival, decimal Unix seconds
+ *   S sender     envelope sender, "" for the null path
+ *   B body       "7BIT", "8BITMIME" or "" (not declared)
+ *   P proto      "SMTP", "ESMTP", "LOCAL" ...
+ *   H helo       client's HELO/EHLO argument ("" if none)
+ *   C client     client IP address ("" for local submission)
+ *   R rcpt       one per recipient; their order gives the recipient index
+ *   M ""         end of envelope: the message follows, LF line ends, to EOF
+ * A queue file is written once (by pochta-enqueue) and never changed. */
+#ifndef POCHTA_QFILE_H
+#define POCHTA_QFILE_H
+#include <stddef.h>
+#include "qid.h"
+#include "sa.h"
+#include "io.h"
+
+#define QFILE_MAX_RCPT 100000
+#define QFILE_MAX_FIELD 4096
+
+struct qfile {
+	char qid[QID_LEN + 1];
+	long long arrival;
+	sa_t sender, body, proto, helo, client;
+	size_t nrcpt;
+	sa_t *rcpt;                     /* nrcpt strings */
+	unsigned long long msg_off;     /* where the message starts in the file */
+	unsigned long long msg_size;    /* file size - msg_off */
+};
+
+/* read and validate the envelope from fd (read from its current offset, which is
+ * taken as 0); 0, or -1 with a reason in err (errno EPROTO for a bad file) */
+int qfile_read(int fd, struct qfile *q, sa_t *err);
+/* write the envelope records, up to and including M */
+int qfile_write_env(io_t *out, const struct qfile *q);
+void qfile_free(struct qfile *q);
+
+#endif

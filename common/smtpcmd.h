@@ -1,0 +1,41 @@
+/* smtpcmd: parsing of one SMTP command line (RFC 5321 §4.1, RFC 1870, RFC 6152).
+ * The line is given without its CRLF. Verbs are case-insensitive. The parser
+ * also decides the error reply, so every program answers bad syntax the same way. */
+#ifndef POCHTA_SMTPCMD_H
+#define POCHTA_SMTPCMD_H
+#include <stddef.h>
+#include "addr.h"
+
+enum smtp_verb {
+	SMTP_UNKNOWN = 0,
+	SMTP_HELO, SMTP_EHLO, SMTP_MAIL, SMTP_RCPT, SMTP_DATA, SMTP_RSET,
+	SMTP_NOOP, SMTP_QUIT, SMTP_VRFY, SMTP_EXPN, SMTP_HELP,
+	SMTP_STARTTLS, SMTP_AUTH, SMTP_BDAT,
+};
+
+enum smtp_body { SMTP_BODY_NONE = 0, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME };
+
+struct smtp_cmd {
+	enum smtp_verb verb;
+	const char *arg;        /* text after the verb and one space (points into line) */
+	size_t arglen;
+	/* MAIL and RCPT */
+	struct addr addr;
+	/* MAIL parameters */
+	int size_given;
+	unsigned long long size; /* SIZE=, saturated at ULLONG_MAX */
+	enum smtp_body body;
+	/* when parsing fails: the whole reply to send, e.g.
+	 * "501 5.5.4 Syntax: MAIL FROM:<address>" (no CRLF) */
+	const char *err;
+};
+
+/* 0 on success; -1 with c->err set. Unknown verbs: -1 with verb SMTP_UNKNOWN and
+ * err "500 5.5.1 Command unrecognized". HELO/EHLO need a domain or address literal
+ * argument; DATA/RSET/QUIT take none; NOOP/HELP/VRFY/EXPN take anything.
+ * MAIL: FROM:<path> (null allowed) + SIZE= / BODY= parameters; others get 555 5.5.4.
+ * RCPT: TO:<path>, <Postmaster> without domain allowed; any parameter gets 555 5.5.4. */
+int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c);
+const char *smtp_verb_name(enum smtp_verb v);
+
+#endif

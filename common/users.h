@@ -1,0 +1,33 @@
+/* users: the instance's mail users.
+ *   etc/users   one user name per line (who has a mailbox); readable by smtpd
+ *               and the delivery agents. Lines: NAME, '#' comments, blank lines.
+ *   etc/passwd  NAME:CRYPT-HASH per line, mode 0600: only pochtactl and the
+ *               POP3 authenticator read it (never a program that talks SMTP).
+ * A user name is 1..32 of [a-z0-9._-], not starting with '.' or '-'. */
+#ifndef POCHTA_USERS_H
+#define POCHTA_USERS_H
+#include <stddef.h>
+#include "sa.h"
+
+#define USER_NAME_MAX 32
+
+/* 1 valid, 0 not */
+int user_name_valid(const char *name, size_t len);
+/* 1 exists, 0 does not, -1 error (errno; a missing file counts as empty) */
+int users_exists(const char *users_path, const char *name);
+/* every name, one after the other NUL-separated into out; count in *n; 0 or -1 */
+int users_list(const char *users_path, sa_t *out, size_t *n);
+/* add or replace NAME in users and NAME:hash in passwd (both written durably);
+ * 0, or -1 with errno (EEXIST when replace is 0 and the user exists) */
+int users_add(const char *users_path, const char *passwd_path, const char *name,
+              const char *hash, int replace);
+/* remove from both files; 0, or -1 (ENOENT when absent) */
+int users_del(const char *users_path, const char *passwd_path, const char *name);
+/* crypt(3) the password with a fresh random salt ("$y$" yescrypt when libcrypt
+ * has it, else "$6$" SHA-512); 0 or -1 */
+int pass_hash(const char *pass, sa_t *out);
+/* 1 the password matches NAME's hash, 0 no (unknown user included: a dummy
+ * hash is checked so both take the same time), -1 error */
+int pass_check(const char *passwd_path, const char *name, const char *pass);
+
+#endif

@@ -1,0 +1,285 @@
+"""Black-box test support: real pochta instances on free loopback ports.
+
+    from pochta import Instance, InstanceTest, Raw
+    class T(InstanceTest):
+        def test_x(self):
+            inst = self.instance(users={'alice': 'secret'}, conf={'max_recipients': '2'})
+            with inst.smtp() as s: ...
+            msgs = inst.wait_mail('alice', 1)
+
+Every wait is bounded; every process an instance started is killed at cleanup,
+by PID (the supervisor, then anything whose environment names this instance's
+POCHTA_ROOT)."""
+import os
+import signal
+import smtplib
+import poplib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+BUILD = os.path.abspath(os.environ.get('POCHTA_BUILD', 'build'))
+CTL = os.path.join(BUILD, 'pochtactl')
+
+
+def prog(name):
+    return os.path.join(BUILD, name)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_until(pred, timeout=10.0, interval=0.02, what='condition'):
+    end = time.time() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.time() > end:
+            raise AssertionError('timed out after %.1fs waiting for %s' % (timeout, what))
+        time.sleep(interval)
+
+
+def pids_of_root(root):
+    """PIDs of processes whose environment has POCHTA_ROOT=root"""
+    key = ('POCHTA_ROOT=' + root).encode()
+    out = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/environ' % d, 'rb') as f:
+                env = f.read().split(b'\0')
+        except OSError:
+            continue
+        if key in env:
+            out.append(int(d))
+    return out
+
+
+class Instance:
+    def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None):
+        self.root = root or tempfile.mkdtemp(prefix='pochta-t-')
+        self.domain = domain
+        self.smtp_port = free_port()
+        self.pop3_port = free_port()
+        self.proc = None
+        self.logpath = os.path.join(self.root + '.log')
+        args = ['init', '--domain', domain, '--smtp', '127.0.0.1:%d' % self.smtp_port]
+        if pop3:
+            args += ['--pop3', '127.0.0.1:%d' % self.pop3_port]
+        self.ctl(*args)
+        for u, p in (users or {}).items():
+            self.ctl('user', 'add', u, input=p + '\n')
+        for k, v in (conf or {}).items():
+            self.ctl('config', 'set', k, str(v))
+
+    def env(self):
+        e = dict(os.environ)
+        e['POCHTA_ROOT'] = self.root
+        return e
+
+    def ctl(self, *args, input=None, check=True, timeout=30):
+        p = subprocess.run([CTL, '-r', self.root] + list(args), input=(input or '').encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                           env=self.env())
+        if check and p.returncode != 0:
+            raise AssertionError('pochtactl %s failed (%d): %s' % (
+                ' '.join(args), p.returncode, p.stderr.decode(errors='replace')))
+        return p
+
+    def start(self, wait=True):
+        self.logf = open(self.logpath, 'ab')
+        self.proc = subprocess.Popen([CTL, '-r', self.root, 'start'], stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=self.logf, env=self.env())
+        if wait:
+            self.wait_listening(self.smtp_port)
+        return self
+
+    def wait_listening(self, port, timeout=15):
+        def ok():
+            if self.proc and self.proc.poll() is not None:
+                raise AssertionError('pochtactl start exited %s:\n%s' % (self.proc.returncode, self.log()))
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        wait_until(ok, timeout, 0.05, 'port %d' % port)
+
+    def log(self):
+        try:
+            with open(self.logpath, errors='replace') as f:
+                return f.read()
+        except OSError:
+            return ''
+
+    def stop(self, timeout=15):
+        """SIGTERM the supervisor; returns its exit status"""
+        if not self.proc:
+            return None
+        rc = self.proc.poll()
+        if rc is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait(5)
+        self.proc = None
+        self.logf.close()
+        return rc
+
+    def kill_all(self):
+        """SIGKILL every process of this instance (a crash)"""
+        if self.proc:
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
+        for _ in range(50):
+            pids = pids_of_root(self.root)
+            if not pids:
+                break
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        if self.proc:
+            self.proc.wait(5)
+            self.proc = None
+            self.logf.close()
+
+    def cleanup(self):
+        try:
+            self.stop()
+        finally:
+            self.kill_all()
+            shutil.rmtree(self.root, ignore_errors=True)
+            try:
+                os.unlink(self.logpath)
+            except OSError:
+                pass
+
+    # mail access
+    def smtp(self, timeout=10):
+        return smtplib.SMTP('127.0.0.1', self.smtp_port, timeout=timeout)
+
+    def pop3(self, timeout=10):
+        return poplib.POP3('127.0.0.1', self.pop3_port, timeout=timeout)
+
+    def raw(self, port=None, timeout=10):
+        return Raw(port or self.smtp_port, timeout)
+
+    def maildir(self, user):
+        return os.path.join(self.root, 'mail', user)
+
+    def mail_files(self, user):
+        out = []
+        for sub in ('new', 'cur'):
+            d = os.path.join(self.maildir(user), sub)
+            try:
+                out += [os.path.join(d, n) for n in sorted(os.listdir(d)) if not n.startswith('.')]
+            except FileNotFoundError:
+                pass
+        return out
+
+    def mails(self, user):
+        res = []
+        for p in self.mail_files(user):
+            with open(p, 'rb') as f:
+                res.append(f.read())
+        return res
+
+    def wait_mail(self, user, n, timeout=15):
+        wait_until(lambda: len(self.mail_files(user)) >= n, timeout, 0.02,
+                   '%d message(s) for %s' % (n, user))
+        return self.mails(user)
+
+    def queue_files(self):
+        out = []
+        for sub in ('incoming', 'mess'):
+            d = os.path.join(self.root, 'queue', sub)
+            try:
+                out += [n for n in os.listdir(d) if not n.startswith('.')]
+            except FileNotFoundError:
+                pass
+        return out
+
+    def wait_queue_empty(self, timeout=15):
+        wait_until(lambda: not self.queue_files(), timeout, 0.02, 'empty queue')
+
+
+class Raw:
+    """A raw line-oriented client for protocol tests"""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+        self.buf = b''
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def readline(self):
+        while b'\n' not in self.buf:
+            d = self.sock.recv(65536)
+            if not d:
+                r, self.buf = self.buf, b''
+                return r
+            self.buf += d
+        i = self.buf.index(b'\n') + 1
+        r, self.buf = self.buf[:i], self.buf[i:]
+        return r
+
+    def reply(self):
+        """one SMTP reply: (code, [lines]) ; (None, []) at EOF"""
+        lines = []
+        while True:
+            l = self.readline()
+            if not l:
+                return (None, lines)
+            l = l.decode('utf-8', 'replace').rstrip('\r\n')
+            lines.append(l)
+            if len(l) < 4 or l[3] != '-':
+                return (int(l[:3]) if l[:3].isdigit() else None, lines)
+
+    def cmd(self, line):
+        self.send(line + '\r\n')
+        return self.reply()
+
+    def closed(self, timeout=5):
+        """True when the server closed the connection (EOF) within timeout"""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    return True
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+class InstanceTest(unittest.TestCase):
+    def instance(self, start=True, **kw):
+        inst = Instance(**kw)
+        self.addCleanup(inst.cleanup)
+        if start:
+            inst.start()
+        return inst
