@@ -44,6 +44,20 @@
 	X(recipient_delimiter, STR, "+", 0, 1, \
 	  "character separating a user name from an address extension (user+ext); empty: none") \
 	X(postmaster, STR, "postmaster", 1, 32, \
-	  "local mailbox that receives mail for postmaster@ every local domain and Postmaster")
+	  "local mailbox that receives mail for postmaster@ every local domain and Postmaster") \
+	X(destination_concurrency, INT, "4", 1, 1000, \
+	  "remote deliveries to one destination domain at once") \
+	X(remote_port, INT, "25", 1, 65535, \
+	  "TCP port pochta-remote connects to on mail exchangers (routes and relayhost name their own)") \
+	X(remote_connect_timeout, INT, "30", 1, 600, \
+	  "seconds pochta-remote waits for a TCP connection") \
+	X(remote_timeout, INT, "300", 1, 3600, \
+	  "seconds pochta-remote waits for each reply of the remote server") \
+	X(dns_servers, STR, "", 0, 1024, \
+	  "comma- or space-separated IP[:PORT] of DNS servers for MX lookups; empty: /etc/resolv.conf") \
+	X(delay_warning_time, INT, "0", 0, 31536000, \
+	  "seconds after arrival when the sender is told a message is still undelivered; 0: never") \
+	X(bounce_size_limit, INT, "50000", 0, 10485760, \
+	  "bytes of the original message returned in a bounce; beyond it only the headers")
 
 #endif
