@@ -1,0 +1,132 @@
+/* paths: an instance root (-r, POCHTA_ROOT) or the installed locations. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "paths.h"
+
+#ifndef POCHTA_LOGDIR
+#define POCHTA_LOGDIR "/var/log/pochta"
+#endif
+
+struct paths paths;
+
+/* snprintf into a fixed field; 0 or -1 ENAMETOOLONG */
+#define PATHS_SET(field, ...) paths_set((field), sizeof(field), __VA_ARGS__)
+static int paths_set(char *dst, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int paths_set(char *dst, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(dst, cap, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap) {
+		dst[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* root made absolute, "./" prefixes and trailing slashes dropped */
+static int paths_root(const char *root)
+{
+	char cwd[PATH_MAX];
+	size_t n;
+
+	while (root[0] == '.' && root[1] == '/') {
+		root += 2;
+		while (*root == '/')
+			root++;
+	}
+	if (root[0] == '/') {
+		if (PATHS_SET(paths.root, "%s", root) < 0)
+			return -1;
+	} else {
+		if (!getcwd(cwd, sizeof cwd))
+			return -1;
+		if (strcmp(root, ".") == 0 || root[0] == '\0') {
+			if (PATHS_SET(paths.root, "%s", cwd) < 0)
+				return -1;
+		} else if (PATHS_SET(paths.root, "%s/%s", strcmp(cwd, "/") ? cwd : "", root) < 0) {
+			return -1;
+		}
+	}
+	n = strlen(paths.root);
+	while (n > 1 && paths.root[n - 1] == '/')
+		paths.root[--n] = '\0';
+	return 0;
+}
+
+/* the directory of the running program, or the configured libexec */
+static int paths_libexec(void)
+{
+	const char *e = getenv("POCHTA_LIBEXEC");
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (e && *e && PATHS_SET(paths.libexec, "%s", e) == 0)
+		return 0;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash && exe[0] == '/') {
+			*slash = '\0';
+			return PATHS_SET(paths.libexec, "%s", slash == exe ? "/" : exe);
+		}
+	}
+	return PATHS_SET(paths.libexec, "%s", POCHTA_LIBEXECDIR);
+}
+
+int paths_init(const char *root)
+{
+	memset(&paths, 0, sizeof paths);
+	if (!root || !*root)
+		root = getenv("POCHTA_ROOT");
+	if (root && *root) {
+		if (paths_root(root) < 0)
+			return -1;
+		if (PATHS_SET(paths.etc, "%s/etc", paths.root) < 0 ||
+		    PATHS_SET(paths.conf, "%s/pochta.conf", paths.etc) < 0 ||
+		    PATHS_SET(paths.queue, "%s/queue", paths.root) < 0 ||
+		    PATHS_SET(paths.mail, "%s/mail", paths.root) < 0 ||
+		    PATHS_SET(paths.log, "%s/log", paths.root) < 0)
+			return -1;
+		/* children (enqueue, local, ...) must find the same instance */
+		if (setenv("POCHTA_ROOT", paths.root, 1) < 0)
+			return -1;
+	} else {
+		if (PATHS_SET(paths.etc, "%s", POCHTA_ETCDIR) < 0 ||
+		    PATHS_SET(paths.conf, "%s/pochta.conf", paths.etc) < 0 ||
+		    PATHS_SET(paths.queue, "%s", POCHTA_QUEUEDIR) < 0 ||
+		    PATHS_SET(paths.mail, "%s", POCHTA_MAILDIR) < 0 ||
+		    PATHS_SET(paths.log, "%s", POCHTA_LOGDIR) < 0)
+			return -1;
+	}
+	return paths_libexec();
+}
+
+const char *paths_prog(const char *name)
+{
+	static char prog[sizeof paths.libexec + 256];
+	int n;
+
+	if (!paths.libexec[0] && paths_libexec() < 0)
+		return NULL;
+	n = snprintf(prog, sizeof prog, "%s%s%s", paths.libexec,
+		     strcmp(paths.libexec, "/") ? "/" : "", name);
+	if (n < 0 || (size_t)n >= sizeof prog) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return prog;
+}

@@ -1,0 +1,178 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "log.h"
+#include "sa.h"
+#include "test.h"
+
+/* run fn in a child with stderr captured; returns the exit status */
+static int capture(void (*fn)(void), sa_t *out)
+{
+	int p[2], st;
+	char buf[4096];
+	ssize_t r;
+	pid_t pid;
+
+	sa_trunc(out, 0);
+	if (pipe(p) < 0)
+		return -1;
+	fflush(stdout); /* log_fatal's exit() would print our buffer again */
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		dup2(p[1], 2);
+		close(p[1]);
+		fn();
+		_exit(0);
+	}
+	close(p[1]);
+	while ((r = read(p[0], buf, sizeof buf)) > 0)
+		sa_catb(out, buf, (size_t)r);
+	close(p[0]);
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+
+static void do_basic(void)
+{
+	log_init("/usr/libexec/pochta-smtpd", LOG_DEST_STDERR);
+	errno = EACCES;
+	log_info("0ABC", "from=<%s> size=%d", "a@b", 12);
+	if (errno != EACCES) /* logging keeps errno */
+		log_info(NULL, "errno clobbered");
+	log_info(NULL, "starting");
+	log_warn(NULL, "odd thing");
+	log_warn("Q1", "x=%s", "y");
+}
+
+static void test_basic(void)
+{
+	sa_t out = SA_INIT;
+	sa_t want = SA_INIT;
+	int st = capture(do_basic, &out);
+	long pid;
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	T_ASSERT(out.s != NULL);
+	/* the pid is the child's; take it from the first line */
+	pid = strtol(out.s ? out.s + strlen("pochta-smtpd[") : "0", NULL, 10);
+	T_ASSERT(pid > 0);
+	sa_catf(&want, "pochta-smtpd[%ld]: 0ABC from=<a@b> size=12\n"
+		"pochta-smtpd[%ld]: starting\n"
+		"pochta-smtpd[%ld]: warning: odd thing\n"
+		"pochta-smtpd[%ld]: Q1 warning: x=y\n", pid, pid, pid, pid);
+	T_STREQ(out.s, want.s);
+	sa_free(&out);
+	sa_free(&want);
+}
+
+static void do_control(void)
+{
+	log_init("t", LOG_DEST_STDERR);
+	log_info("Q\n2", "helo=%s", "evil\r\nt[1]: forged\x7f\x01 ok \xc3\xa9");
+}
+
+static void test_control_chars(void)
+{
+	sa_t out = SA_INIT;
+	const char *p;
+	int st = capture(do_control, &out);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* exactly one line; CR, LF, DEL and ^A replaced; UTF-8 kept */
+	p = out.s ? strchr(out.s, ' ') : NULL;
+	T_ASSERT(p != NULL);
+	T_STREQ(p, " Q?2 helo=evil??t[1]: forged?? ok \xc3\xa9\n");
+	T_ASSERT(out.s && strchr(out.s, '\n') == out.s + out.len - 1);
+	sa_free(&out);
+}
+
+static void do_long(void)
+{
+	static char big[10000];
+	memset(big, 'a', sizeof big - 1);
+	log_init("t", LOG_DEST_STDERR);
+	log_info(NULL, "v=%s", big);
+	log_info(NULL, "after");
+}
+
+static void test_line_cap(void)
+{
+	sa_t out = SA_INIT;
+	char *nl;
+	int st = capture(do_long, &out);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	nl = out.s ? strchr(out.s, '\n') : NULL;
+	T_ASSERT(nl != NULL);
+	if (nl) {
+		T_ASSERT(nl - out.s <= 2000);
+		T_ASSERT(nl - out.s >= 1900);
+		T_ASSERT(memcmp(nl - 3, "...", 3) == 0);
+		T_ASSERT(strstr(nl + 1, "]: after\n") != NULL);
+	}
+	sa_free(&out);
+}
+
+static void do_fatal(void)
+{
+	log_init("t", LOG_DEST_STDERR);
+	log_fatal("cannot open %s", "queue");
+}
+
+static void test_fatal(void)
+{
+	sa_t out = SA_INIT;
+	int st = capture(do_fatal, &out);
+	T_ASSERT(WIFEXITED(st));
+	T_INTEQ(WEXITSTATUS(st), 111);
+	T_ASSERT(out.s && strstr(out.s, "]: fatal: cannot open queue\n") != NULL);
+	sa_free(&out);
+}
+
+static void do_auto_stderr(void)
+{
+	setenv("POCHTA_LOG", "stderr", 1);
+	log_init("autoprog", LOG_DEST_AUTO);
+	log_info(NULL, "hello");
+}
+
+static void do_auto_syslog(void)
+{
+	unsetenv("POCHTA_LOG");
+	log_init("autoprog", LOG_DEST_AUTO);
+	log_info(NULL, "hello");
+}
+
+static void do_uninit_stderr(void)
+{
+	setenv("POCHTA_LOG", "stderr", 1);
+	log_warn(NULL, "no init");
+}
+
+static void test_auto(void)
+{
+	sa_t out = SA_INIT;
+	int st = capture(do_auto_stderr, &out);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	T_ASSERT(out.s && strncmp(out.s, "autoprog[", 9) == 0 && strstr(out.s, "]: hello\n"));
+	/* syslog: nothing on stderr */
+	st = capture(do_auto_syslog, &out);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	T_INTEQ(out.len, 0);
+	/* logging before log_init works, with a default name */
+	st = capture(do_uninit_stderr, &out);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	T_ASSERT(out.s && strstr(out.s, "]: warning: no init\n"));
+	sa_free(&out);
+}
+
+int main(void)
+{
+	T_RUN(test_basic);
+	T_RUN(test_control_chars);
+	T_RUN(test_line_cap);
+	T_RUN(test_fatal);
+	T_RUN(test_auto);
+	return t_done();
+}

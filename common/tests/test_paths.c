@@ -1,0 +1,111 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "paths.h"
+#include "test.h"
+
+static void test_root_absolute(void)
+{
+	unsetenv("POCHTA_ROOT");
+	T_ASSERT(paths_init("/srv/inst/") == 0);
+	T_STREQ(paths.root, "/srv/inst");
+	T_STREQ(paths.etc, "/srv/inst/etc");
+	T_STREQ(paths.conf, "/srv/inst/etc/pochta.conf");
+	T_STREQ(paths.queue, "/srv/inst/queue");
+	T_STREQ(paths.mail, "/srv/inst/mail");
+	T_STREQ(paths.log, "/srv/inst/log");
+	T_STREQ(getenv("POCHTA_ROOT"), "/srv/inst");
+}
+
+static void test_root_relative(void)
+{
+	char cwd[4096], want[4200];
+	T_ASSERT(getcwd(cwd, sizeof cwd) != NULL);
+	unsetenv("POCHTA_ROOT");
+	T_ASSERT(paths_init("./run") == 0);
+	snprintf(want, sizeof want, "%s/run", cwd);
+	T_STREQ(paths.root, want);
+	T_STREQ(getenv("POCHTA_ROOT"), want);
+	T_ASSERT(paths_init("a/b//") == 0);
+	snprintf(want, sizeof want, "%s/a/b", cwd);
+	T_STREQ(paths.root, want);
+	T_ASSERT(paths_init(".") == 0);
+	T_STREQ(paths.root, cwd);
+	/* from / */
+	T_ASSERT(chdir("/") == 0);
+	T_ASSERT(paths_init("x") == 0);
+	T_STREQ(paths.root, "/x");
+	T_ASSERT(chdir(cwd) == 0);
+}
+
+static void test_env_root(void)
+{
+	setenv("POCHTA_ROOT", "/from/env", 1);
+	T_ASSERT(paths_init(NULL) == 0);
+	T_STREQ(paths.root, "/from/env");
+	T_STREQ(paths.queue, "/from/env/queue");
+	/* -r wins over the environment, and replaces it */
+	T_ASSERT(paths_init("/from/arg") == 0);
+	T_STREQ(paths.root, "/from/arg");
+	T_STREQ(getenv("POCHTA_ROOT"), "/from/arg");
+}
+
+static void test_installed(void)
+{
+	unsetenv("POCHTA_ROOT");
+	T_ASSERT(paths_init(NULL) == 0);
+	T_STREQ(paths.root, "");
+	T_STREQ(paths.etc, POCHTA_ETCDIR);
+	T_STREQ(paths.conf, POCHTA_ETCDIR "/pochta.conf");
+	T_STREQ(paths.queue, POCHTA_QUEUEDIR);
+	T_STREQ(paths.mail, POCHTA_MAILDIR);
+	T_ASSERT(getenv("POCHTA_ROOT") == NULL);
+	setenv("POCHTA_ROOT", "", 1); /* empty counts as unset */
+	T_ASSERT(paths_init(NULL) == 0);
+	T_STREQ(paths.root, "");
+}
+
+static void test_too_long(void)
+{
+	static char big[5000];
+	memset(big, 'a', sizeof big - 1);
+	big[0] = '/';
+	errno = 0;
+	T_ASSERT(paths_init(big) == -1);
+	T_INTEQ(errno, ENAMETOOLONG);
+	unsetenv("POCHTA_ROOT");
+}
+
+static void test_prog(void)
+{
+	char exe[4096], want[4200];
+	ssize_t n;
+	char *slash;
+
+	unsetenv("POCHTA_LIBEXEC");
+	T_ASSERT(paths_init("/r") == 0);
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	T_ASSERT(n > 0);
+	exe[n > 0 ? n : 0] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(want, sizeof want, "%s/pochta-enqueue", exe);
+	T_STREQ(paths_prog("pochta-enqueue"), want);
+	T_STREQ(paths.libexec, exe);
+	setenv("POCHTA_LIBEXEC", "/opt/pochta/bin", 1);
+	T_ASSERT(paths_init("/r") == 0);
+	T_STREQ(paths_prog("pochta-local"), "/opt/pochta/bin/pochta-local");
+	unsetenv("POCHTA_LIBEXEC");
+}
+
+int main(void)
+{
+	T_RUN(test_root_absolute);
+	T_RUN(test_root_relative);
+	T_RUN(test_env_root);
+	T_RUN(test_installed);
+	T_RUN(test_too_long);
+	T_RUN(test_prog);
+	return t_done();
+}

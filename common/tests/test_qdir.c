@@ -1,0 +1,116 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "qdir.h"
+#include "test.h"
+
+static char base[64];
+
+static int kind(const char *q, const char *sub, mode_t *mode)
+{
+	char p[256];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", q, sub);
+	if (lstat(p, &st) < 0)
+		return -1;
+	if (mode)
+		*mode = st.st_mode & 07777;
+	return S_ISDIR(st.st_mode) ? 'd' : S_ISFIFO(st.st_mode) ? 'p' : 'f';
+}
+
+static void test_make(void)
+{
+	char q[128];
+	mode_t m = 0;
+	static const char *const subs[] = { "tmp", "incoming", "mess", "state", "hold" };
+	size_t i;
+
+	snprintf(q, sizeof q, "%s/a/b/queue/", base); /* parents are created */
+	T_ASSERT(qdir_make(q) == 0);
+	snprintf(q, sizeof q, "%s/a/b/queue", base);
+	T_INTEQ(kind(q, ".", &m), 'd');
+	T_INTEQ(m, 0700);
+	for (i = 0; i < 5; i++) {
+		T_INTEQ(kind(q, subs[i], &m), 'd');
+		T_INTEQ(m, 0700);
+	}
+	T_INTEQ(kind(q, "trigger", &m), 'p');
+	T_INTEQ(m, 0600);
+	T_ASSERT(qdir_make(q) == 0); /* idempotent */
+
+	/* a regular file where the FIFO belongs is an error */
+	char p[256];
+	snprintf(p, sizeof p, "%s/trigger", q);
+	T_ASSERT(unlink(p) == 0);
+	int fd = open(p, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	errno = 0;
+	T_ASSERT(qdir_make(q) == -1);
+	T_INTEQ(errno, EEXIST);
+	T_ASSERT(unlink(p) == 0);
+	/* a file where a directory belongs */
+	snprintf(p, sizeof p, "%s/hold", q);
+	T_ASSERT(rmdir(p) == 0);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	errno = 0;
+	T_ASSERT(qdir_make(q) == -1);
+	T_INTEQ(errno, ENOTDIR);
+	T_ASSERT(qdir_make("") == -1);
+}
+
+static void test_trigger(void)
+{
+	char q[128], p[256], c[4];
+	int rfd;
+
+	snprintf(q, sizeof q, "%s/q2", base);
+	T_ASSERT(qdir_make(q) == 0);
+	/* no reader: not an error, nothing blocks */
+	T_ASSERT(qdir_trigger(q, QDIR_WAKE_NEW) == 0);
+	/* with a reader the byte arrives */
+	snprintf(p, sizeof p, "%s/trigger", q);
+	rfd = open(p, O_RDONLY | O_NONBLOCK);
+	T_ASSERT(rfd >= 0);
+	T_ASSERT(qdir_trigger(q, QDIR_WAKE_NEW) == 0);
+	T_ASSERT(qdir_trigger(q, QDIR_WAKE_FLUSH) == 0);
+	T_INTEQ(read(rfd, c, sizeof c), 2);
+	T_ASSERT(c[0] == 'n' && c[1] == 'f');
+	/* a full FIFO is not an error either (shrunk to one page to fill fast) */
+	int i, bad = 0;
+	T_ASSERT(fcntl(rfd, F_SETPIPE_SZ, 4096) > 0);
+	for (i = 0; i < 5000; i++)
+		if (qdir_trigger(q, QDIR_WAKE_RESCAN) != 0)
+			bad++;
+	T_INTEQ(bad, 0);
+	close(rfd);
+	/* no queue at all: the manager is not there, fine */
+	snprintf(p, sizeof p, "%s/none", base);
+	T_ASSERT(qdir_trigger(p, QDIR_WAKE_NEW) == 0);
+	/* a regular file in place of the FIFO is unexpected */
+	snprintf(p, sizeof p, "%s/trigger", q);
+	T_ASSERT(unlink(p) == 0);
+	int fd = open(p, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	T_ASSERT(qdir_trigger(q, QDIR_WAKE_NEW) == -1);
+	struct stat st;
+	T_ASSERT(stat(p, &st) == 0 && st.st_size == 0);
+}
+
+int main(void)
+{
+	char cmd[128];
+	snprintf(base, sizeof base, "/tmp/test_qdir.XXXXXX");
+	if (!mkdtemp(base))
+		return 1;
+	umask(022);
+	T_RUN(test_make);
+	T_RUN(test_trigger);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+	if (system(cmd) != 0)
+		return 1;
+	return t_done();
+}
