@@ -1,0 +1,502 @@
+/* users: etc/users (NAME per line) and etc/passwd (NAME:HASH per line).
+ *
+ * Reading is forgiving, never trusting: files are read whole up to USERS_FILE_MAX
+ * (EFBIG beyond); blanks around a users line are ignored; '#' comment lines,
+ * blank lines, lines over USERS_LINE_MAX bytes, invalid names and passwd lines
+ * without "NAME:" and a non-empty hash are skipped. A missing file reads as empty.
+ * users_list() appends to out. users_add() without replace fails with EEXIST when
+ * NAME is in either file; users_del() with ENOENT when it is in neither.
+ * Writing (users_add/users_del) keeps every other line as it was (comments
+ * included), replaces or removes only NAME's lines, and commits each file with
+ * durable_replace(): etc/passwd mode 0600, etc/users 0644. Order: add writes
+ * passwd first, then users (mail is accepted only for a user who can already log
+ * in); del removes from users first (stop accepting mail), then passwd. A crash
+ * between the two leaves a harmless half state that the next add/del repairs.
+ * Concurrent add/del are serialized with flock(2) on passwd's directory, so no
+ * read-modify-write loses another's change (readers need no lock: each file is
+ * replaced by rename).
+ * Passwords: crypt_rn(3) with a setting from crypt_gensalt_rn(3) fed 16 bytes of
+ * getrandom(2) (or /dev/urandom); "$y$" yescrypt when libcrypt has it, else "$6$".
+ * pass_check() runs crypt on a dummy hash for an unknown user and compares in
+ * constant time, so a probe cannot tell unknown users by timing. A stored hash
+ * that crypt refuses ("!", "*", "x"...) never matches: that locks an account. */
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <limits.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include "durable.h"
+#include "users.h"
+
+#define USERS_FILE_MAX (64u * 1024 * 1024)
+#define USERS_LINE_MAX 1024
+#define HASH_MAX 512
+#define SALT_RANDOM 16
+
+/* fixed settings hashed for unknown users; equal in cost to what pass_hash makes */
+static const char dummy_y[] = "$y$j9T$k2XAnEHBqQ1Ct2aMXFKNa/$IUe1lYZw9vps0EiCIL/QOwr1H.IAb3oPtFUkD7liER5";
+static const char dummy_6[] = "$6$k2XAnEHBqQ1Ct2aM$LgcxfwyISlxlQfzXiSviWx7PFQ.O7/uRcwtNCpp"
+                              "j8sRgjkkpL2fuGIVkSad7Upmsryeg8dtdhBo96W2S5I8dM.";
+
+int user_name_valid(const char *name, size_t len)
+{
+	if (len == 0 || len > USER_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* the whole file into out (replacing it); a missing file is empty */
+static int file_read(const char *path, sa_t *out)
+{
+	struct stat st;
+	int fd, saved;
+
+	sa_trunc(out, 0);
+	if (sa_ready(out, 0) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (st.st_size > (off_t)USERS_FILE_MAX) {
+		errno = EFBIG;
+		goto fail;
+	}
+	for (;;) {         /* the size is checked again: the file may grow meanwhile */
+		ssize_t n;
+		if (sa_ready(out, 65536) < 0)
+			goto fail;
+		n = read(fd, out->s + out->len, 65536);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		out->s[out->len] = '\0';
+		if (out->len > USERS_FILE_MAX) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* iterate over the lines of a buffer: *pos advances past each LF */
+static int next_line(const sa_t *buf, size_t *pos, const char **line, size_t *len)
+{
+	const char *nl;
+
+	if (*pos >= buf->len)
+		return 0;
+	*line = buf->s + *pos;
+	nl = memchr(*line, '\n', buf->len - *pos);
+	*len = nl ? (size_t)(nl - *line) : buf->len - *pos;
+	*pos += *len + (nl ? 1 : 0);
+	return 1;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* the user name on a users line, or NULL for a comment, blank or bad line */
+static const char *users_line_name(const char *l, size_t n, size_t *namelen)
+{
+	if (n > USERS_LINE_MAX)
+		return NULL;
+	while (n > 0 && is_blank(*l)) {
+		l++;
+		n--;
+	}
+	while (n > 0 && is_blank(l[n - 1]))
+		n--;
+	if (n == 0 || l[0] == '#' || !user_name_valid(l, n))
+		return NULL;
+	*namelen = n;
+	return l;
+}
+
+/* NAME and HASH of a passwd line; 0 for a bad line */
+static int passwd_line(const char *l, size_t n, size_t *namelen, const char **hash,
+                       size_t *hashlen)
+{
+	const char *colon;
+
+	if (n > USERS_LINE_MAX)
+		return 0;
+	if (n > 0 && l[n - 1] == '\r')
+		n--;
+	colon = memchr(l, ':', n);
+	if (!colon || !user_name_valid(l, (size_t)(colon - l)))
+		return 0;
+	*namelen = (size_t)(colon - l);
+	*hash = colon + 1;
+	*hashlen = n - *namelen - 1;
+	return *hashlen > 0 && *hashlen <= HASH_MAX;
+}
+
+static int name_eq(const char *a, size_t alen, const char *name)
+{
+	return alen == strlen(name) && memcmp(a, name, alen) == 0;
+}
+
+static int users_has(const sa_t *buf, const char *name)
+{
+	size_t pos = 0, len, nl;
+	const char *l, *nm;
+
+	while (next_line(buf, &pos, &l, &len))
+		if ((nm = users_line_name(l, len, &nl)) && name_eq(nm, nl, name))
+			return 1;
+	return 0;
+}
+
+int users_exists(const char *users_path, const char *name)
+{
+	sa_t buf = SA_INIT;
+	int r;
+
+	if (!user_name_valid(name, strlen(name)))
+		return 0;
+	if (file_read(users_path, &buf) < 0) {
+		int saved = errno;
+		sa_free(&buf);
+		errno = saved;
+		return -1;
+	}
+	r = users_has(&buf, name);
+	sa_free(&buf);
+	return r;
+}
+
+int users_list(const char *users_path, sa_t *out, size_t *n)
+{
+	sa_t buf = SA_INIT;
+	size_t pos = 0, len, nl, count = 0;
+	const char *l, *nm;
+	int saved;
+
+	if (file_read(users_path, &buf) < 0)
+		goto fail;
+	while (next_line(&buf, &pos, &l, &len)) {
+		if (!(nm = users_line_name(l, len, &nl)))
+			continue;
+		if (sa_catb(out, nm, nl) < 0 || sa_catc(out, '\0') < 0)
+			goto fail;
+		count++;
+	}
+	sa_free(&buf);
+	*n = count;
+	return 0;
+fail:
+	saved = errno;
+	sa_free(&buf);
+	errno = saved;
+	return -1;
+}
+
+/* copy buf to out without NAME's lines (users or passwd form); *found tells
+ * whether one was dropped. Every copied line ends in LF. */
+static int copy_without(const sa_t *buf, const char *name, int passwd, sa_t *out, int *found)
+{
+	size_t pos = 0, len, nl, hl;
+	const char *l, *nm, *h;
+
+	*found = 0;
+	while (next_line(buf, &pos, &l, &len)) {
+		int match;
+		if (passwd)
+			match = passwd_line(l, len, &nl, &h, &hl) && name_eq(l, nl, name);
+		else
+			match = (nm = users_line_name(l, len, &nl)) && name_eq(nm, nl, name);
+		if (match) {
+			*found = 1;
+			continue;
+		}
+		if (sa_catb(out, l, len) < 0 || sa_catc(out, '\n') < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int hash_valid(const char *hash)
+{
+	size_t n = strlen(hash);
+
+	if (n == 0 || n > HASH_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)hash[i] <= ' ' || (unsigned char)hash[i] >= 127 || hash[i] == ':')
+			return 0;
+	return 1;
+}
+
+/* flock the directory holding path: the files themselves are replaced by
+ * rename, so a lock on them would not serialize writers. -1 on failure. */
+static int dir_lock(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	int fd;
+
+	if (!slash) {
+		strcpy(dir, ".");
+	} else {
+		n = slash == path ? 1 : (size_t)(slash - path);
+		if (n >= sizeof dir) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void dir_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);   /* releases the flock */
+}
+
+int users_add(const char *users_path, const char *passwd_path, const char *name,
+              const char *hash, int replace)
+{
+	sa_t ubuf = SA_INIT, pbuf = SA_INIT, uout = SA_INIT, pout = SA_INIT;
+	int ufound, pfound, r = -1, saved, lk;
+
+	if (!user_name_valid(name, strlen(name)) || !hash_valid(hash)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((lk = dir_lock(passwd_path)) < 0)
+		return -1;
+	if (file_read(users_path, &ubuf) < 0 || file_read(passwd_path, &pbuf) < 0)
+		goto out;
+	if (copy_without(&ubuf, name, 0, &uout, &ufound) < 0 ||
+	    copy_without(&pbuf, name, 1, &pout, &pfound) < 0)
+		goto out;
+	if ((ufound || pfound) && !replace) {
+		errno = EEXIST;
+		goto out;
+	}
+	if (sa_cats(&uout, name) < 0 || sa_catc(&uout, '\n') < 0 ||
+	    sa_catf(&pout, "%s:%s\n", name, hash) < 0)
+		goto out;
+	if (durable_replace(passwd_path, pout.s, pout.len, 0600) < 0)
+		goto out;
+	if (durable_replace(users_path, uout.s, uout.len, 0644) < 0)
+		goto out;
+	r = 0;
+out:
+	saved = errno;
+	sa_free(&ubuf);
+	sa_free(&pbuf);
+	sa_free(&uout);
+	sa_free(&pout);
+	dir_unlock(lk);
+	errno = saved;
+	return r;
+}
+
+int users_del(const char *users_path, const char *passwd_path, const char *name)
+{
+	sa_t ubuf = SA_INIT, pbuf = SA_INIT, uout = SA_INIT, pout = SA_INIT;
+	int ufound, pfound, r = -1, saved, lk;
+
+	if (!user_name_valid(name, strlen(name))) {
+		errno = ENOENT;
+		return -1;
+	}
+	if ((lk = dir_lock(passwd_path)) < 0)
+		return -1;
+	if (file_read(users_path, &ubuf) < 0 || file_read(passwd_path, &pbuf) < 0)
+		goto out;
+	if (copy_without(&ubuf, name, 0, &uout, &ufound) < 0 ||
+	    copy_without(&pbuf, name, 1, &pout, &pfound) < 0)
+		goto out;
+	if (!ufound && !pfound) {
+		errno = ENOENT;
+		goto out;
+	}
+	/* sa_ready: a file emptied by the removal still needs a valid pointer */
+	if (sa_ready(&uout, 0) < 0 || sa_ready(&pout, 0) < 0)
+		goto out;
+	if (ufound && durable_replace(users_path, uout.s, uout.len, 0644) < 0)
+		goto out;
+	if (pfound && durable_replace(passwd_path, pout.s, pout.len, 0600) < 0)
+		goto out;
+	r = 0;
+out:
+	saved = errno;
+	sa_free(&ubuf);
+	sa_free(&pbuf);
+	sa_free(&uout);
+	sa_free(&pout);
+	dir_unlock(lk);
+	errno = saved;
+	return r;
+}
+
+static int random_bytes(void *p, size_t n)
+{
+	char *b = p;
+	size_t got = 0;
+	int fd;
+
+	while (got < n) {
+		ssize_t r = getrandom(b + got, n - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (got == n)
+		return 0;
+	/* no getrandom (old kernel, seccomp): the device */
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			close(fd);
+			errno = EIO;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	return 0;
+}
+
+int pass_hash(const char *pass, sa_t *out)
+{
+	char rnd[SALT_RANDOM], setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	const char *h;
+	int r = -1, saved;
+
+	if (strlen(pass) >= CRYPT_MAX_PASSPHRASE_SIZE) {
+		errno = ERANGE;
+		return -1;
+	}
+	if (random_bytes(rnd, sizeof rnd) < 0)
+		return -1;
+	if (!crypt_gensalt_rn("$y$", 0, rnd, sizeof rnd, setting, sizeof setting) &&
+	    !crypt_gensalt_rn("$6$", 0, rnd, sizeof rnd, setting, sizeof setting)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	cd = calloc(1, sizeof *cd);    /* 32 KiB: not on the stack */
+	if (!cd)
+		return -1;
+	h = crypt_rn(pass, setting, cd, (int)sizeof *cd);
+	if (!h || h[0] == '*' || !hash_valid(h))
+		errno = EINVAL;
+	else
+		r = sa_cats(out, h);
+	saved = errno;
+	explicit_bzero(cd, sizeof *cd);
+	free(cd);
+	explicit_bzero(rnd, sizeof rnd);
+	errno = saved;
+	return r;
+}
+
+/* equal strings, in time that depends only on the lengths */
+static int ct_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char d = alen != blen;
+	size_t n = alen < blen ? alen : blen;
+
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+int pass_check(const char *passwd_path, const char *name, const char *pass)
+{
+	sa_t buf = SA_INIT;
+	char stored[HASH_MAX + 1];
+	const char *setting;
+	struct crypt_data *cd;
+	const char *h;
+	int known = 0, r;
+
+	if (user_name_valid(name, strlen(name))) {
+		size_t pos = 0, len, nl, hl;
+		const char *l, *hp;
+		if (file_read(passwd_path, &buf) < 0) {
+			int saved = errno;
+			sa_free(&buf);
+			errno = saved;
+			return -1;
+		}
+		while (next_line(&buf, &pos, &l, &len)) {
+			if (passwd_line(l, len, &nl, &hp, &hl) && name_eq(l, nl, name)) {
+				memcpy(stored, hp, hl);
+				stored[hl] = '\0';
+				known = 1;   /* the first line wins */
+				break;
+			}
+		}
+		sa_free(&buf);
+	}
+	if (known)
+		setting = stored;
+	else
+		setting = crypt_checksalt(dummy_y) == CRYPT_SALT_OK ? dummy_y : dummy_6;
+	cd = calloc(1, sizeof *cd);
+	if (!cd)
+		return -1;
+	/* an over-long pass fails inside crypt_rn like a wrong one: no early exit */
+	h = crypt_rn(pass, setting, cd, (int)sizeof *cd);
+	r = h && h[0] != '*' && ct_equal(h, strlen(h), setting, strlen(setting));
+	explicit_bzero(cd, sizeof *cd);
+	free(cd);
+	return known ? r : 0;
+}
