@@ -1,0 +1,254 @@
+/* qfile: envelope write/read round trip and refusal of damaged files */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/time.h>
+#include "io.h"
+#include "qfile.h"
+#include "rec.h"
+#include "sa.h"
+#include "test.h"
+
+static char qid[QID_LEN + 1];
+
+static int tmpfile_with(const void *p, size_t n)
+{
+	char path[] = "/tmp/test_qfile.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (n && write(fd, p, n) != (ssize_t)n) {
+		close(fd);
+		return -1;
+	}
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* an envelope built record by record; types and data as "T" "data" pairs */
+static void env_build(sa_t *s, const char *const *kv)
+{
+	for (; kv[0]; kv += 2)
+		T_ASSERT(rec_cat(s, kv[0][0], kv[1], strlen(kv[1])) == 0);
+}
+
+static int read_str(const char *const *kv, const char *msg, struct qfile *q, sa_t *err)
+{
+	sa_t s = SA_INIT;
+	int fd, r;
+
+	env_build(&s, kv);
+	if (msg)
+		sa_cats(&s, msg);
+	fd = tmpfile_with(s.s, s.len);
+	T_ASSERT(fd >= 0);
+	r = qfile_read(fd, q, err);
+	close(fd);
+	sa_free(&s);
+	return r;
+}
+
+static void test_roundtrip(void)
+{
+	struct qfile q, r;
+	sa_t rc[3] = { SA_INIT, SA_INIT, SA_INIT }, err = SA_INIT;
+	char obuf[512], mbuf[64];
+	io_t out;
+	int fd = tmpfile_with(NULL, 0);
+	const char *msg = "Subject: x\n\nbody\n";
+
+	T_ASSERT(fd >= 0);
+	memset(&q, 0, sizeof q);
+	memcpy(q.qid, qid, sizeof q.qid);
+	q.arrival = 1700000000;
+	sa_copys(&q.sender, "alice@example.org");
+	sa_copys(&q.body, "8BITMIME");
+	sa_copys(&q.proto, "ESMTP");
+	sa_copys(&q.helo, "client.example.org");
+	sa_copys(&q.client, "192.0.2.1");
+	sa_copys(&rc[0], "bob@example.test");
+	sa_copys(&rc[1], "Postmaster");
+	sa_copys(&rc[2], "\"odd local\"@example.test");
+	q.rcpt = rc;
+	q.nrcpt = 3;
+	io_init(&out, fd, obuf, sizeof obuf, -1);
+	T_ASSERT(qfile_write_env(&out, &q) == 0);
+	T_ASSERT(io_puts(&out, msg) == 0);
+	T_ASSERT(io_flush(&out) == 0);
+	lseek(fd, 0, SEEK_SET);
+	T_ASSERT(qfile_read(fd, &r, &err) == 0);
+	T_STREQ(r.qid, qid);
+	T_INTEQ(r.arrival, 1700000000);
+	T_STREQ(r.sender.s, "alice@example.org");
+	T_STREQ(r.body.s, "8BITMIME");
+	T_STREQ(r.proto.s, "ESMTP");
+	T_STREQ(r.helo.s, "client.example.org");
+	T_STREQ(r.client.s, "192.0.2.1");
+	T_INTEQ(r.nrcpt, 3);
+	if (r.nrcpt == 3) {
+		T_STREQ(r.rcpt[0].s, "bob@example.test");
+		T_STREQ(r.rcpt[1].s, "Postmaster");
+		T_STREQ(r.rcpt[2].s, "\"odd local\"@example.test");
+	}
+	T_INTEQ(r.msg_size, strlen(msg));
+	/* the descriptor is left at the message */
+	T_INTEQ(lseek(fd, 0, SEEK_CUR), (long long)r.msg_off);
+	T_INTEQ(read(fd, mbuf, sizeof mbuf), (long long)strlen(msg));
+	T_ASSERT(memcmp(mbuf, msg, strlen(msg)) == 0);
+	qfile_free(&r);
+	for (int i = 0; i < 3; i++)
+		sa_free(&rc[i]);
+	sa_free(&q.sender);
+	sa_free(&q.body);
+	sa_free(&q.proto);
+	sa_free(&q.helo);
+	sa_free(&q.client);
+	sa_free(&err);
+	close(fd);
+}
+
+/* the null sender and empty optional fields; an empty message */
+static void test_minimal(void)
+{
+	const char *kv[] = { "V", "1", "I", qid, "T", "5", "S", "", "B", "", "P", "", "H", "",
+	                     "C", "", "R", "postmaster", "M", "", NULL };
+	struct qfile q;
+	sa_t err = SA_INIT;
+
+	T_INTEQ(read_str(kv, NULL, &q, &err), 0);
+	T_INTEQ(q.sender.len, 0);
+	T_INTEQ(q.nrcpt, 1);
+	T_INTEQ(q.msg_size, 0);
+	T_INTEQ(q.arrival, 5);
+	qfile_free(&q);
+	sa_free(&err);
+}
+
+/* read from a non-zero offset: offsets are relative to it */
+static void test_offset(void)
+{
+	const char *kv[] = { "V", "1", "I", qid, "T", "5", "S", "", "B", "", "P", "", "H", "",
+	                     "C", "", "R", "a@b.c", "M", "", NULL };
+	sa_t s = SA_INIT, err = SA_INIT;
+	struct qfile q;
+	int fd;
+
+	sa_cats(&s, "JUNK");
+	env_build(&s, kv);
+	sa_cats(&s, "msg\n");
+	fd = tmpfile_with(s.s, s.len);
+	lseek(fd, 4, SEEK_SET);
+	T_INTEQ(qfile_read(fd, &q, &err), 0);
+	T_INTEQ(q.msg_off + 4 + 4, s.len);
+	T_INTEQ(q.msg_size, 4);
+	T_INTEQ(lseek(fd, 0, SEEK_CUR), (long long)(4 + q.msg_off));
+	qfile_free(&q);
+	close(fd);
+	sa_free(&s);
+	sa_free(&err);
+}
+
+static void expect_bad(const char *const *kv, const char *why)
+{
+	struct qfile q;
+	sa_t err = SA_INIT;
+
+	errno = 0;
+	T_INTEQ(read_str(kv, "body\n", &q, &err), -1);
+	T_INTEQ(errno, EPROTO);
+	if (!err.len || !strstr(err.s, why))
+		printf("  (reason: \"%s\", expected \"%s\")\n", err.s ? err.s : "", why);
+	T_ASSERT(err.len > 0 && strstr(err.s, why));
+	sa_free(&err);
+}
+
+static void test_bad(void)
+{
+	char longf[QFILE_MAX_FIELD + 10];
+
+	memset(longf, 'a', sizeof longf - 1);
+	longf[sizeof longf - 1] = '\0';
+	{
+		const char *kv[] = { "V", "2", NULL };
+		expect_bad(kv, "version");
+	}
+	{
+		const char *kv[] = { "I", qid, NULL };
+		expect_bad(kv, "order");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", "123", NULL };
+		expect_bad(kv, "queue ID");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "12x", NULL };
+		expect_bad(kv, "arrival");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "not an address", NULL };
+		expect_bad(kv, "sender");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "9BIT", NULL };
+		expect_bad(kv, "body");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "",
+		                     "H", "evil\r\nX: y", NULL };
+		expect_bad(kv, "control");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "M", "", NULL };
+		expect_bad(kv, "no recipients");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "bob", "M", "", NULL };
+		expect_bad(kv, "recipient");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "a@b.c", "S", "", NULL };
+		expect_bad(kv, "unexpected");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", longf,
+		                     NULL };
+		expect_bad(kv, "too long");
+	}
+	{
+		/* the envelope ends before M: a truncated file */
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "a@b.c", NULL };
+		struct qfile q;
+		sa_t err = SA_INIT;
+		T_INTEQ(read_str(kv, NULL, &q, &err), -1);
+		T_INTEQ(errno, EPROTO);
+		sa_free(&err);
+	}
+	{
+		/* a record cut in the middle */
+		const char *kv[] = { "V", "1", "I", qid, NULL };
+		struct qfile q;
+		sa_t err = SA_INIT;
+		T_INTEQ(read_str(kv, "T10:12", &q, &err), -1);
+		T_INTEQ(errno, EPROTO);
+		sa_free(&err);
+	}
+}
+
+int main(void)
+{
+	struct timeval tv = { 1700000000, 123456 };
+
+	qid_make(qid, &tv, 4242);
+	T_RUN(test_roundtrip);
+	T_RUN(test_minimal);
+	T_RUN(test_offset);
+	T_RUN(test_bad);
+	return t_done();
+}

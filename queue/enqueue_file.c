@@ -1,0 +1,137 @@
+/* enqueue_file: write one queue file in QUEUE/tmp/ and commit it to incoming/.
+ * The commit point (man/pochta-queue.5): the data is fsync'd, the file renamed
+ * to incoming/QID, and incoming/ fsync'd; only then is K sent. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include "durable.h"
+#include "enqueue.h"
+#include "qid.h"
+
+static unsigned long enqfile_seq;
+
+static void enqfile_reset(struct enqfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	sa_trunc(&f->tmppath, 0);
+	qfile_free(&f->q);
+	memset(&f->q, 0, sizeof f->q);
+	f->rcpt_cap = 0;
+	f->env_written = 0;
+	f->size = 0;
+}
+
+int enqfile_create(struct enqfile *f, const char *queuedir)
+{
+	struct timeval tv;
+	struct stat st;
+	int tries;
+
+	enqfile_abort(f);
+	if (!f->buf) {
+		f->buf = malloc(ENQ_FILEBUF);
+		if (!f->buf)
+			return -1;
+	}
+	/* a name left by a crashed process with our PID is skipped, never reused */
+	for (tries = 0; tries < 100; tries++) {
+		sa_trunc(&f->tmppath, 0);
+		if (sa_catf(&f->tmppath, "%s/tmp/%ld.%lu", queuedir, (long)getpid(), enqfile_seq++) < 0)
+			return -1;
+		f->fd = open(f->tmppath.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (f->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (f->fd < 0)
+		return -1;
+	if (fstat(f->fd, &st) < 0 || gettimeofday(&tv, NULL) < 0) {
+		enqfile_abort(f);
+		return -1;
+	}
+	qid_make(f->q.qid, &tv, (unsigned long long)st.st_ino);
+	f->q.arrival = tv.tv_sec;
+	io_init(&f->out, f->fd, f->buf, ENQ_FILEBUF, -1);
+	return 0;
+}
+
+int enqfile_rcpt(struct enqfile *f, const char *s, size_t len)
+{
+	sa_t r = SA_INIT;
+
+	if (f->q.nrcpt == f->rcpt_cap) {
+		size_t ncap = f->rcpt_cap ? f->rcpt_cap * 2 : 8, bytes;
+		sa_t *n;
+		if (size_mul(ncap, sizeof *n, &bytes) < 0)
+			return -1;
+		n = realloc(f->q.rcpt, bytes);
+		if (!n)
+			return -1;
+		f->q.rcpt = n;
+		f->rcpt_cap = ncap;
+	}
+	if (sa_copyb(&r, s, len) < 0)
+		return -1;
+	f->q.rcpt[f->q.nrcpt++] = r;
+	return 0;
+}
+
+int enqfile_env(struct enqfile *f)
+{
+	if (f->env_written)
+		return 0;
+	if (qfile_write_env(&f->out, &f->q) < 0)
+		return -1;
+	f->env_written = 1;
+	return 0;
+}
+
+int enqfile_data(struct enqfile *f, const void *p, size_t n)
+{
+	if (io_put(&f->out, p, n) < 0)
+		return -1;
+	f->size += n;
+	return 0;
+}
+
+int enqfile_commit(struct enqfile *f, const char *queuedir)
+{
+	sa_t dst = SA_INIT;
+	int e;
+
+	if (enqfile_env(f) < 0 || io_flush(&f->out) < 0)
+		goto fail;
+	if (sa_catf(&dst, "%s/incoming/%s", queuedir, f->q.qid) < 0)
+		goto fail;
+	if (durable_commit(f->fd, f->tmppath.s, dst.s) < 0) {
+		e = errno;
+		/* the rename may have happened with the directory sync failing: the
+		 * client is told 4xx, so the copy must not be delivered either */
+		unlink(dst.s);
+		errno = e;
+		goto fail;
+	}
+	sa_free(&dst);
+	close(f->fd);
+	f->fd = -1;
+	sa_trunc(&f->tmppath, 0);
+	return 0;
+fail:
+	e = errno;
+	sa_free(&dst);
+	enqfile_abort(f);
+	errno = e;
+	return -1;
+}
+
+void enqfile_abort(struct enqfile *f)
+{
+	if (f->fd >= 0 && f->tmppath.len)
+		unlink(f->tmppath.s);
+	enqfile_reset(f);
+}

@@ -1,0 +1,201 @@
+/* pochta-qmgr: the queue manager (man/pochta-qmgr.8). The only reader and
+ * scheduler of the queue: takes incoming/ into mess/, runs deliveries, records
+ * results, retries. Runs in the foreground under a supervisor; all its state
+ * can be rebuilt from the queue directories, so any exit is safe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "paths.h"
+#include "qdir.h"
+#include "qmgr.h"
+
+struct qmgr Q;
+
+static int selfpipe[2] = { -1, -1 };
+static volatile sig_atomic_t got_term;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	char c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	(void)!write(selfpipe[1], &c, 1); /* full pipe: a wakeup is pending anyway */
+	errno = e;
+}
+
+static void signals_init(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(selfpipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		log_fatal("pipe: %s", strerror(errno));
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+}
+
+static void drain(int fd, int *wake_new, int *wake_flush, int *wake_rescan)
+{
+	char buf[512];
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)) {
+		for (ssize_t i = 0; i < r; i++) {
+			if (!wake_new)
+				continue;
+			if (buf[i] == QDIR_WAKE_FLUSH)
+				*wake_flush = 1;
+			else if (buf[i] == QDIR_WAKE_RESCAN)
+				*wake_rescan = 1;
+			else
+				*wake_new = 1; /* QDIR_WAKE_NEW, and anything unknown */
+		}
+	}
+}
+
+static long long min_timeout(long long a, long long b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: pochta-qmgr [-r ROOT]\n");
+	exit(100);
+}
+
+int main(int argc, char **argv)
+{
+	const char *root = NULL;
+	sa_t err = SA_INIT;
+	char trigger[4400];
+	struct pollfd *pfd;
+	long long stop_at = 0, next_scan;
+	size_t npfd;
+	int c, trig_r, trig_w;
+
+	log_init("pochta-qmgr", LOG_DEST_AUTO);
+	while ((c = getopt(argc, argv, "r:")) != -1) {
+		if (c == 'r')
+			root = optarg;
+		else
+			usage();
+	}
+	if (optind != argc)
+		usage();
+	if (paths_init(root) < 0)
+		log_fatal("cannot set up paths: %s", strerror(errno));
+	if (conf_load(&Q.conf, paths.conf, &err) < 0)
+		log_fatal("%s", err.s ? err.s : "cannot load configuration");
+	sa_free(&err);
+	umask(077);
+	if (qdir_make(paths.queue) < 0)
+		log_fatal("cannot set up %s: %s", paths.queue, strerror(errno));
+	signals_init();
+	snprintf(trigger, sizeof trigger, "%s/trigger", paths.queue);
+	trig_r = open(trigger, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (trig_r < 0)
+		log_fatal("cannot open %s: %s", trigger, strerror(errno));
+	/* our own writer: the FIFO never reports EOF when the last client closes */
+	trig_w = open(trigger, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (trig_w < 0)
+		log_fatal("cannot open %s for writing: %s", trigger, strerror(errno));
+	if (deliver_init((size_t)Q.conf.delivery_concurrency) < 0)
+		log_fatal("out of memory");
+	npfd = 2 + (size_t)Q.conf.delivery_concurrency;
+	pfd = calloc(npfd, sizeof *pfd);
+	if (!pfd)
+		log_fatal("out of memory");
+
+	Q.now = time(NULL);
+	msg_startup();
+	next_scan = Q.now + QMGR_SCAN_INTERVAL;
+	for (;;) {
+		long long t;
+		size_t n;
+		int wake_new = 0, wake_flush = 0, wake_rescan = 0;
+
+		Q.now = time(NULL);
+		if (got_term && !Q.stopping) {
+			Q.stopping = 1;
+			stop_at = Q.now + QMGR_STOP_WAIT;
+			log_info(NULL, "stopping: waiting for %zu deliveries", deliver_running());
+		}
+		if (Q.stopping) {
+			if (deliver_running() == 0)
+				break;
+			if (Q.now >= stop_at) {
+				log_warn(NULL, "killing %zu deliveries that did not finish", deliver_running());
+				deliver_kill_all();
+				break;
+			}
+		} else if (Q.now >= next_scan) {
+			msg_take_incoming();
+			next_scan = Q.now + QMGR_SCAN_INTERVAL;
+		}
+		t = sched_due();
+		sched_run();
+		t = min_timeout(t, deliver_timeouts());
+		t = min_timeout(t, Q.stopping ? (stop_at - Q.now) * 1000 : (next_scan - Q.now) * 1000);
+		if (t < 0)
+			t = 0;
+		if (t > 60000)
+			t = 60000;
+
+		pfd[0].fd = trig_r;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		pfd[1].fd = selfpipe[0];
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		n = 2 + deliver_pollfds(pfd + 2, npfd - 2);
+		if (poll(pfd, n, (int)t) < 0 && errno != EINTR)
+			log_fatal("poll: %s", strerror(errno));
+		Q.now = time(NULL);
+		if (pfd[1].revents)
+			drain(selfpipe[0], NULL, NULL, NULL);
+		if (pfd[0].revents)
+			drain(trig_r, &wake_new, &wake_flush, &wake_rescan);
+		deliver_events(pfd + 2, n - 2);
+		if (Q.stopping)
+			continue;
+		if (wake_rescan)
+			msg_rescan();
+		else if (wake_new)
+			msg_take_incoming();
+		if (wake_flush) {
+			log_info(NULL, "flush: retrying every deferred recipient");
+			sched_flush();
+		}
+	}
+	/* results of finished deliveries whose messages are not complete */
+	msg_journal_all();
+	log_info(NULL, "stopped");
+	msg_free_all();
+	sched_free();
+	deliver_free();
+	free(pfd);
+	conf_free(&Q.conf);
+	close(trig_r);
+	close(trig_w);
+	return 0;
+}
