@@ -1,0 +1,380 @@
+/* pochta-smtpd: the SMTP server, one process per connection on stdin/stdout
+ * (UCSPI: TCPREMOTEIP etc. in the environment). Reads commands with a hard
+ * line limit, decides recipients at RCPT time, hands each message to one
+ * pochta-enqueue child per session (smtpd_msg.c, smtpd_queue.c). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "smtpd.h"
+#include "log.h"
+#include "paths.h"
+#include "smtpcmd.h"
+
+static struct session sess;
+
+void reply(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	sa_trunc(&s->scratch, 0);
+	va_start(ap, fmt);
+	r = sa_vcatf(&s->scratch, fmt, ap);
+	va_end(ap);
+	if (r < 0 || sa_cats(&s->scratch, "\r\n") < 0) {
+		log_warn(NULL, "out of memory formatting a reply");
+		session_exit(s, 111, "out of memory");
+	}
+	if (io_put(&s->out, s->scratch.s, s->scratch.len) < 0) {
+		s->out_dead = 1;
+		session_exit(s, 0, "write error");
+	}
+}
+
+void session_exit(struct session *s, int code, const char *why)
+{
+	if (!s->out_dead)
+		io_flush(&s->out);
+	log_info(NULL, "disconnect from %s helo=%s commands=%lu errors=%lu messages=%lu%s%s",
+	         s->ip, s->helo[0] ? s->helo : "none", s->commands, s->errors, s->messages,
+	         why ? " reason=" : "", why ? why : "");
+	/* closing our end makes an enqueue child with an open message abort it */
+	enq_close(&s->enq);
+	exit(code);
+}
+
+void tx_reset(struct session *s)
+{
+	s->have_mail = 0;
+	sa_trunc(&s->sender, 0);
+	s->body = SMTP_BODY_NONE;
+	sa_trunc(&s->rcpts, 0);
+	s->nrcpt = 0;
+}
+
+/* Before closing on a client with unread input: half-close and read what is in
+ * flight (briefly, bounded), so that the kernel does not answer it with a reset
+ * that could destroy our last reply before the client reads it. */
+static void linger_close(void)
+{
+	char buf[4096];
+	size_t total = 0;
+	int left = 1000;
+	struct pollfd p;
+
+	if (shutdown(1, SHUT_WR) < 0)
+		close(1);
+	while (left > 0 && total < 65536) {
+		ssize_t r;
+		p.fd = 0;
+		p.events = POLLIN;
+		p.revents = 0;
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			return;
+		left -= 100;
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		r = read(0, buf, sizeof buf);
+		if (r <= 0)
+			return;
+		total += (size_t)r;
+	}
+}
+
+/* a bad command: the reply, then 421 and close once the limit is reached
+ * (the check Postfix makes before reading the next command) */
+static void bad(struct session *s, const char *text)
+{
+	s->errors++;
+	reply(s, "%s", text);
+	if (s->errors >= (unsigned long long)s->conf.smtp_error_limit) {
+		reply(s, "421 4.7.0 %s Error: too many errors", s->host);
+		io_flush(&s->out);
+		linger_close();
+		session_exit(s, 0, "too many errors");
+	}
+}
+
+/* config trouble before the session could start: tell the client, then exit */
+static void fatal_config(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fatal_config(const char *fmt, ...)
+{
+	static const char msg[] = "421 4.3.0 Service not available: configuration error\r\n";
+	sa_t why = SA_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (sa_vcatf(&why, fmt, ap) < 0)
+		sa_copys(&why, "configuration error");
+	va_end(ap);
+	fd_write_all(1, msg, sizeof msg - 1);
+	linger_close();
+	log_fatal("%s", why.s ? why.s : "configuration error");
+}
+
+static void client_init(struct session *s)
+{
+	const char *ip = getenv("TCPREMOTEIP");
+	unsigned char tmp[16];
+	size_t len = ip ? strlen(ip) : 0;
+
+	s->ip_known = 0;
+	strcpy(s->ip, "unknown");
+	if (!ip || len == 0 || len >= sizeof s->ip)
+		return;
+	if (inet_pton(AF_INET, ip, tmp) != 1 && inet_pton(AF_INET6, ip, tmp) != 1)
+		return;
+	memcpy(s->ip, ip, len + 1);
+	s->ip_known = 1;
+}
+
+static void cmd_helo(struct session *s, const struct smtp_cmd *c)
+{
+	size_t n = c->arglen < sizeof s->helo - 1 ? c->arglen : sizeof s->helo - 1, i;
+
+	tx_reset(s);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)c->arg[i];
+		s->helo[i] = (ch > ' ' && ch < 0x7f) ? (char)ch : '?';
+	}
+	s->helo[n] = '\0';
+	s->helo_verb = c->verb;
+	if (c->verb == SMTP_HELO) {
+		reply(s, "250 %s", s->host);
+		return;
+	}
+	reply(s, "250-%s", s->host);
+	reply(s, "250-PIPELINING");
+	reply(s, "250-SIZE %lld", s->conf.message_size_limit);
+	reply(s, "250-8BITMIME");
+	reply(s, "250-ENHANCEDSTATUSCODES");
+	reply(s, "250 HELP");
+}
+
+static void cmd_mail(struct session *s, const struct smtp_cmd *c)
+{
+	if (!s->helo_verb) {
+		bad(s, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (s->have_mail) {
+		bad(s, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if (c->size_given && c->size > (unsigned long long)s->conf.message_size_limit) {
+		reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	sa_trunc(&s->sender, 0);
+	if (addr_format(&c->addr, &s->sender) < 0) {
+		reply(s, "451 4.3.0 Error: out of memory");
+		return;
+	}
+	s->have_mail = 1;
+	s->body = c->body;
+	reply(s, "250 2.1.0 Ok");
+}
+
+static int first_item(const char *item, size_t len, void *arg)
+{
+	sa_t *out = arg;
+
+	return sa_catb(out, item, len) < 0 ? -1 : 1;
+}
+
+/* the envelope form of an accepted recipient: a bare <Postmaster> becomes
+ * postmaster@ the first local domain (or myhostname) so that every recipient
+ * in the queue has a domain */
+static int rcpt_text(struct session *s, const struct addr *a, sa_t *out)
+{
+	if (a->has_domain)
+		return addr_format(a, out);
+	if (sa_cats(out, "postmaster@") < 0)
+		return -1;
+	if (conf_list_each(s->conf.local_domains, first_item, out) == 1)
+		return 0;
+	return sa_cats(out, s->host);
+}
+
+static void cmd_rcpt(struct session *s, const struct smtp_cmd *c)
+{
+	sa_t shown = SA_INIT;
+	const char *msg = NULL;
+
+	if (!s->have_mail) {
+		bad(s, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (s->nrcpt >= (unsigned long long)s->conf.max_recipients) {
+		reply(s, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	if (addr_format(&c->addr, &shown) < 0) {
+		reply(s, "451 4.3.0 Error: out of memory");
+		return;
+	}
+	switch (rcpt_check(&s->pol, &c->addr)) {
+	case RCPT_OK: {
+		size_t old = s->rcpts.len;
+		if (rcpt_text(s, &c->addr, &s->rcpts) < 0 || sa_catc(&s->rcpts, '\0') < 0) {
+			sa_trunc(&s->rcpts, old);
+			reply(s, "451 4.3.0 Error: out of memory");
+		} else {
+			s->nrcpt++;
+			reply(s, "250 2.1.5 Ok");
+		}
+		break;
+	}
+	case RCPT_UNKNOWN:
+		msg = "550 5.1.1 <%s>: Recipient address rejected: User unknown";
+		break;
+	case RCPT_RELAY:
+		msg = "554 5.7.1 <%s>: Relay access denied";
+		break;
+	case RCPT_TEMPFAIL:
+	default:
+		log_warn(NULL, "cannot read %s: %s", s->pol.users_path, strerror(errno));
+		msg = "451 4.3.0 <%s>: Temporary lookup failure";
+		break;
+	}
+	if (msg) {
+		reply(s, msg, shown.s);
+		log_info(NULL, "reject: RCPT from %s: %.3s to=<%s> from=<%s> helo=%s",
+		         s->ip, msg, shown.s, s->sender.s ? s->sender.s : "", s->helo);
+	}
+	sa_free(&shown);
+}
+
+static void command(struct session *s)
+{
+	struct smtp_cmd c;
+
+	s->commands++;
+	if (smtp_cmd_parse(s->line.s, s->line.len, &c) < 0) {
+		bad(s, c.err ? c.err : "500 5.5.2 Error: bad syntax");
+		return;
+	}
+	switch (c.verb) {
+	case SMTP_HELO:
+	case SMTP_EHLO:
+		cmd_helo(s, &c);
+		break;
+	case SMTP_MAIL:
+		cmd_mail(s, &c);
+		break;
+	case SMTP_RCPT:
+		cmd_rcpt(s, &c);
+		break;
+	case SMTP_DATA:
+		if (!s->have_mail)
+			bad(s, "503 5.5.1 Error: need MAIL command");
+		else if (s->nrcpt == 0)
+			bad(s, "503 5.5.1 Error: need RCPT command");
+		else
+			msg_data(s);
+		break;
+	case SMTP_RSET:
+		tx_reset(s);
+		reply(s, "250 2.0.0 Ok");
+		break;
+	case SMTP_NOOP:
+		reply(s, "250 2.0.0 Ok");
+		break;
+	case SMTP_QUIT:
+		reply(s, "221 2.0.0 Bye");
+		session_exit(s, 0, NULL);
+	case SMTP_VRFY:
+		/* never tells whether a user exists */
+		reply(s, "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery");
+		break;
+	case SMTP_EXPN:
+		reply(s, "502 5.5.1 Error: command not implemented");
+		break;
+	case SMTP_HELP:
+		reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+		break;
+	default: /* STARTTLS, AUTH, BDAT: not offered */
+		bad(s, "502 5.5.1 Error: command not implemented");
+		break;
+	}
+}
+
+static void usage(void) __attribute__((noreturn));
+static void usage(void)
+{
+	fatal_config("usage: pochta-smtpd [-r ROOT]");
+}
+
+int main(int argc, char **argv)
+{
+	struct session *s = &sess;
+	const char *root = NULL;
+	sa_t err = SA_INIT;
+	int opt, tmo;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_DFL); /* exit at once; an open message dies with the pipe */
+	log_init("pochta-smtpd", LOG_DEST_AUTO);
+	while ((opt = getopt(argc, argv, "r:")) != -1) {
+		if (opt == 'r')
+			root = optarg;
+		else
+			usage();
+	}
+	if (optind != argc)
+		usage();
+	if (paths_init(root) < 0)
+		fatal_config("cannot set up paths: %s", strerror(errno));
+	if (conf_load(&s->conf, paths.conf, &err) < 0)
+		fatal_config("%s", err.s ? err.s : "cannot load the configuration");
+	if (cidr_list_parse(s->conf.relay_networks, &s->relay, &s->nrelay, &err) < 0)
+		fatal_config("relay_networks: %s", err.s ? err.s : "bad value");
+	sa_free(&err);
+
+	s->host = conf_hostname(&s->conf);
+	client_init(s);
+	if (sa_copys(&s->sender, "") < 0 || sa_ready(&s->rcpts, 0) < 0 ||
+	    sa_ready(&s->line, SMTPD_LINE_MAX) < 0 || sa_ready(&s->scratch, 512) < 0)
+		fatal_config("out of memory");
+	if (sa_copys(&s->scratch, paths.etc) < 0 || sa_cats(&s->scratch, "/users") < 0)
+		fatal_config("out of memory");
+	s->pol.users_path = strdup(s->scratch.s);
+	if (!s->pol.users_path)
+		fatal_config("out of memory");
+	s->pol.local_domains = s->conf.local_domains;
+	s->pol.delimiter = s->conf.recipient_delimiter;
+	s->pol.relay_client = s->ip_known && cidr_match(s->relay, s->nrelay, s->ip);
+
+	tmo = (int)s->conf.smtp_timeout * 1000;
+	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf, tmo);
+	io_init(&s->out, 1, s->outbuf, sizeof s->outbuf, tmo);
+	s->in.flush = &s->out; /* replies go out when pipelined input runs dry */
+	/* the enqueue child may take its time to fsync; never less than a minute */
+	enq_init(&s->enq, (s->conf.smtp_timeout < 60 ? 60 : (int)s->conf.smtp_timeout) * 1000);
+
+	log_info(NULL, "connect from %s%s", s->ip, s->pol.relay_client ? " relay=yes" : "");
+	reply(s, "220 %s ESMTP pochta", s->host);
+	for (;;) {
+		int r = io_getline(&s->in, &s->line, SMTPD_LINE_MAX, NULL);
+
+		if (r == IO_OK) {
+			command(s);
+		} else if (r == IO_TOOLONG) {
+			s->commands++;
+			bad(s, "500 5.5.6 Line too long");
+		} else if (r == IO_EOF) {
+			session_exit(s, 0, "lost connection");
+		} else if (errno == ETIMEDOUT) {
+			reply(s, "421 4.4.2 %s Error: timeout exceeded", s->host);
+			session_exit(s, 0, "timeout");
+		} else {
+			session_exit(s, 0, "read error");
+		}
+	}
+}

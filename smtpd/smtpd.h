@@ -1,0 +1,108 @@
+/* pochta-smtpd internals: the session, the recipient policy and the
+ * pochta-enqueue child (one per session, any number of messages). */
+#ifndef POCHTA_SMTPD_H
+#define POCHTA_SMTPD_H
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+#include "addr.h"
+#include "cidr.h"
+#include "conf.h"
+#include "io.h"
+#include "sa.h"
+
+#define SMTPD_LINE_MAX 1000   /* RFC 5321 §4.5.3.1.4: command line, CRLF included */
+
+/* ---- smtpd_rcpt.c: may this recipient be accepted? ---- */
+enum rcpt_verdict {
+	RCPT_OK,          /* local user, postmaster, or relaying allowed */
+	RCPT_UNKNOWN,     /* local domain, no such user: 550 5.1.1 */
+	RCPT_RELAY,       /* not local, client is not a relay client: 554 5.7.1 */
+	RCPT_TEMPFAIL,    /* the user table could not be read: 451 4.3.0 */
+};
+
+struct rcpt_policy {
+	const char *local_domains;
+	const char *delimiter;     /* recipient_delimiter: "" or one character */
+	const char *users_path;    /* etc/users */
+	int relay_client;          /* the client IP is in relay_networks */
+};
+
+/* the verdict for a parsed RCPT path */
+enum rcpt_verdict rcpt_check(const struct rcpt_policy *p, const struct addr *a);
+/* 1 when a's domain is one of the local domains (never for a literal or no domain) */
+int rcpt_is_local_domain(const struct rcpt_policy *p, const struct addr *a);
+/* the user name a local address is delivered to: the local part lowercased,
+ * extension (from the first delimiter on) removed; into out (>= ADDR_LOCAL_MAX+1) */
+void rcpt_user(const struct rcpt_policy *p, const struct addr *a, char *out, size_t outsz);
+
+/* ---- smtpd_queue.c: the pochta-enqueue child ---- */
+struct enq {
+	pid_t pid;          /* 0: not running */
+	int fd;             /* our end of the socketpair; -1 when none */
+	int broken;         /* a write failed: the child is gone or unusable */
+	int timeout_ms;
+	io_t in, out;
+	char inbuf[512];
+	char outbuf[4096];
+};
+
+void enq_init(struct enq *q, int timeout_ms);
+/* start the child when needed, send M and read the I reply; the queue ID goes
+ * to qid. 0, or -1 (temporary failure; a dead child has been reaped) */
+int enq_begin(struct enq *q, sa_t *qid);
+/* one record of the open message; a failure marks the child broken (-1) */
+int enq_put(struct enq *q, int type, const void *p, size_t n);
+/* abandon the open message (Q record, no reply) */
+void enq_abort(struct enq *q);
+/* send E and read the verdict: 'K' (text = queue ID), 'Z' or 'X' (text =
+ * the reason), or -1 when the child broke (it has been reaped) */
+int enq_end(struct enq *q, sa_t *text);
+/* close our end and reap the child */
+void enq_close(struct enq *q);
+
+/* ---- smtpd_received.c: the trace header (RFC 5321 §4.4) ---- */
+/* "Received: from HELO ([IP])\n\tby HOST (pochta) with PROTO id QID\n\tfor <RCPT>; DATE\n"
+ * (for only when rcpt is not NULL); ip NULL or "" for an unknown client. 0 or -1 */
+int received_make(sa_t *out, const char *helo, const char *ip, const char *host,
+                  const char *proto, const char *qid, const char *rcpt, time_t now);
+/* RFC 5322 date-time in local time with a numeric zone; 0 or -1 */
+int date_rfc5322(sa_t *out, time_t t);
+
+/* ---- the session (smtpd.c), shared with smtpd_msg.c ---- */
+struct session {
+	struct conf conf;
+	const char *host;          /* myhostname */
+	char ip[64];               /* client IP, "unknown" when not given */
+	int ip_known;
+	struct rcpt_policy pol;
+	struct cidr *relay;
+	size_t nrelay;
+	io_t in, out;
+	int out_dead;              /* a write to the client failed: do not try again */
+	char inbuf[4096];
+	char outbuf[2048];
+	sa_t line;
+	sa_t scratch;              /* reply formatting */
+	int helo_verb;             /* 0 before HELO/EHLO, else SMTP_HELO or SMTP_EHLO */
+	char helo[ADDR_DOMAIN_MAX + 1];
+	/* the transaction */
+	int have_mail;
+	sa_t sender;               /* addr_format() text, "" for <> */
+	int body;                  /* enum smtp_body */
+	sa_t rcpts;                /* NUL-terminated addresses one after the other */
+	size_t nrcpt;
+	/* counters for the log */
+	unsigned long commands, errors, messages;
+	struct enq enq;
+};
+
+/* smtpd.c */
+void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* flush, log the end of the session, exit */
+void session_exit(struct session *s, int code, const char *why) __attribute__((noreturn));
+void tx_reset(struct session *s);
+/* smtpd_msg.c: DATA, from the checks to the final reply */
+void msg_data(struct session *s);
+
+#endif

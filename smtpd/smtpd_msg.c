@@ -1,0 +1,186 @@
+/* smtpd_msg: one message, from DATA to the final reply. The envelope goes to
+ * pochta-enqueue first, then our Received: header and the message as the DATA
+ * state machine (smtpd_data.c) produces it. A message that must be refused is
+ * still read to its real end (CRLF.CRLF), then abandoned: nothing is queued,
+ * and no byte of it is ever taken for a command. 250 only after enqueue's K. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include "smtpd.h"
+#include "smtpd_data.h"
+#include "enqproto.h"
+#include "log.h"
+#include "rec.h"
+#include "smtpcmd.h"
+
+static char chunk[4096]; /* one D record at most */
+
+static const char *body_name(int body)
+{
+	switch (body) {
+	case SMTP_BODY_7BIT:
+		return "7BIT";
+	case SMTP_BODY_8BITMIME:
+		return "8BITMIME";
+	default:
+		return "";
+	}
+}
+
+/* envelope records: S B P H C R... ; -1 when the child broke */
+static int send_envelope(struct session *s)
+{
+	struct enq *q = &s->enq;
+	const char *p = s->rcpts.s;
+	size_t i;
+
+	if (enq_put(q, 'S', s->sender.s, s->sender.len) < 0 ||
+	    enq_put(q, 'B', body_name(s->body), strlen(body_name(s->body))) < 0 ||
+	    enq_put(q, 'P', s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP",
+	            s->helo_verb == SMTP_EHLO ? 5 : 4) < 0 ||
+	    enq_put(q, 'H', s->helo, strlen(s->helo)) < 0 ||
+	    enq_put(q, 'C', s->ip_known ? s->ip : "", s->ip_known ? strlen(s->ip) : 0) < 0)
+		return -1;
+	for (i = 0; i < s->nrcpt; i++) {
+		size_t n = strlen(p);
+		if (enq_put(q, 'R', p, n) < 0)
+			return -1;
+		p += n + 1;
+	}
+	return 0;
+}
+
+static int send_received(struct session *s, const char *qid)
+{
+	sa_t h = SA_INIT;
+	int r;
+
+	r = received_make(&h, s->helo, s->ip_known ? s->ip : NULL, s->host,
+	                  s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP", qid,
+	                  s->nrcpt == 1 ? s->rcpts.s : NULL, time(NULL));
+	if (r == 0)
+		r = enq_put(&s->enq, ENQ_DATA, h.s, h.len);
+	sa_free(&h);
+	return r;
+}
+
+/* text from enqueue, made safe for a reply line */
+static void clean_text(sa_t *t)
+{
+	size_t i;
+
+	if (t->len > 200)
+		sa_trunc(t, 200);
+	for (i = 0; i < t->len; i++) {
+		unsigned char c = (unsigned char)t->s[i];
+		if (c < ' ' || c >= 0x7f)
+			t->s[i] = '?';
+	}
+}
+
+static int digits(const char **p)
+{
+	int n = 0;
+
+	while (**p >= '0' && **p <= '9' && n < 4) {
+		(*p)++;
+		n++;
+	}
+	return n >= 1 && n <= 3;
+}
+
+/* 1 when t starts with "5.X.Y " (RFC 3463 permanent status code) */
+static int has_perm_code(const char *t)
+{
+	if (t[0] != '5' || t[1] != '.')
+		return 0;
+	t += 2;
+	if (!digits(&t) || *t++ != '.' || !digits(&t))
+		return 0;
+	return *t == ' ';
+}
+
+void msg_data(struct session *s)
+{
+	struct data_sm d;
+	sa_t qid = SA_INIT, text = SA_INIT;
+	int oversize = 0, r;
+	unsigned long long limit = (unsigned long long)s->conf.message_size_limit;
+
+	if (enq_begin(&s->enq, &qid) < 0 || send_envelope(s) < 0 || send_received(s, qid.s) < 0) {
+		if (s->enq.pid > 0 && s->enq.broken)
+			enq_close(&s->enq);
+		else
+			enq_abort(&s->enq); /* a message may be open in the child */
+		reply(s, "451 4.3.0 Error: queue file write error");
+		tx_reset(s);
+		goto out;
+	}
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+
+	data_init(&d);
+	while (!d.done) {
+		size_t used, n;
+
+		r = io_fill(&s->in);
+		if (r == IO_EOF) {
+			session_exit(s, 0, "lost connection after DATA");
+		} else if (r != IO_OK) {
+			if (errno == ETIMEDOUT) {
+				reply(s, "421 4.4.2 %s Error: timeout exceeded", s->host);
+				session_exit(s, 0, "timeout after DATA");
+			}
+			session_exit(s, 0, "read error after DATA");
+		}
+		used = data_feed(&d, s->in.buf + s->in.start, s->in.end - s->in.start,
+		                 chunk, sizeof chunk, &n);
+		io_consume(&s->in, used);
+		if (d.size > limit)
+			oversize = 1;
+		/* a message that will be refused is not passed on; a failed write
+		 * leaves the child broken and the rest of the data is only read */
+		if (n > 0 && !d.bare && !oversize && d.received <= DATA_RECEIVED_MAX)
+			(void)enq_put(&s->enq, ENQ_DATA, chunk, n);
+	}
+
+	if (d.bare || oversize || d.received > DATA_RECEIVED_MAX) {
+		enq_abort(&s->enq);
+		if (d.bare)
+			reply(s, "550 5.6.0 Message contains bare CR or LF (see RFC 5321 section 2.3.8)");
+		else if (oversize)
+			reply(s, "552 5.3.4 Error: message file too big");
+		else
+			reply(s, "554 5.4.6 Too many Received headers: mail loop");
+		log_info(qid.s, "reject: DATA from %s: %s from=<%s> size=%llu nrcpt=%zu helo=%s",
+		         s->ip, d.bare ? "bare CR or LF" : oversize ? "message too big" : "mail loop",
+		         s->sender.s, d.size, s->nrcpt, s->helo);
+		tx_reset(s);
+		goto out;
+	}
+
+	r = enq_end(&s->enq, &text);
+	if (r == 'K') {
+		s->messages++;
+		reply(s, "250 2.0.0 Ok: queued as %s", text.s);
+		log_info(text.s, "from=<%s> size=%llu nrcpt=%zu client=%s helo=%s",
+		         s->sender.s, d.size, s->nrcpt, s->ip, s->helo);
+	} else if (r == 'X') {
+		clean_text(&text);
+		/* enqueue's reason may start with its own enhanced code: keep it */
+		if (has_perm_code(text.s))
+			reply(s, "554 %s", text.s);
+		else
+			reply(s, "554 5.3.0 %s", text.len ? text.s : "Error: message refused by the queue");
+		log_warn(qid.s, "queue refused the message: %s", text.len ? text.s : "(no reason)");
+	} else {
+		if (r == 'Z') {
+			clean_text(&text);
+			log_warn(qid.s, "queue temporary failure: %s", text.len ? text.s : "(no reason)");
+		}
+		reply(s, "451 4.3.0 Error: queue file write error");
+	}
+	tx_reset(s);
+out:
+	sa_free(&qid);
+	sa_free(&text);
+}

@@ -1,0 +1,70 @@
+/* smtpd_received: the Received: trace header pochta-smtpd prepends to each
+ * message (RFC 5321 §4.4) and the RFC 5322 §3.3 date it ends with. */
+#include <string.h>
+#include <time.h>
+#include "smtpd.h"
+
+static const char wday[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char month[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+int date_rfc5322(sa_t *out, time_t t)
+{
+	struct tm tm;
+	long off, h, m;
+	char sign = '+';
+
+	if (!localtime_r(&t, &tm))
+		return -1;
+	if (tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11)
+		return -1;
+	off = tm.tm_gmtoff / 60;
+	if (off < 0) {
+		sign = '-';
+		off = -off;
+	}
+	h = off / 60;
+	m = off % 60;
+	if (h > 99)
+		return -1;
+	return sa_catf(out, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
+	               wday[tm.tm_wday], tm.tm_mday, month[tm.tm_mon], tm.tm_year + 1900,
+	               tm.tm_hour, tm.tm_min, tm.tm_sec, sign, h, m);
+}
+
+/* append s with anything that could break the header replaced by '?' */
+static int cat_clean(sa_t *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (sa_catc(out, (c > ' ' && c < 0x7f && c != '(' && c != ')') ? (char)c : '?') < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int received_make(sa_t *out, const char *helo, const char *ip, const char *host,
+                  const char *proto, const char *qid, const char *rcpt, time_t now)
+{
+	if (sa_cats(out, "Received: from ") < 0 || cat_clean(out, helo && *helo ? helo : "unknown") < 0)
+		return -1;
+	if (ip && *ip) {
+		/* TCP-info: an address literal (RFC 5321 §4.1.3) */
+		if (sa_cats(out, strchr(ip, ':') ? " ([IPv6:" : " ([") < 0 || cat_clean(out, ip) < 0 ||
+		    sa_cats(out, "])") < 0)
+			return -1;
+	} else if (sa_cats(out, " (unknown)") < 0) {
+		return -1;
+	}
+	if (sa_cats(out, "\n\tby ") < 0 || cat_clean(out, host) < 0 ||
+	    sa_cats(out, " (pochta) with ") < 0 || cat_clean(out, proto) < 0 ||
+	    sa_cats(out, " id ") < 0 || cat_clean(out, qid) < 0)
+		return -1;
+	if (rcpt) {
+		if (sa_cats(out, "\n\tfor <") < 0 || cat_clean(out, rcpt) < 0 || sa_catc(out, '>') < 0)
+			return -1;
+	}
+	if (sa_cats(out, "; ") < 0 || date_rfc5322(out, now) < 0 || sa_catc(out, '\n') < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,302 @@
+/* Unit tests of pochta-smtpd's pure parts: the DATA state machine, the
+ * Received: header and the recipient policy. The sources are included so the
+ * test links with libpochta.a alone. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "test.h"
+#include "../smtpd_data.c"
+#include "../smtpd_received.c"
+#include "../smtpd_rcpt.c"
+
+struct run {
+	char out[4096];
+	size_t outlen;
+	size_t used;  /* input bytes consumed */
+	struct data_sm d;
+};
+
+/* feed in with a given input step and output capacity, as the server does */
+static void feed(struct run *r, const char *in, size_t len, size_t step, size_t outcap)
+{
+	size_t pos = 0;
+
+	data_init(&r->d);
+	r->outlen = 0;
+	while (pos < len && !r->d.done) {
+		char buf[64];
+		size_t n = len - pos < step ? len - pos : step, k, o = 0;
+		if (outcap > sizeof buf)
+			outcap = sizeof buf;
+		k = data_feed(&r->d, in + pos, n, buf, outcap, &o);
+		memcpy(r->out + r->outlen, buf, o);
+		r->outlen += o;
+		pos += k;
+		if (k == 0 && o == 0)
+			break; /* no progress: a bug; fail below */
+	}
+	r->out[r->outlen] = '\0';
+	r->used = pos;
+}
+
+#define FEED(r, s) feed(r, s, sizeof(s) - 1, 1 << 20, 64)
+
+static void check_all_splits(const char *in, size_t len, const char *want_out,
+                             int want_done, int want_bare, size_t want_used)
+{
+	size_t step, cap;
+
+	for (step = 1; step <= len + 1; step++) {
+		for (cap = 2; cap <= 9; cap += 7) {
+			struct run r;
+			feed(&r, in, len, step, cap);
+			T_STREQ(r.out, want_out);
+			T_INTEQ(r.d.done, want_done);
+			T_INTEQ(r.d.bare, want_bare);
+			T_INTEQ(r.used, want_used);
+		}
+	}
+}
+
+static void test_simple(void)
+{
+	static const char in[] = "Subject: x\r\n\r\nhello\r\n.\r\n";
+	check_all_splits(in, sizeof in - 1, "Subject: x\n\nhello\n", 1, 0, sizeof in - 1);
+}
+
+static void test_empty_message(void)
+{
+	static const char in[] = ".\r\n";
+	struct run r;
+	FEED(&r, ".\r\n");
+	T_INTEQ(r.d.done, 1);
+	T_INTEQ(r.outlen, 0);
+	T_INTEQ(r.d.size, 0);
+	check_all_splits(in, sizeof in - 1, "", 1, 0, 3);
+}
+
+static void test_dot_stuffing(void)
+{
+	static const char in[] = "..x\r\n..\r\n.y\r\n...\r\n.\r\n";
+	check_all_splits(in, sizeof in - 1, ".x\n.\ny\n..\n", 1, 0, sizeof in - 1);
+}
+
+static void test_dot_mid_line_kept(void)
+{
+	static const char in[] = "a.b\r\na.\r\n .\r\n.\r\n";
+	check_all_splits(in, sizeof in - 1, "a.b\na.\n .\n", 1, 0, sizeof in - 1);
+}
+
+static void test_stops_at_end(void)
+{
+	static const char in[] = "x\r\n.\r\nMAIL FROM:<a@b>\r\n";
+	struct run r;
+	FEED(&r, "x\r\n.\r\nMAIL FROM:<a@b>\r\n");
+	T_INTEQ(r.used, 6);
+	T_STREQ(r.out, "x\n");
+	check_all_splits(in, sizeof in - 1, "x\n", 1, 0, 6);
+}
+
+/* the smuggling forms: none ends the data, each marks it bare */
+static void test_smuggling_lf_dot_lf(void)
+{
+	static const char in[] = "x\n.\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nz\r\n.\r\n";
+	check_all_splits(in, sizeof in - 1,
+	                 "x\n.\nMAIL FROM:<a@b>\nRCPT TO:<c@d>\nDATA\nz\n", 1, 1, sizeof in - 1);
+}
+
+static void test_smuggling_cr_dot_crlf(void)
+{
+	static const char in[] = "x\r.\r\nMAIL FROM:<a@b>\r\n.\r\n";
+	check_all_splits(in, sizeof in - 1, "x\r.\nMAIL FROM:<a@b>\n", 1, 1, sizeof in - 1);
+}
+
+static void test_smuggling_lf_dot_crlf(void)
+{
+	static const char in[] = "x\n.\r\nMAIL FROM:<a@b>\r\n.\r\n";
+	check_all_splits(in, sizeof in - 1, "x\n.\nMAIL FROM:<a@b>\n", 1, 1, sizeof in - 1);
+}
+
+static void test_smuggling_crlf_dot_cr(void)
+{
+	static const char in[] = "x\r\n.\rMAIL FROM:<a@b>\r\n.\r\n";
+	check_all_splits(in, sizeof in - 1, "x\n\rMAIL FROM:<a@b>\n", 1, 1, sizeof in - 1);
+}
+
+static void test_bare_cr_then_crlf(void)
+{
+	/* "\r\r\n": the first CR is bare, the second starts the CRLF */
+	static const char in[] = "a\r\r\n.\r\r\n.\r\n";
+	check_all_splits(in, sizeof in - 1, "a\r\n\r\n", 1, 1, sizeof in - 1);
+}
+
+static void test_incomplete(void)
+{
+	struct run r;
+	FEED(&r, "abc\r\n.\r");
+	T_INTEQ(r.d.done, 0);
+	T_INTEQ(r.used, 7);
+	FEED(&r, "abc\r\n");
+	T_INTEQ(r.d.done, 0);
+	T_STREQ(r.out, "abc\n");
+}
+
+static void test_size(void)
+{
+	struct run r;
+	/* CRLF counts 2, the stuffing dot and the terminator do not */
+	FEED(&r, "ab\r\n..c\r\n.\r\n");
+	T_INTEQ(r.d.size, 8);
+	T_STREQ(r.out, "ab\n.c\n");
+}
+
+static void test_long_line(void)
+{
+	char *in = malloc(200005);
+	struct run r;
+	size_t i, total = 0, pos = 0;
+	struct data_sm d;
+
+	T_ASSERT(in != NULL);
+	if (!in)
+		return;
+	memset(in, 'x', 200000);
+	memcpy(in + 200000, "\r\n.\r\n", 5);
+	data_init(&d);
+	while (!d.done && pos < 200005) {
+		size_t o = 0;
+		i = data_feed(&d, in + pos, 200005 - pos, r.out, sizeof r.out, &o);
+		pos += i;
+		total += o;
+	}
+	T_INTEQ(d.done, 1);
+	T_INTEQ(total, 200001);
+	T_INTEQ(d.bare, 0);
+	free(in);
+}
+
+static void test_received_count(void)
+{
+	struct run r;
+	FEED(&r, "Received: a\r\nreceived:b\r\n\tcont\r\nX-Received: c\r\n"
+	         "RECEIVED: d\r\nReceived : e\r\n.Received: f\r\n\r\nReceived: body\r\n.\r\n");
+	T_INTEQ(r.d.done, 1);
+	T_INTEQ(r.d.received, 4);
+	FEED(&r, "\r\nReceived: x\r\n.\r\n"); /* empty header section */
+	T_INTEQ(r.d.received, 0);
+}
+
+static void test_received_header(void)
+{
+	sa_t h = SA_INIT;
+	char *date;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	T_INTEQ(received_make(&h, "client.example", "192.0.2.1", "mx.example.test", "ESMTP",
+	                      "ABCDEFGHIJKLMNOPQRSTUV01", "alice@example.test", 0), 0);
+	T_STREQ(h.s, "Received: from client.example ([192.0.2.1])\n"
+	             "\tby mx.example.test (pochta) with ESMTP id ABCDEFGHIJKLMNOPQRSTUV01\n"
+	             "\tfor <alice@example.test>; Thu, 1 Jan 1970 00:00:00 +0000\n");
+	sa_trunc(&h, 0);
+	T_INTEQ(received_make(&h, "c", "::1", "h", "SMTP", "Q", NULL, 86400 * 365), 0);
+	T_STREQ(h.s, "Received: from c ([IPv6:::1])\n\tby h (pochta) with SMTP id Q; "
+	             "Fri, 1 Jan 1971 00:00:00 +0000\n");
+	sa_trunc(&h, 0);
+	T_INTEQ(received_make(&h, "a(b)\r\nX: y", NULL, "h", "SMTP", "Q", NULL, 0), 0);
+	date = strchr(h.s, ';');
+	T_ASSERT(strncmp(h.s, "Received: from a?b???X:?y (unknown)\n",
+	                 strlen("Received: from a?b???X:?y (unknown)\n")) == 0);
+	T_ASSERT(date != NULL);
+	setenv("TZ", "EST5", 1);
+	tzset();
+	sa_trunc(&h, 0);
+	T_INTEQ(date_rfc5322(&h, 0), 0);
+	T_STREQ(h.s, "Wed, 31 Dec 1969 19:00:00 -0500");
+	sa_free(&h);
+}
+
+static struct addr mk(const char *local, const char *domain)
+{
+	struct addr a;
+
+	memset(&a, 0, sizeof a);
+	snprintf(a.local, sizeof a.local, "%s", local);
+	if (domain) {
+		a.has_domain = 1;
+		snprintf(a.domain, sizeof a.domain, "%s", domain);
+	}
+	return a;
+}
+
+static void test_rcpt_policy(void)
+{
+	char path[] = "/tmp/test_smtpd_usersXXXXXX";
+	int fd = mkstemp(path);
+	struct rcpt_policy p;
+	struct addr a;
+	char u[ADDR_LOCAL_MAX + 1];
+
+	T_ASSERT(fd >= 0);
+	if (fd < 0)
+		return;
+	T_ASSERT(write(fd, "alice\nbob\n", 10) == 10);
+	close(fd);
+	p.local_domains = "example.test, other.test";
+	p.delimiter = "+";
+	p.users_path = path;
+	p.relay_client = 0;
+
+	a = mk("alice", "example.test");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
+	a = mk("Alice+Lists", "other.test");
+	rcpt_user(&p, &a, u, sizeof u);
+	T_STREQ(u, "alice");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
+	a = mk("carol", "example.test");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_UNKNOWN);
+	a = mk("../alice", "example.test");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_UNKNOWN);
+	a = mk("PostMaster", "example.test");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
+	a = mk("Postmaster", NULL);
+	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
+	a = mk("alice", NULL);
+	T_INTEQ(rcpt_check(&p, &a), RCPT_UNKNOWN);
+	a = mk("alice", "elsewhere.test");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_RELAY);
+	a = mk("alice", "[127.0.0.1]");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_RELAY);
+	a = mk("alice", "sub.example.test");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_RELAY);
+	p.relay_client = 1;
+	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
+	a = mk("carol", "example.test"); /* relaying never opens local domains */
+	T_INTEQ(rcpt_check(&p, &a), RCPT_UNKNOWN);
+	p.delimiter = "";
+	a = mk("alice+x", "example.test");
+	T_INTEQ(rcpt_check(&p, &a), RCPT_UNKNOWN);
+	unlink(path);
+}
+
+int main(void)
+{
+	T_RUN(test_simple);
+	T_RUN(test_empty_message);
+	T_RUN(test_dot_stuffing);
+	T_RUN(test_dot_mid_line_kept);
+	T_RUN(test_stops_at_end);
+	T_RUN(test_smuggling_lf_dot_lf);
+	T_RUN(test_smuggling_cr_dot_crlf);
+	T_RUN(test_smuggling_lf_dot_crlf);
+	T_RUN(test_smuggling_crlf_dot_cr);
+	T_RUN(test_bare_cr_then_crlf);
+	T_RUN(test_incomplete);
+	T_RUN(test_size);
+	T_RUN(test_long_line);
+	T_RUN(test_received_count);
+	T_RUN(test_received_header);
+	T_RUN(test_rcpt_policy);
+	return t_done();
+}
