@@ -1,0 +1,340 @@
+/* pochtactl config get|set|check|list: pochta.conf, kept as the operator wrote it.
+ * `set` edits one line in place (comments and order are kept), re-parses the
+ * whole new text and only then replaces the file durably: an invalid file is
+ * never written. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "addr.h"
+#include "cidr.h"
+#include "conf.h"
+#include "ctl.h"
+#include "dns.h"
+#include "durable.h"
+#include "paths.h"
+#include "routes.h"
+#include "users.h"
+
+#define CONF_FILE_MAX (1024 * 1024)
+
+static int domain_item(const char *item, size_t len, void *arg)
+{
+	sa_t *err = arg;
+	if (!addr_domain_valid(item, len)) {
+		sa_copys(err, "not a domain name: ");
+		sa_catb(err, item, len);
+		return 1;
+	}
+	return 0;
+}
+
+int ctl_conf_semantic(const struct conf_key *k, const char *value, sa_t *err)
+{
+	const char *n = k->name;
+	if (strcmp(n, "smtp_listen") == 0 || strcmp(n, "pop3_listen") == 0) {
+		struct ctl_listen l;
+		if (!*value)
+			return 0;
+		return ctl_listen_parse(value, &l, err);
+	}
+	if (strcmp(n, "relay_networks") == 0) {
+		struct cidr *list = NULL;
+		size_t cnt = 0;
+		sa_t bad = SA_INIT;
+		int r = cidr_list_parse(value, &list, &cnt, &bad);
+		free(list);
+		if (r < 0) {
+			sa_copys(err, "not a CIDR block: ");
+			sa_catb(err, bad.s ? bad.s : "", bad.len);
+		}
+		sa_free(&bad);
+		return r < 0 ? -1 : 0;
+	}
+	if (strcmp(n, "local_domains") == 0) {
+		if (conf_list_each(value, domain_item, err) != 0)
+			return -1;
+		return 0;
+	}
+	if (strcmp(n, "myhostname") == 0) {
+		if (*value && !addr_domain_valid(value, strlen(value))) {
+			sa_copys(err, "not a host name");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(n, "relayhost") == 0) {
+		/* the parser pochta-remote uses for routes and relayhost */
+		struct route_dest d;
+		if (!*value)
+			return 0;
+		return route_dest_parse(value, strlen(value), &d, err) < 0 ? -1 : 0;
+	}
+	if (strcmp(n, "dns_servers") == 0) {
+		dns_t d;
+		if (!*value)
+			return 0;
+		if (dns_init(&d, value, 0, err) < 0)
+			return -1;
+		dns_close(&d);
+		return 0;
+	}
+	if (strcmp(n, "postmaster") == 0) {
+		if (!user_name_valid(value, strlen(value))) {
+			sa_copys(err, "not a valid user name");
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+int ctl_conf_semantic_all(const struct conf *c, sa_t *err)
+{
+	sa_t v = SA_INIT, why = SA_INIT;
+	int r = 0;
+	for (size_t i = 0; i < conf_nkeys && r == 0; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		sa_trunc(&v, 0);
+		if (conf_format(c, k, &v) < 0) {
+			sa_copys(err, "out of memory");
+			r = -1;
+		} else if (ctl_conf_semantic(k, v.s ? v.s : "", &why) < 0) {
+			sa_copys(err, k->name);
+			sa_cats(err, ": ");
+			sa_catb(err, why.s ? why.s : "", why.len);
+			r = -1;
+		}
+	}
+	sa_free(&v);
+	sa_free(&why);
+	return r;
+}
+
+/* the key named on a line, or NULL for comments and blank lines */
+static const char *line_key(const char *line, size_t len, size_t *klen)
+{
+	size_t i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] == '#' || line[i] == '\r')
+		return NULL;
+	size_t s = i;
+	while (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '=')
+		i++;
+	*klen = i - s;
+	return line + s;
+}
+
+/* 1-based number of the line that sets key, 0 when none */
+static size_t key_line(const char *text, size_t len, const char *key)
+{
+	size_t pos = 0, lineno = 0, kl = strlen(key);
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - text - pos) : len - pos;
+		lineno++;
+		size_t n;
+		const char *k = line_key(text + pos, ll, &n);
+		if (k && n == kl && memcmp(k, key, kl) == 0)
+			return lineno;
+		pos += ll + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+/* new text with "key = value" in place of the first line that sets key (later
+ * duplicates dropped), or appended at the end */
+static int conf_rewrite(const char *text, size_t len, const char *key, const char *value, sa_t *out)
+{
+	size_t pos = 0, kl = strlen(key);
+	int done = 0;
+	sa_trunc(out, 0);
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - text - pos) : len - pos;
+		size_t n;
+		const char *k = line_key(text + pos, ll, &n);
+		if (k && n == kl && memcmp(k, key, kl) == 0) {
+			if (!done && sa_catf(out, "%s = %s\n", key, value) < 0)
+				return -1;
+			done = 1;
+		} else {
+			if (sa_catb(out, text + pos, ll) < 0 || sa_catc(out, '\n') < 0)
+				return -1;
+		}
+		pos += ll + (nl ? 1 : 0);
+	}
+	if (!done && sa_catf(out, "%s = %s\n", key, value) < 0)
+		return -1;
+	return 0;
+}
+
+static const struct conf_key *key_or_die(const char *name)
+{
+	const struct conf_key *k = conf_key_find(name);
+	if (!k)
+		ctl_die("unknown configuration key %s (see pochtactl config list)", name);
+	return k;
+}
+
+static int cmd_get(const char *name)
+{
+	const struct conf_key *k = key_or_die(name);
+	struct conf c;
+	ctl_conf_load(&c);
+	sa_t out = SA_INIT;
+	if (conf_format(&c, k, &out) < 0)
+		ctl_die_sys("%s", name);
+	printf("%s\n", out.len ? out.s : "");
+	sa_free(&out);
+	conf_free(&c);
+	return 0;
+}
+
+static int cmd_set(const char *name, const char *value)
+{
+	const struct conf_key *k = key_or_die(name);
+	sa_t err = SA_INIT, text = SA_INIT, nt = SA_INIT, want = SA_INIT, got = SA_INIT;
+	size_t vl = strlen(value);
+	for (size_t i = 0; i < vl; i++)
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+			ctl_die("%s: control characters are not allowed in a value", name);
+	if (conf_check_value(k, value, &err) < 0 || ctl_conf_semantic(k, value, &err) < 0) {
+		const char *why = err.len ? err.s : "invalid";
+		size_t nl = strlen(name);
+		if (strncmp(why, name, nl) == 0 && why[nl] == ':' && why[nl + 1] == ' ')
+			why += nl + 2; /* conf's messages start with the key: said already */
+		ctl_die("config set %s: bad value \"%s\": %s", name, value, why);
+	}
+
+	if (ctl_read_file(paths.conf, &text, CONF_FILE_MAX) < 0)
+		ctl_die_sys("cannot read %s", paths.conf);
+	struct stat st;
+	if (stat(paths.conf, &st) < 0)
+		ctl_die_sys("%s", paths.conf);
+	if (conf_rewrite(text.s, text.len, name, value, &nt) < 0)
+		ctl_die_sys("out of memory");
+
+	/* the whole new file must parse, and give the key exactly the value asked
+	 * for (e.g. a value the reader would trim or cut is refused) */
+	struct conf c, want_c;
+	if (conf_parse(&c, paths.conf, nt.s, nt.len, &err) < 0)
+		ctl_die("not changed: the new file would not be valid: %s", err.s);
+	if (conf_defaults(&want_c) < 0 || conf_set(&want_c, k, value, &err) < 0)
+		ctl_die("%s: bad value: %s", name, err.len ? err.s : "invalid");
+	if (conf_format(&c, k, &got) < 0 || conf_format(&want_c, k, &want) < 0)
+		ctl_die_sys("out of memory");
+	if (got.len != want.len || memcmp(got.s, want.s, got.len) != 0)
+		ctl_die("%s: the value \"%s\" cannot be written to %s as it is", name, value, paths.conf);
+
+	if (durable_replace(paths.conf, nt.s, nt.len, (int)(st.st_mode & 07777)) < 0)
+		ctl_die_sys("cannot write %s", paths.conf);
+	conf_free(&c);
+	conf_free(&want_c);
+	sa_free(&err);
+	sa_free(&text);
+	sa_free(&nt);
+	sa_free(&want);
+	sa_free(&got);
+	return 0;
+}
+
+static int cmd_check(void)
+{
+	struct conf c;
+	sa_t err = SA_INIT, text = SA_INIT, v = SA_INIT;
+	if (conf_load(&c, paths.conf, &err) < 0) {
+		fprintf(stderr, "pochtactl: %s\n", err.len ? err.s : strerror(errno));
+		conf_free(&c);
+		sa_free(&err);
+		return 1;
+	}
+	int bad = 0;
+	if (ctl_read_file(paths.conf, &text, CONF_FILE_MAX) < 0)
+		ctl_die_sys("cannot read %s", paths.conf);
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		sa_trunc(&err, 0);
+		sa_trunc(&v, 0);
+		if (conf_format(&c, k, &v) < 0)
+			ctl_die_sys("out of memory");
+		if (ctl_conf_semantic(k, v.s ? v.s : "", &err) < 0) {
+			size_t line = key_line(text.s, text.len, k->name);
+			if (line)
+				fprintf(stderr, "pochtactl: %s:%zu: %s: %s\n", paths.conf, line, k->name, err.s);
+			else
+				fprintf(stderr, "pochtactl: %s: %s (default): %s\n", paths.conf, k->name, err.s);
+			bad = 1;
+		}
+	}
+	conf_free(&c);
+	sa_free(&err);
+	sa_free(&text);
+	sa_free(&v);
+	if (bad)
+		return 1;
+	printf("ok\n");
+	return 0;
+}
+
+static int cmd_list(int nondefault, int verbose)
+{
+	struct conf c, d;
+	ctl_conf_load(&c);
+	if (conf_defaults(&d) < 0)
+		ctl_die_sys("out of memory");
+	sa_t v = SA_INIT, dv = SA_INIT;
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		sa_trunc(&v, 0);
+		sa_trunc(&dv, 0);
+		if (conf_format(&c, k, &v) < 0 || conf_format(&d, k, &dv) < 0)
+			ctl_die_sys("out of memory");
+		int same = v.len == dv.len && memcmp(v.s, dv.s, v.len) == 0;
+		if (nondefault && same)
+			continue;
+		if (verbose) {
+			printf("# %s\n", k->doc);
+			if (k->type == CONF_INT)
+				printf("# integer %lld..%lld, default %s\n", k->min, k->max, dv.s);
+			else
+				printf("# text of %lld..%lld bytes, default \"%s\"\n", k->min, k->max, dv.s);
+		}
+		printf("%s = %s\n", k->name, v.len ? v.s : "");
+		if (verbose)
+			putchar('\n');
+	}
+	sa_free(&v);
+	sa_free(&dv);
+	conf_free(&c);
+	conf_free(&d);
+	return 0;
+}
+
+int ctl_cmd_config(int argc, char **argv)
+{
+	if (argc < 2)
+		ctl_usage();
+	const char *sub = argv[1];
+	if (strcmp(sub, "get") == 0 && argc == 3)
+		return cmd_get(argv[2]);
+	if (strcmp(sub, "set") == 0 && argc == 4)
+		return cmd_set(argv[2], argv[3]);
+	if (strcmp(sub, "check") == 0 && argc == 2)
+		return cmd_check();
+	if (strcmp(sub, "list") == 0) {
+		int nondefault = 0, verbose = 0;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "-n") == 0)
+				nondefault = 1;
+			else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--doc") == 0)
+				verbose = 1;
+			else
+				ctl_usage();
+		}
+		return cmd_list(nondefault, verbose);
+	}
+	ctl_usage();
+}

@@ -1,0 +1,177 @@
+/* pochtactl user add|passwd|del|list: etc/users, etc/passwd and the Maildirs.
+ * The password comes from the first line of standard input (never from argv,
+ * which other users can read in /proc) and only its crypt(3) hash is stored. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include "ctl.h"
+#include "maildir.h"
+#include "paths.h"
+#include "users.h"
+
+#define PASS_MAX 512
+
+static void path_of(sa_t *p, const char *dir, const char *name)
+{
+	sa_trunc(p, 0);
+	if (sa_catf(p, "%s/%s", dir, name) < 0)
+		ctl_die_sys("out of memory");
+}
+
+/* the first line of stdin, CR/LF stripped; echo off when it is a terminal */
+static void read_password(char *buf, size_t cap)
+{
+	struct termios old, quiet;
+	int tty = isatty(0) && tcgetattr(0, &old) == 0;
+	if (tty) {
+		fputs("Password: ", stderr);
+		fflush(stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSAFLUSH, &quiet);
+	}
+	size_t n = 0;
+	int toolong = 0, rerr = 0;
+	for (;;) {
+		char c;
+		ssize_t r = read(0, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rerr = errno;
+			break;
+		}
+		if (r == 0 || c == '\n')
+			break;
+		if (n + 1 >= cap) {
+			toolong = 1;
+			continue; /* drain the rest of the line */
+		}
+		buf[n++] = c;
+	}
+	if (tty) {
+		tcsetattr(0, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	while (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (rerr) {
+		errno = rerr;
+		ctl_die_sys("cannot read the password from standard input");
+	}
+	if (toolong)
+		ctl_die("password longer than %d bytes", PASS_MAX - 1);
+	if (n == 0)
+		ctl_die("empty password (give it as the first line of standard input)");
+	if (memchr(buf, '\0', n))
+		ctl_die("password contains a NUL byte");
+}
+
+static void name_or_die(const char *name)
+{
+	if (!user_name_valid(name, strlen(name)))
+		ctl_die("bad user name \"%s\": 1 to %d of a-z 0-9 . _ -, not starting with . or -",
+		        name, USER_NAME_MAX);
+}
+
+static int cmd_add(const char *name, int replace, int must_exist)
+{
+	sa_t users = SA_INIT, passwd = SA_INIT, md = SA_INIT, hash = SA_INIT;
+	name_or_die(name);
+	path_of(&users, paths.etc, "users");
+	path_of(&passwd, paths.etc, "passwd");
+	if (access(paths.conf, F_OK) < 0)
+		ctl_die_sys("%s: not a pochta instance (run pochtactl init)", paths.conf);
+	int ex = users_exists(users.s, name);
+	if (ex < 0)
+		ctl_die_sys("cannot read %s", users.s);
+	if (ex && !replace)
+		ctl_die("user %s exists already (use user passwd to change the password)", name);
+	if (!ex && must_exist)
+		ctl_die("no such user %s", name);
+
+	char pass[PASS_MAX];
+	read_password(pass, sizeof pass);
+	int r = pass_hash(pass, &hash);
+	explicit_bzero(pass, sizeof pass);
+	if (r < 0)
+		ctl_die_sys("cannot hash the password");
+
+	/* the Maildir first: a listed user always has somewhere to receive mail */
+	path_of(&md, paths.mail, name);
+	if (maildir_make(md.s, 0700) < 0)
+		ctl_die_sys("cannot create the Maildir %s", md.s);
+	if (users_add(users.s, passwd.s, name, hash.s, replace) < 0) {
+		if (errno == EEXIST)
+			ctl_die("user %s exists already", name);
+		ctl_die_sys("cannot add user %s", name);
+	}
+	explicit_bzero(hash.s, hash.len);
+	sa_free(&hash);
+	sa_free(&users);
+	sa_free(&passwd);
+	sa_free(&md);
+	return 0;
+}
+
+static int cmd_del(const char *name)
+{
+	sa_t users = SA_INIT, passwd = SA_INIT, md = SA_INIT;
+	name_or_die(name);
+	path_of(&users, paths.etc, "users");
+	path_of(&passwd, paths.etc, "passwd");
+	if (users_del(users.s, passwd.s, name) < 0) {
+		if (errno == ENOENT)
+			ctl_die("no such user %s", name);
+		ctl_die_sys("cannot remove user %s", name);
+	}
+	path_of(&md, paths.mail, name);
+	printf("user %s removed; the Maildir %s was kept\n", name, md.s);
+	sa_free(&users);
+	sa_free(&passwd);
+	sa_free(&md);
+	return 0;
+}
+
+static int cmd_list(void)
+{
+	sa_t users = SA_INIT, out = SA_INIT;
+	size_t n = 0;
+	path_of(&users, paths.etc, "users");
+	if (access(paths.conf, F_OK) < 0)
+		ctl_die_sys("%s: not a pochta instance (run pochtactl init)", paths.conf);
+	if (users_list(users.s, &out, &n) < 0)
+		ctl_die_sys("cannot read %s", users.s);
+	const char *p = out.s;
+	for (size_t i = 0; i < n; i++) {
+		printf("%s\n", p);
+		p += strlen(p) + 1;
+	}
+	sa_free(&users);
+	sa_free(&out);
+	return 0;
+}
+
+int ctl_cmd_user(int argc, char **argv)
+{
+	if (argc < 2)
+		ctl_usage();
+	const char *sub = argv[1];
+	if (strcmp(sub, "add") == 0) {
+		if (argc == 3)
+			return cmd_add(argv[2], 0, 0);
+		if (argc == 4 && strcmp(argv[2], "--force") == 0)
+			return cmd_add(argv[3], 1, 0);
+		ctl_usage();
+	}
+	if (strcmp(sub, "passwd") == 0 && argc == 3)
+		return cmd_add(argv[2], 1, 1);
+	if (strcmp(sub, "del") == 0 && argc == 3)
+		return cmd_del(argv[2]);
+	if (strcmp(sub, "list") == 0 && argc == 2)
+		return cmd_list();
+	ctl_usage();
+}
