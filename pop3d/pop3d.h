@@ -1,0 +1,87 @@
+/* pochta-pop3d: internal interfaces between the server's files.
+ *   pop3d.c       main, the AUTHORIZATION / TRANSACTION / UPDATE loops
+ *   pop3d_auth.c  USER/PASS and AUTH PLAIN, the failure delay, privilege drop
+ *   pop3d_box.c   the maildrop: lock, snapshot, new/ -> cur/, sizes, removal
+ *   pop3d_send.c  RETR and TOP output */
+#ifndef POCHTA_POP3D_H
+#define POCHTA_POP3D_H
+#include <stddef.h>
+#include "io.h"
+#include "pop3cmd.h"
+#include "sa.h"
+#include "users.h"
+
+/* the oldest messages beyond this many wait for a later session */
+#define BOX_MAX_MSGS 100000
+
+struct msg {
+	char *file;                 /* relative to the Maildir: "cur/NAME" (or "new/NAME") */
+	char uid[POP3_UID_MAX + 1];
+	unsigned long long octets;  /* what RETR sends, without dot-stuffing and ".CRLF" */
+	int deleted;
+};
+
+struct box {
+	int dirfd;                  /* the Maildir */
+	int lockfd;                 /* pop3.lock, flock()ed for the session */
+	struct msg *m;
+	size_t n;
+};
+
+/* session-wide state shared by the files */
+struct sess {
+	io_t in, out;
+	const char *client;         /* TCPREMOTEIP, or "unknown" */
+	char user[USER_NAME_MAX + 1];
+	struct box box;
+	unsigned long retr;
+};
+
+/* results of box_open */
+#define BOX_OK 0
+#define BOX_ERR (-1)     /* errno set */
+#define BOX_IN_USE (-2)  /* another session holds the lock */
+
+/* Create the Maildir if needed, lock it, move new/ to cur/ and take the
+ * snapshot (sorted by delivery time), scanning every file once for its size. */
+int box_open(struct box *b, const char *path);
+/* the message numbered num (1-based), or NULL when there is none; deleted
+ * messages are returned too (the caller decides) */
+struct msg *box_get(struct box *b, unsigned long num);
+/* count and octets of the messages not marked deleted */
+void box_stat(const struct box *b, size_t *count, unsigned long long *octets);
+/* remove every marked file; 0, or -1 when at least one removal failed.
+ * *removed gets the number removed. */
+int box_update(struct box *b, unsigned long *removed);
+void box_close(struct box *b);
+/* the sort order of the snapshot: delivery time (seconds, then microseconds
+ * of the Maildir name), then the name itself */
+int box_name_cmp(const char *a, const char *b);
+
+/* Send "+OK..." then the message (all of it, or TOP's part) then ".CRLF".
+ * 0 sent; 1 could not open the message (an -ERR was sent, the session goes
+ * on); -1 the connection or the file failed midway (the session must end). */
+int send_msg(struct sess *s, const struct msg *m, unsigned long long top);
+
+/* results of auth_* */
+#define AUTH_OK 1
+#define AUTH_FAIL 0
+#define AUTH_TEMP (-1)
+/* check NAME/PASS against etc/passwd; on AUTH_OK the normalised (lowercase)
+ * name is in s->user */
+int auth_check(struct sess *s, const char *name, size_t namelen, const char *pass, size_t passlen);
+/* the SASL PLAIN exchange after "AUTH PLAIN [resp]": AUTH_OK, AUTH_FAIL (the
+ * -ERR still to be sent is in *err), AUTH_TEMP; 2 when the client cancelled
+ * (err set) and -2 when the connection ended */
+#define AUTH_CANCEL 2
+#define AUTH_EOF (-2)
+int auth_plain(struct sess *s, const char *resp, size_t resplen, const char **err);
+/* the fixed delay after a failed attempt */
+void auth_delay(void);
+/* installed mode: when running as root, become the owner of the Maildir (or
+ * the system user of the same name) before it is opened; 0 or -1 */
+int priv_drop(const char *maildir, const char *user);
+/* a user name made safe for a log line */
+void log_name(const char *in, size_t n, char out[65]);
+
+#endif
