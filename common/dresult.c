@@ -1,0 +1,115 @@
+/* dresult: per-recipient delivery results, one record each (see dresult.h). */
+#include <errno.h>
+#include <string.h>
+#include "dresult.h"
+#include "rec.h"
+
+/* "x.y.z": class digit, subject 1..3 digits, detail 1..3 digits (RFC 3463 §2);
+ * 1 when s[0..len) is one, 0 otherwise */
+static int status_valid(const char *s, size_t len)
+{
+	size_t i = 0, part, digits;
+
+	for (part = 0; part < 3; part++) {
+		digits = 0;
+		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			i++;
+			digits++;
+		}
+		if (digits == 0 || digits > (part == 0 ? 1u : 3u))
+			return 0;
+		if (part < 2) {
+			if (i >= len || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	return i == len;
+}
+
+/* the status class digit each result class must carry */
+static char class_digit(char class)
+{
+	switch (class) {
+	case 'D': return '2';
+	case 'T': return '4';
+	case 'P': return '5';
+	}
+	return 0;
+}
+
+int dresult_put(io_t *out, size_t index, char class, const char *status, const char *text)
+{
+	sa_t rec = SA_INIT;
+	size_t slen, i, n;
+	int r;
+
+	slen = status ? strlen(status) : 0;
+	if (!class_digit(class) || !status_valid(status, slen) || status[0] != class_digit(class)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!text)
+		text = "";
+	n = strlen(text);
+	if (n > DRESULT_TEXT_MAX)
+		n = DRESULT_TEXT_MAX;
+	if (sa_catu(&rec, index) < 0 || sa_catc(&rec, ' ') < 0 || sa_catc(&rec, class) < 0 ||
+	    sa_catc(&rec, ' ') < 0 || sa_catb(&rec, status, slen) < 0 || sa_catc(&rec, ' ') < 0 ||
+	    sa_ready(&rec, n) < 0) {
+		sa_free(&rec);
+		return -1;
+	}
+	/* network text: control characters (CR, LF, TAB, NUL...) become spaces */
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+		rec.s[rec.len++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	rec.s[rec.len] = '\0';
+	r = rec_put(out, DRESULT_REC, rec.s, rec.len);
+	sa_free(&rec);
+	return r;
+}
+
+int dresult_parse(const char *data, size_t len, struct dresult *r)
+{
+	size_t i = 0, idx = 0, st, stlen, j;
+
+	/* index: decimal, no sign, no leading zeros except "0", overflow-checked */
+	if (len == 0 || data[0] < '0' || data[0] > '9' || (data[0] == '0' && len > 1 && data[1] != ' '))
+		goto bad;
+	while (i < len && data[i] >= '0' && data[i] <= '9') {
+		if (size_mul(idx, 10, &idx) < 0 || size_add(idx, (size_t)(data[i] - '0'), &idx) < 0)
+			goto bad;
+		i++;
+	}
+	if (i + 3 > len || data[i] != ' ' || !class_digit(data[i + 1]) || data[i + 2] != ' ')
+		goto bad;
+	r->class = data[i + 1];
+	i += 3;
+	st = i;
+	while (i < len && data[i] != ' ')
+		i++;
+	stlen = i - st;
+	if (stlen >= sizeof r->status || !status_valid(data + st, stlen) ||
+	    data[st] != class_digit(r->class))
+		goto bad;
+	if (i < len)
+		i++; /* the space before the text */
+	if (len - i > DRESULT_TEXT_MAX)
+		goto bad;
+	for (j = i; j < len; j++) {
+		unsigned char c = (unsigned char)data[j];
+		if (c < 0x20 || c == 0x7f)
+			goto bad;
+	}
+	if (sa_copyb(&r->text, data + i, len - i) < 0)
+		return -1;
+	memcpy(r->status, data + st, stlen);
+	r->status[stlen] = '\0';
+	r->index = idx;
+	return 0;
+bad:
+	errno = EPROTO;
+	return -1;
+}

@@ -1,0 +1,218 @@
+/* pochta-remote: one remote delivery attempt (man/pochta-remote.8).
+ *   pochta-remote [-r ROOT] -q QID -f SENDER [-b BODY] -- DOMAIN RCPT...
+ * The message is on stdin (LF line ends); one dresult record per recipient
+ * goes to stdout. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "addr.h"
+#include "dresult.h"
+#include "log.h"
+#include "paths.h"
+#include "remote.h"
+
+#define QID_ARG_MAX 64
+
+static void usage(const char *why)
+{
+	static const char u[] =
+		"usage: pochta-remote [-r ROOT] -q QID -f SENDER [-b 8BITMIME|7BIT|\"\"] -- DOMAIN RCPT...\n";
+	if (why)
+		fprintf(stderr, "pochta-remote: %s\n", why);
+	fputs(u, stderr);
+	exit(100);
+}
+
+/* status "x.y.z" with class digit c; "c.0.0" when malformed */
+static void status_fix(char *dst, size_t cap, char c, const char *status)
+{
+	size_t i, n = status ? strlen(status) : 0;
+	int ok = n >= 5 && n < cap && status[1] == '.';
+
+	for (i = 0; ok && i < n; i++)
+		if (!((status[i] >= '0' && status[i] <= '9') || status[i] == '.'))
+			ok = 0;
+	if (ok) {
+		/* the subject and detail stay; the class is ours (a 5.7.1 greeting
+		 * that only makes us try another host is a 4.7.1 for the recipient) */
+		memcpy(dst, status, n + 1);
+		dst[0] = c;
+	} else {
+		snprintf(dst, cap, "%c.0.0", c);
+	}
+}
+
+static char class_digit(char class)
+{
+	return class == 'D' ? '2' : class == 'P' ? '5' : '4';
+}
+
+void rcpt_set(struct remote *rm, size_t i, char class, const char *status, const char *text,
+              const char *relay)
+{
+	struct rcpt *r = &rm->r[i];
+
+	if (r->final)
+		return;
+	r->class = class;
+	status_fix(r->status, sizeof r->status, class_digit(class), status);
+	sa_trunc(&r->text, 0);
+	if (sa_cats(&r->text, text) < 0)
+		sa_trunc(&r->text, 0);
+	snprintf(r->relay, sizeof r->relay, "%s", relay ? relay : "none");
+	if (class == 'D' || class == 'P')
+		r->final = 1;
+}
+
+void session_error(struct remote *rm, char class, const char *status, const char *relay,
+                   const char *fmt, ...)
+{
+	sa_t t = SA_INIT;
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	if (sa_vcatf(&t, fmt, ap) < 0)
+		sa_trunc(&t, 0);
+	va_end(ap);
+	for (i = 0; i < rm->n; i++)
+		rcpt_set(rm, i, class, status, t.s ? t.s : "", relay);
+	sa_free(&t);
+}
+
+size_t rcpt_pending(const struct remote *rm)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rm->n; i++)
+		if (!rm->r[i].final)
+			n++;
+	return n;
+}
+
+static int qid_ok(const char *q)
+{
+	size_t i, n = strlen(q);
+
+	if (n == 0 || n > QID_ARG_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((q[i] >= '0' && q[i] <= '9') || (q[i] >= 'A' && q[i] <= 'Z') ||
+		      (q[i] >= 'a' && q[i] <= 'z')))
+			return 0;
+	return 1;
+}
+
+static int domain_ok(const char *d)
+{
+	size_t n = strlen(d);
+
+	if (n > 2 && d[0] == '[' && d[n - 1] == ']')
+		return n <= ADDR_DOMAIN_MAX;
+	return addr_domain_valid(d, n);
+}
+
+/* every recipient's result on stdout, and one log line each */
+static int report(struct remote *rm)
+{
+	char buf[8192];
+	io_t out;
+	size_t i;
+	int bad = 0;
+
+	io_init(&out, 1, buf, sizeof buf, -1);
+	for (i = 0; i < rm->n; i++) {
+		struct rcpt *r = &rm->r[i];
+		if (!r->class) /* never reached: cannot happen, but never report nothing */
+			rcpt_set(rm, i, 'T', "4.4.1", "no destination host could be tried", "none");
+		log_info(rm->qid, "to=<%s> relay=%s status=%s dsn=%s reply=\"%s\"", r->addr, r->relay,
+		         r->class == 'D' ? "sent" : r->class == 'P' ? "bounced" : "deferred", r->status,
+		         r->text.s ? r->text.s : "");
+		if (dresult_put(&out, i, r->class, r->status, r->text.s ? r->text.s : "") < 0)
+			bad = 1;
+	}
+	if (io_flush(&out) < 0)
+		bad = 1;
+	return bad ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct remote rm;
+	const char *root = NULL, *body = "";
+	sa_t err = SA_INIT;
+	struct addr a;
+	size_t i;
+	int c, fatal = 0;
+
+	memset(&rm, 0, sizeof rm);
+	/* a vanished reader (peer or pochta-qmgr) is a write error, not death */
+	signal(SIGPIPE, SIG_IGN);
+	log_init("pochta-remote", LOG_DEST_AUTO);
+	while ((c = getopt(argc, argv, "r:q:f:b:")) != -1) {
+		switch (c) {
+		case 'r': root = optarg; break;
+		case 'q': rm.qid = optarg; break;
+		case 'f': rm.sender = optarg; break;
+		case 'b': body = optarg; break;
+		default: usage(NULL);
+		}
+	}
+	if (!rm.qid || !qid_ok(rm.qid))
+		usage("-q QID missing or malformed");
+	if (!rm.sender)
+		usage("-f SENDER missing");
+	if (*rm.sender && addr_parse(rm.sender, strlen(rm.sender), &a) != ADDR_OK)
+		usage("bad sender address");
+	if (strcmp(body, "8BITMIME") != 0 && strcmp(body, "7BIT") != 0 && *body)
+		usage("-b takes 8BITMIME, 7BIT or \"\"");
+	if (argc - optind < 2)
+		usage("DOMAIN and at least one RCPT needed");
+	rm.domain = argv[optind];
+	if (!domain_ok(rm.domain))
+		usage("bad destination domain");
+	rm.n = (size_t)(argc - optind - 1);
+	rm.r = calloc(rm.n, sizeof *rm.r);
+	if (!rm.r) {
+		fprintf(stderr, "pochta-remote: out of memory\n");
+		return 111;
+	}
+	for (i = 0; i < rm.n; i++)
+		rm.r[i].addr = argv[optind + 1 + i];
+
+	if (paths_init(root) < 0) {
+		session_error(&rm, 'T', "4.3.5", "none", "bad instance root: %s", strerror(errno));
+		fatal = 1;
+	} else if (conf_load(&rm.conf, paths.conf, &err) < 0) {
+		session_error(&rm, 'T', "4.3.5", "none", "configuration error: %s",
+		              err.s ? err.s : "cannot load");
+		fatal = 1;
+	} else if (msg_open(&rm.msg, 0, body, &err) < 0) {
+		session_error(&rm, 'T', "4.3.0", "none", "%s", err.s ? err.s : "cannot read the message");
+		fatal = 1;
+	}
+	if (fatal) {
+		log_warn(rm.qid, "%s", rm.r[0].text.s ? rm.r[0].text.s : "failed");
+	} else {
+		/* an address that SMTP cannot carry fails alone, before any connection */
+		for (i = 0; i < rm.n; i++)
+			if (addr_parse(rm.r[i].addr, strlen(rm.r[i].addr), &a) != ADDR_OK)
+				rcpt_set(&rm, i, 'P', "5.1.3", "bad recipient address syntax", "none");
+		if (rcpt_pending(&rm) > 0)
+			route_deliver(&rm);
+	}
+	if (report(&rm) < 0) {
+		log_warn(rm.qid, "cannot write the results: %s", strerror(errno));
+		fatal = 1;
+	}
+	for (i = 0; i < rm.n; i++)
+		sa_free(&rm.r[i].text);
+	free(rm.r);
+	sa_free(&err);
+	conf_free(&rm.conf);
+	return fatal ? 111 : 0;
+}

@@ -1,0 +1,78 @@
+/* pochta-remote: one delivery attempt of one message to the recipients of one
+ * destination domain over SMTP (man/pochta-remote.8). Internal interfaces. */
+#ifndef POCHTA_REMOTE_H
+#define POCHTA_REMOTE_H
+#include <stddef.h>
+#include <sys/types.h>
+#include "conf.h"
+#include "dns.h"
+#include "io.h"
+#include "sa.h"
+
+#define REMOTE_REPLY_LINE 2048      /* one reply line on the wire, CRLF included */
+#define REMOTE_REPLY_LINES 100      /* lines of one multi-line reply */
+#define REMOTE_MAX_ADDRS 20         /* connection attempts per delivery */
+
+struct rcpt {
+	const char *addr;               /* as given on the command line */
+	int final;                      /* 'D' or 'P' decided: not tried again */
+	int accepted;                   /* RCPT got 2xx in the current transaction */
+	char class;                     /* 'D', 'T', 'P'; 0: no result yet */
+	char status[16];
+	sa_t text;                      /* "smtp; 550 5.1.1 ..." or a local diagnostic */
+	char relay[640];                /* "host[ip]:port" the result came from, or "none" */
+};
+
+struct msg {
+	int fd;                         /* the message: a regular file (stdin or a spool copy) */
+	off_t start;                    /* where the message starts in fd */
+	unsigned long long size;        /* bytes as stored (LF line ends) */
+	unsigned long long wire;        /* with CRLF line ends: the SIZE= value */
+	int eightbit;                   /* has bytes >= 0x80 */
+	const char *body;               /* -b: "8BITMIME", "7BIT" or "" */
+};
+
+struct remote {
+	struct conf conf;
+	const char *qid;
+	const char *sender;             /* "" for the null path */
+	const char *domain;
+	struct rcpt *r;
+	size_t n;
+	struct msg msg;
+	int attempts;                   /* connections tried */
+};
+
+/* a host to connect to: an address of a target */
+struct peer {
+	const char *name;               /* host name (or the IP text) */
+	struct dns_addr addr;
+	unsigned port;
+	char label[640];                /* "name[ip]:port" for logs */
+};
+
+/* remote_msg.c */
+int msg_open(struct msg *m, int fd, const char *body, sa_t *err);
+/* send the message (CRLF, dot-stuffed) and the final "." on out; 0 or -1 */
+int msg_send(const struct msg *m, io_t *out);
+
+/* remote_conn.c: a connected stream socket, or -1 with errno */
+int conn_open(const struct dns_addr *a, unsigned port, int timeout_s);
+
+/* remote_route.c: route rm->domain and try its hosts until nothing is pending */
+void route_deliver(struct remote *rm);
+
+/* remote_smtp.c: one SMTP session with peer for the recipients still pending:
+ * records each recipient's result (rcpt_set) or a session-level failure
+ * (session_error) */
+void smtp_session(struct remote *rm, struct peer *p);
+
+/* remote.c: record results. D and P are final; T leaves the recipient pending
+ * for the next host. session_error applies to every pending recipient. */
+void rcpt_set(struct remote *rm, size_t i, char class, const char *status, const char *text,
+              const char *relay);
+void session_error(struct remote *rm, char class, const char *status, const char *relay,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+size_t rcpt_pending(const struct remote *rm);
+
+#endif
