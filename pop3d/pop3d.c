@@ -15,6 +15,7 @@
 #include "log.h"
 #include "paths.h"
 #include "pop3d.h"
+#include "tcpenv.h"
 
 #define AUTH_TRIES 3
 
@@ -353,16 +354,10 @@ static void transaction(void)
 
 static const char *client_ip(void)
 {
-	static char ip[65];
-	const char *e = getenv("TCPREMOTEIP");
+	static char ip[TCPENV_IP_MAX];
 
-	if (!e || !*e)
-		return "unknown";
-	log_name(e, strlen(e), ip);
-	/* IPv6 addresses: keep ':' (log_name turns it into '?') */
-	for (size_t i = 0; i < sizeof ip && ip[i]; i++)
-		if (e[i] == ':')
-			ip[i] = ':';
+	if (!ip[0])
+		tcpenv_remote_ip(ip, sizeof ip); /* validated IP text or "unknown" */
 	return ip;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "smtpd.h"
+#include "tcpenv.h"
 #include "log.h"
 #include "paths.h"
 #include "smtpcmd.h"
@@ -120,18 +121,7 @@ static void fatal_config(const char *fmt, ...)
 
 static void client_init(struct session *s)
 {
-	const char *ip = getenv("TCPREMOTEIP");
-	unsigned char tmp[16];
-	size_t len = ip ? strlen(ip) : 0;
-
-	s->ip_known = 0;
-	strcpy(s->ip, "unknown");
-	if (!ip || len == 0 || len >= sizeof s->ip)
-		return;
-	if (inet_pton(AF_INET, ip, tmp) != 1 && inet_pton(AF_INET6, ip, tmp) != 1)
-		return;
-	memcpy(s->ip, ip, len + 1);
-	s->ip_known = 1;
+	s->ip_known = tcpenv_remote_ip(s->ip, sizeof s->ip);
 }
 
 static void cmd_helo(struct session *s, const struct smtp_cmd *c)
