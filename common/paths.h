@@ -19,14 +19,18 @@
 #define POCHTA_LIBEXECDIR "/usr/local/libexec/pochta"
 #endif
 
+/* Bounded well below PATH_MAX: every pochta process has one of these, and an
+ * instance root longer than 1 KiB is refused (ENAMETOOLONG) rather than paid
+ * for in every SMTP session. */
+#define PATHS_ROOT_MAX 1024
 struct paths {
-	char root[4096];   /* "" in installed mode */
-	char etc[4200];
-	char conf[4300];
-	char queue[4200];
-	char mail[4200];
-	char log[4200];
-	char libexec[4200]; /* where the other pochta programs are */
+	char root[PATHS_ROOT_MAX];  /* "" in installed mode */
+	char etc[PATHS_ROOT_MAX + 16];
+	char conf[PATHS_ROOT_MAX + 32];
+	char queue[PATHS_ROOT_MAX + 16];
+	char mail[PATHS_ROOT_MAX + 16];
+	char log[PATHS_ROOT_MAX + 16];
+	char libexec[PATHS_ROOT_MAX + 16]; /* where the other pochta programs are */
 };
 
 extern struct paths paths;
