@@ -21,8 +21,8 @@
 	  "recipients accepted per message; more get 452 4.5.3") \
 	X(smtp_timeout, INT, "300", 1, 3600, \
 	  "seconds an SMTP client may stay silent before 421 and close") \
-	X(smtp_error_limit, INT, "10", 1, 1000, \
-	  "bad commands tolerated per SMTP session before 421 and close") \
+	X(smtp_error_limit, INT, "20", 1, 1000, \
+	  "bad commands and refused recipients tolerated per SMTP session before 421 and close") \
 	X(smtp_listen, STR, "127.0.0.1:25", 0, 300, \
 	  "ADDR:PORT where `pochtactl start` accepts SMTP; empty: no listener") \
 	X(pop3_listen, STR, "127.0.0.1:110", 0, 300, \

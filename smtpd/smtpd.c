@@ -234,9 +234,21 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *c)
 		break;
 	}
 	if (msg) {
-		reply(s, msg, shown.s);
+		sa_t text = SA_INIT;
+
 		log_info(NULL, "reject: RCPT from %s: %.3s to=<%s> from=<%s> helo=%s",
 		         s->ip, msg, shown.s, s->sender.s ? s->sender.s : "", s->helo);
+		if (sa_catf(&text, msg, shown.s) < 0) {
+			reply(s, "451 4.3.0 Error: out of memory");
+		} else if (msg[0] == '5') {
+			/* refused recipients count as errors (as in Postfix), so one session
+			 * cannot probe for user names or relaying without limit */
+			sa_free(&shown);
+			bad(s, text.s); /* may not return */
+		} else {
+			reply(s, "%s", text.s);
+		}
+		sa_free(&text);
 	}
 	sa_free(&shown);
 }

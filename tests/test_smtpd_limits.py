@@ -70,17 +70,36 @@ class SmtpdLimits(InstanceTest):
 
     def test_error_limit_counts_syntax_errors(self):
         inst = self.instance(users={'alice': 's'},
-                             conf={'myhostname': HOST, 'smtp_error_limit': '2'})
+                             conf={'myhostname': HOST, 'smtp_error_limit': '3'})
         r = self.greet(inst)
         self.assertEqual(r.cmd('EHLO client.test')[0], 250)
         self.assertEqual(r.cmd('MAIL FROM:bad')[0], 501)
-        # recipients refused by policy are not protocol errors
         self.assertEqual(r.cmd('MAIL FROM:<bob@remote.test>')[0], 250)
-        for _ in range(3):
-            self.assertEqual(r.cmd('RCPT TO:<nobody@example.test>')[0], 550)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
         self.assertEqual(r.cmd('MAIL FROM:<bob@remote.test>')[0], 503)
+        # the third bad command gets its own reply, then 421
+        code, lines = r.cmd('BOGUS')
+        self.assertEqual(code, 500, lines)
         self.assertEqual(r.reply()[0], 421)
         self.assertTrue(r.closed(5))
+
+    def test_refused_recipients_count_as_errors(self):
+        """no unlimited probing for user names: 550s count toward smtp_error_limit"""
+        inst = self.instance(users={'alice': 's'},
+                             conf={'myhostname': HOST, 'smtp_error_limit': '5'})
+        r = self.greet(inst)
+        self.assertEqual(r.cmd('EHLO client.test')[0], 250)
+        self.assertEqual(r.cmd('MAIL FROM:<bob@remote.test>')[0], 250)
+        for i in range(4):
+            self.assertEqual(r.cmd('RCPT TO:<nobody%d@example.test>' % i)[0], 550)
+        # accepted recipients do not count
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        code, lines = r.cmd('RCPT TO:<someone@elsewhere.test>')  # relay denied: the 5th
+        self.assertEqual(code, 554, lines)
+        code, lines = r.reply()
+        self.assertEqual(lines, ['421 4.7.0 %s Error: too many errors' % HOST])
+        self.assertTrue(r.closed(5))
+        self.assertEqual(inst.queue_files(), [])
 
     def test_oversize_data(self):
         inst = self.instance(users={'alice': 's'},
