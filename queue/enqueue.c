@@ -95,6 +95,23 @@ static int rcpt_ok(const char *s, size_t len)
 	return len > 0 && text_ok(s, len) && addr_parse(s, len, &a) == ADDR_OK;
 }
 
+/* A recipient given twice (RCPT TO:<a@x> and <a@X>, <Postmaster> and
+ * postmaster@domain: clients send addresses in canonical form) is queued once.
+ * Like Postfix's duplicate filter, only the first RCPT_DUP_LIMIT recipients are
+ * compared, which bounds the cost of huge lists. */
+#define RCPT_DUP_LIMIT 1000
+static int rcpt_dup(const char *s, size_t len)
+{
+	size_t i, n = E.f.q.nrcpt < RCPT_DUP_LIMIT ? E.f.q.nrcpt : RCPT_DUP_LIMIT;
+
+	for (i = 0; i < n; i++) {
+		const sa_t *r = &E.f.q.rcpt[i];
+		if (r->len == len && memcmp(r->s, s, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static unsigned bit(int type)
 {
 	return 1u << (type - 'A');
@@ -152,6 +169,8 @@ static void msg_envelope(int type, const sa_t *d)
 			fail(ENQ_R_PERM, "5.1.3 bad recipient address");
 			return;
 		}
+		if (rcpt_dup(d->s, d->len))
+			return;
 		if (enqfile_rcpt(&E.f, d->s, d->len) < 0)
 			fail_errno("out of memory");
 		return;

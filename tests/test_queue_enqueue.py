@@ -108,6 +108,21 @@ class EnqueueProtocol(InstanceTest):
         self.assertEqual(e.close(), 0)
         self.assertIn(qid + ' queued from=<s@example.org> nrcpt=2 size=17', e.log())
 
+    def test_duplicate_recipients_queued_once(self):
+        inst = self.instance(users=USERS, start=False)
+        e = self.enq(inst)
+        qid, r = e.message('s@example.org', ['alice@example.test', 'bob@example.test',
+                                             'alice@example.test', 'Alice@example.test'],
+                           b'Subject: d\n\nbody\n')
+        self.assertEqual(r, ('K', qid))
+        with open(os.path.join(inst.root, 'queue', 'incoming', qid), 'rb') as f:
+            data = f.read()
+        # exact repeats go; a local part that differs in case is another address
+        self.assertEqual(data.count(b'\nR18:alice@example.test\n'), 1)
+        self.assertIn(b'\nR18:Alice@example.test\n', data)
+        self.assertEqual(e.close(), 0)
+        self.assertIn(qid + ' queued from=<s@example.org> nrcpt=3', e.log())
+
     def test_bad_envelope_gets_x(self):
         inst = self.instance(users=USERS, start=False)
         e = self.enq(inst)

@@ -222,6 +222,19 @@ class SmtpdData(unittest.TestCase):
                                r'\tby %s \(pochta\) with SMTP id [0-9A-V]{24}; ' % re.escape(HOST))
         self.assertNotIn('for <', text)
 
+    def test_duplicate_recipients_delivered_once(self):
+        token = b'dup-%f' % time.time()
+        with self.inst.smtp() as s:
+            s.sendmail('sender@remote.test',
+                       ['bob@example.test', 'bob@EXAMPLE.test', 'Postmaster', 'postmaster@example.test'],
+                       b'Subject: ' + token + b'\r\n\r\nonce\r\n')
+        self.mail_with('bob', token)
+        self.mail_with('postmaster', token)
+        self.barrier('bob')
+        self.barrier('postmaster')
+        self.assertEqual(len([m for m in self.inst.mails('bob') if token in m]), 1)
+        self.assertEqual(len([m for m in self.inst.mails('postmaster') if token in m]), 1)
+
     def test_end_to_end_bytes(self):
         body = (b'From: Alice <alice@example.test>\r\n'
                 b'To: bob@example.test\r\n'
