@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "maildir.h"
 #include "pop3d.h"
@@ -259,6 +260,36 @@ static int uids_unique(struct box *b)
 	return 0;
 }
 
+/* The Maildir spec asks readers to remove what a crashed delivery left in tmp/:
+ * files neither read nor written for 36 hours. Trouble here only means they
+ * stay until the next session. */
+#define TMP_STALE (36 * 3600)
+static void tmp_clean(int dirfd)
+{
+	int fd = openat(dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+			continue;
+		if (now - st.st_atime > TMP_STALE && now - st.st_mtime > TMP_STALE)
+			unlinkat(fd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int box_open(struct box *b, const char *path)
 {
 	struct ent *v = NULL;
@@ -283,6 +314,7 @@ int box_open(struct box *b, const char *path)
 		}
 		goto err;
 	}
+	tmp_clean(b->dirfd);
 	if (list_dir(b->dirfd, "new", &v, &n, &cap) < 0)
 		goto err;
 	for (i = 0; i < n; i++)

@@ -321,6 +321,24 @@ class TestPop3Protocol(Pop3Base):
         self.assertEqual(subjects, [b'Subject: a', b'Subject: b', b'Subject: c'])
         c.quit()
 
+    def test_stale_tmp_files_removed_at_login(self):
+        """what a crashed delivery left in tmp/ goes after 36 hours (Maildir spec)"""
+        u, pw = self.user()
+        tmp = os.path.join(self.inst.maildir(u), 'tmp')
+        old, young = os.path.join(tmp, 'old.crashed'), os.path.join(tmp, 'young.writing')
+        for p in (old, young):
+            with open(p, 'wb') as f:
+                f.write(b'partial')
+        t = time.time() - 37 * 3600
+        os.utime(old, (t, t))
+        t = time.time() - 35 * 3600
+        os.utime(young, (t, t))
+        self.put(u, b'Subject: 1\n\n1\n')
+        c = self.pop(u, pw)
+        self.assertEqual(c.stat()[0], 1)
+        c.quit()
+        self.assertEqual(sorted(os.listdir(tmp)), ['young.writing'])
+
     def test_dele_quit_removes(self):
         u, pw = self.user()
         self.put(u, b'Subject: 1\n\n1\n')
