@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "addr.h"
+#include <sys/socket.h>
 #include "cidr.h"
 #include "conf.h"
 #include "ctl.h"
@@ -44,6 +45,10 @@ int ctl_conf_semantic(const struct conf_key *k, const char *value, sa_t *err)
 		size_t cnt = 0;
 		sa_t bad = SA_INIT;
 		int r = cidr_list_parse(value, &list, &cnt, &bad);
+		for (size_t i = 0; r == 0 && i < cnt; i++)
+			if (list[i].bits == 0) /* valid, but almost never what was meant */
+				ctl_warn("warning: relay_networks holds %s/0: every client may relay (an open relay)",
+				         list[i].family == AF_INET ? "0.0.0.0" : "::");
 		free(list);
 		if (r < 0) {
 			sa_copys(err, "not a CIDR block: ");

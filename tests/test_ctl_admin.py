@@ -182,6 +182,18 @@ class ConfigTest(InstanceTest):
         self.assertEqual(text.count(b'local_domains ='), 1)
         self.assertEqual(inst.ctl('config', 'check').stdout, b'ok\n')
 
+    def test_open_relay_warning(self):
+        inst = self.instance(start=False)
+        p = inst.ctl('config', 'set', 'relay_networks', '192.0.2.0/24')
+        self.assertEqual(p.stderr, b'')
+        for block, shown in (('0.0.0.0/0', b'0.0.0.0/0'), ('10.0.0.0/8, ::/0', b'::/0')):
+            p = inst.ctl('config', 'set', 'relay_networks', block)  # allowed, but said loudly
+            self.assertIn(b'warning: relay_networks holds ' + shown, p.stderr)
+            self.assertIn(b'open relay', p.stderr)
+            p = inst.ctl('config', 'check')
+            self.assertEqual(p.stdout, b'ok\n')
+            self.assertIn(b'open relay', p.stderr)
+
     def test_set_invalid_leaves_file_unchanged(self):
         inst = self.instance(start=False)
         before = self.conf_text(inst)
