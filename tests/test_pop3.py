@@ -6,6 +6,7 @@ One instance serves the whole class; each test uses its own fresh user."""
 import base64
 import itertools
 import os
+import shutil
 import poplib
 import time
 import unittest
@@ -320,6 +321,29 @@ class TestPop3Protocol(Pop3Base):
         subjects = [c.top(i, 0)[1][0] for i in (1, 2, 3)]
         self.assertEqual(subjects, [b'Subject: a', b'Subject: b', b'Subject: c'])
         c.quit()
+
+    def test_vanished_message_is_sys_temp(self):
+        u, pw = self.user()
+        self.put(u, b'Subject: 1\n\n1\n')
+        p = self.login(u, pw)
+        self.addCleanup(p.close)
+        cur = os.path.join(self.inst.maildir(u), 'cur')
+        for n in os.listdir(cur):  # another reader removed it under us
+            os.unlink(os.path.join(cur, n))
+        self.assertTrue(p.cmd('RETR 1').startswith('-ERR [SYS/TEMP]'))
+        self.assertTrue(p.cmd('TOP 1 0').startswith('-ERR [SYS/TEMP]'))
+        self.assertEqual(p.cmd('NOOP'), '+OK')
+
+    def test_unopenable_maildrop_is_sys_temp(self):
+        u, pw = self.user()
+        md = self.inst.maildir(u)
+        shutil.rmtree(md)
+        with open(md, 'w') as f:  # not a directory: cannot be opened or made
+            f.write('x')
+        p = self.raw()
+        self.addCleanup(p.close)
+        self.assertTrue(p.cmd('USER ' + u).startswith('+OK'))
+        self.assertTrue(p.cmd('PASS ' + pw).startswith('-ERR [SYS/TEMP]'))
 
     def test_stale_tmp_files_removed_at_login(self):
         """what a crashed delivery left in tmp/ goes after 36 hours (Maildir spec)"""
