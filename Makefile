@@ -67,10 +67,12 @@ $(foreach t,$(TEST_SRC),$(eval $(call TEST_RULE,$(t))))
 -include $(LIB_OBJ:.o=.d) $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d)
 
 # every test, plain then sanitized; the last line is "N passed, N failed"
+# (with clang, the fuzz harnesses too: each runs a few seconds from its seeds)
 check:
 	$(MAKE) B=build
 	$(MAKE) B=build/asan SAN=1
-	python3 tests/run.py build build/asan
+	FUZZ_OUT=build/fuzz sh tests/fuzz/build.sh 0
+	python3 tests/run.py --fuzz build/fuzz build build/asan
 
 # only the C unit tests of one build
 unit: all

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Run every test of one or more builds; the last line printed is "N passed, N failed".
 
-    python3 tests/run.py [--unit-only] [-j N] [-k PATTERN] BUILD [BUILD...]
+    python3 tests/run.py [--unit-only] [--fuzz DIR] [-j N] [-k PATTERN] BUILD [BUILD...]
 
 For each build directory: the C unit tests (BUILD/tests/test_*), then the
 black-box tests (tests/test_*.py, each file in its own python3 process with
-POCHTA_BUILD=BUILD). Sanitizer reports of any program are written under a
+POCHTA_BUILD=BUILD); with --fuzz, each libFuzzer binary in DIR runs for
+FUZZ_SECONDS from its seeds (tests/fuzz/seeds/NAME). Sanitizer reports of any program are written under a
 per-file directory; a test file that leaves one counts as failed."""
 import concurrent.futures
 import glob
@@ -19,6 +20,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 FILE_TIMEOUT = 600
+FUZZ_SECONDS = 5
 
 
 def parse_counts(out):
@@ -51,6 +53,18 @@ def run_one(kind, build, path, logdir):
     env['PYTHONPATH'] = os.path.join(HERE, 'lib')
     if kind == 'unit':
         cmd = [path]
+    elif kind == 'fuzz':
+        name = os.path.basename(path)
+        corpus = os.path.join(logdir, 'corpus')
+        os.mkdir(corpus)
+        cmd = [path, '-max_total_time=%d' % FUZZ_SECONDS, '-max_len=4096', '-timeout=10',
+               '-artifact_prefix=%s/' % logdir, corpus]
+        seeds = os.path.join(HERE, 'fuzz', 'seeds', name)
+        if os.path.isdir(seeds):
+            cmd.append(seeds)
+        # libFuzzer reports through its own exit status and stderr
+        env.pop('ASAN_OPTIONS', None)
+        env.pop('UBSAN_OPTIONS', None)
     else:
         cmd = [sys.executable, os.path.join(HERE, 'lib', 'runfile.py'), path]
     label = '%s %s' % (build, os.path.relpath(path, TOP))
@@ -64,6 +78,11 @@ def run_one(kind, build, path, logdir):
         out = (e.stdout or b'').decode('utf-8', 'replace') + '\n*** timed out\n'
         rc = -1
     counts = parse_counts(out)
+    if kind == 'fuzz':
+        counts = (1, 0, 0) if rc == 0 else (0, 1, 0)
+        if rc == 0:
+            out = out.strip().splitlines()[-1:] and out.strip().splitlines()[-1] or ''
+        shutil.rmtree(os.path.join(logdir, 'corpus'), ignore_errors=True)
     if counts is None:
         counts = (0, 1, 0)
         out += '\n*** no result line (exit %s)\n' % rc
@@ -83,6 +102,7 @@ def run_one(kind, build, path, logdir):
 
 def main(argv):
     unit_only = False
+    fuzz_dir = None
     jobs = 2
     pattern = None
     builds = []
@@ -91,6 +111,9 @@ def main(argv):
         a = argv[i]
         if a == '--unit-only':
             unit_only = True
+        elif a == '--fuzz':
+            i += 1
+            fuzz_dir = argv[i]
         elif a == '-j':
             i += 1
             jobs = int(argv[i])
@@ -110,6 +133,10 @@ def main(argv):
         if not unit_only:
             for t in sorted(glob.glob(os.path.join(HERE, 'test_*.py'))):
                 tasks.append(('py', b, t))
+    if fuzz_dir and not unit_only:
+        for t in sorted(glob.glob(os.path.join(TOP, fuzz_dir, 'fuzz_*'))):
+            if os.access(t, os.X_OK) and os.path.isfile(t):
+                tasks.append(('fuzz', fuzz_dir, t))
     if pattern:
         tasks = [t for t in tasks if pattern in t[2]]
     tmp = tempfile.mkdtemp(prefix='pochta-san-')
