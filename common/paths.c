@@ -130,3 +130,16 @@ const char *paths_prog(const char *name)
 	}
 	return prog;
 }
+
+int paths_args(int argc, char **argv, const char **root)
+{
+	int c;
+
+	*root = NULL;
+	while ((c = getopt(argc, argv, "r:")) != -1) {
+		if (c != 'r')
+			return -1;
+		*root = optarg;
+	}
+	return optind == argc ? 0 : -1;
+}

@@ -40,6 +40,10 @@ extern struct paths paths;
  * children find the same instance. 0 or -1 (ENAMETOOLONG, ...). */
 int paths_init(const char *root);
 
+/* the command line of a program whose only option is -r ROOT: sets *root
+ * (NULL when absent); 0, or -1 when anything else is on the line (usage) */
+int paths_args(int argc, char **argv, const char **root);
+
 /* the full path of a sibling program, e.g. paths_prog("pochta-enqueue"):
  * POCHTA_LIBEXEC from the environment, else the directory of this executable
  * (/proc/self/exe), else POCHTA_LIBEXECDIR. Static buffer. */

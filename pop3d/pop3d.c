@@ -365,16 +365,10 @@ int main(int argc, char **argv)
 {
 	const char *root = NULL;
 	sa_t err = SA_INIT;
-	int opt, tmo;
+	int tmo;
 
 	log_init("pochta-pop3d", LOG_DEST_AUTO);
-	while ((opt = getopt(argc, argv, "r:")) != -1) {
-		if (opt == 'r')
-			root = optarg;
-		else
-			usage();
-	}
-	if (optind != argc)
+	if (paths_args(argc, argv, &root) < 0)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	S.box.dirfd = S.box.lockfd = -1;

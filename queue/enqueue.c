@@ -278,16 +278,10 @@ int main(int argc, char **argv)
 {
 	const char *root = NULL;
 	sa_t err = SA_INIT, d = SA_INIT;
-	int c, type, r;
+	int type, r;
 
 	log_init("pochta-enqueue", LOG_DEST_AUTO);
-	while ((c = getopt(argc, argv, "r:")) != -1) {
-		if (c == 'r')
-			root = optarg;
-		else
-			usage();
-	}
-	if (optind != argc)
+	if (paths_args(argc, argv, &root) < 0)
 		usage();
 	if (paths_init(root) < 0)
 		log_fatal("cannot set up paths: %s", strerror(errno));

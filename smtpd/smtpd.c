@@ -318,18 +318,12 @@ int main(int argc, char **argv)
 	struct session *s = &sess;
 	const char *root = NULL;
 	sa_t err = SA_INIT;
-	int opt, tmo;
+	int tmo;
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_DFL); /* exit at once; an open message dies with the pipe */
 	log_init("pochta-smtpd", LOG_DEST_AUTO);
-	while ((opt = getopt(argc, argv, "r:")) != -1) {
-		if (opt == 'r')
-			root = optarg;
-		else
-			usage();
-	}
-	if (optind != argc)
+	if (paths_args(argc, argv, &root) < 0)
 		usage();
 	if (paths_init(root) < 0)
 		fatal_config("cannot set up paths: %s", strerror(errno));

@@ -99,6 +99,27 @@ static void test_prog(void)
 	unsetenv("POCHTA_LIBEXEC");
 }
 
+static void test_args(void)
+{
+	const char *root = "x";
+	char *a1[] = { "prog", NULL };
+	char *a2[] = { "prog", "-r", "/srv/mx", NULL };
+	char *a3[] = { "prog", "-x", NULL };
+	char *a4[] = { "prog", "-r", "/srv/mx", "extra", NULL };
+
+	optind = 1;
+	T_INTEQ(paths_args(1, a1, &root), 0);
+	T_ASSERT(root == NULL);
+	optind = 1;
+	T_INTEQ(paths_args(3, a2, &root), 0);
+	T_STREQ(root, "/srv/mx");
+	optind = 1;
+	opterr = 0;
+	T_INTEQ(paths_args(2, a3, &root), -1);
+	optind = 1;
+	T_INTEQ(paths_args(4, a4, &root), -1);
+}
+
 int main(void)
 {
 	T_RUN(test_root_absolute);
@@ -107,5 +128,6 @@ int main(void)
 	T_RUN(test_installed);
 	T_RUN(test_too_long);
 	T_RUN(test_prog);
+	T_RUN(test_args);
 	return t_done();
 }
