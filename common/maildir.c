@@ -4,25 +4,8 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include "dir.h"
 #include "maildir.h"
-
-static int maildir_mkdir(const char *path, int mode)
-{
-	struct stat st;
-
-	if (mkdir(path, (mode_t)mode) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -1;
-	/* an existing directory is fine, anything else in its place is not */
-	if (stat(path, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
 
 int maildir_make(const char *path, int mode)
 {
@@ -31,11 +14,11 @@ int maildir_make(const char *path, int mode)
 	size_t i;
 	int e;
 
-	if (maildir_mkdir(path, mode) < 0)
+	if (dir_make(path, mode) < 0)
 		return -1;
 	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		if (sa_copys(&p, path) < 0 || sa_catc(&p, '/') < 0 || sa_cats(&p, sub[i]) < 0 ||
-		    maildir_mkdir(p.s, mode) < 0) {
+		    dir_make(p.s, mode) < 0) {
 			e = errno;
 			sa_free(&p);
 			errno = e;

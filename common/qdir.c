@@ -6,25 +6,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "dir.h"
 #include "qdir.h"
 #include "sa.h"
-
-static int qdir_mkdir(const char *path, mode_t mode)
-{
-	struct stat st;
-
-	if (mkdir(path, mode) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -1;
-	if (stat(path, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
 
 /* mkdir -p: missing parents 0755, the queue itself 0700 */
 static int qdir_mkdir_p(sa_t *p)
@@ -35,13 +19,13 @@ static int qdir_mkdir_p(sa_t *p)
 		if (p->s[i] != '/' || p->s[i - 1] == '/')
 			continue;
 		p->s[i] = '\0';
-		if (qdir_mkdir(p->s, 0755) < 0) {
+		if (dir_make(p->s, 0755) < 0) {
 			p->s[i] = '/';
 			return -1;
 		}
 		p->s[i] = '/';
 	}
-	return qdir_mkdir(p->s, 0700);
+	return dir_make(p->s, 0700);
 }
 
 int qdir_make(const char *queuedir)
@@ -65,7 +49,7 @@ int qdir_make(const char *queuedir)
 	base = p.len;
 	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		sa_trunc(&p, base);
-		if (sa_cats(&p, sub[i]) < 0 || qdir_mkdir(p.s, 0700) < 0)
+		if (sa_cats(&p, sub[i]) < 0 || dir_make(p.s, 0700) < 0)
 			goto fail;
 	}
 	sa_trunc(&p, base);

@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "ctl.h"
+#include "dir.h"
 #include "durable.h"
 #include "maildir.h"
 #include "paths.h"
@@ -43,13 +44,8 @@ static int dir_empty(const char *path)
 
 static void mkdir_or_die(const char *path, mode_t mode)
 {
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
+	if (dir_make(path, (int)mode) < 0)
 		ctl_die_sys("cannot create %s", path);
-	struct stat st;
-	if (stat(path, &st) < 0)
-		ctl_die_sys("%s", path);
-	if (!S_ISDIR(st.st_mode))
-		ctl_die("%s exists and is not a directory", path);
 }
 
 /* an empty file, unless one exists already */
