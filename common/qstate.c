@@ -11,7 +11,8 @@
 
 static int qstate_type_ok(int type)
 {
-	return type == QSTATE_SENT || type == QSTATE_FAILED || type == QSTATE_DEFERRED;
+	return type == QSTATE_SENT || type == QSTATE_FAILED || type == QSTATE_DEFERRED ||
+	       type == QSTATE_BOUNCED || type == QSTATE_WARNED;
 }
 
 /* an RFC 3463 status: class (2, 4 or 5) . subject . detail, 1-3 digits each */
@@ -47,7 +48,7 @@ int qstate_format(sa_t *out, const struct qstate_rec *r)
 	int rc = -1;
 
 	if (!qstate_type_ok(r->type) || !qstate_status_ok(r->status, strlen(r->status)) ||
-	    r->when < 0 || r->next < 0) {
+	    r->when < 0 || r->next < 0 || (r->type != QSTATE_DEFERRED && r->next != 0)) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -10,8 +10,11 @@
  *   NEXT      deferred: earliest time of the next attempt; otherwise 0
  *   STATUS    RFC 3463 code, e.g. 2.0.0, 4.2.0, 5.1.1
  *   TEXT      diagnostic (no control characters; may contain spaces)
- * Record types: D delivered (final), F failed permanently (final, to bounce),
- * Z deferred (temporary failure; retried at NEXT).
+ * Record types: D delivered (final), F failed permanently (final; the sender is
+ * still to be told), B failed permanently and the sender told (a bounce was
+ * queued, or a double bounce dropped: nothing left to do), Z deferred (temporary
+ * failure; retried at NEXT), W a delay notice was queued for the message (a
+ * message-level record: INDEX, ATTEMPTS and NEXT are 0, TEXT names the notice).
  * A crash during an append leaves at most one torn record at the end: it was never
  * relied on (the append had not been fdatasync'd) and is cut off when loaded. */
 #ifndef POCHTA_QSTATE_H
@@ -23,11 +26,13 @@
 #define QSTATE_SENT 'D'
 #define QSTATE_FAILED 'F'
 #define QSTATE_DEFERRED 'Z'
+#define QSTATE_BOUNCED 'B'
+#define QSTATE_WARNED 'W'
 #define QSTATE_TEXT_MAX 1000      /* longer texts are cut */
 #define QSTATE_REC_MAX 1200       /* largest record data accepted when reading */
 
 struct qstate_rec {
-	int type;                 /* QSTATE_SENT, QSTATE_FAILED or QSTATE_DEFERRED */
+	int type;                 /* QSTATE_SENT, _FAILED, _BOUNCED, _DEFERRED or _WARNED */
 	size_t index;
 	long long when;
 	unsigned attempts;

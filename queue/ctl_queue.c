@@ -44,6 +44,7 @@ struct entry {
 	struct qfile q;
 	struct rstate *rs;     /* q.nrcpt of them, or NULL */
 	int deferred;          /* some recipient's latest state is deferred */
+	long long warned;      /* when a delay notice was queued (0: never) */
 };
 
 static void qpath(sa_t *p, const char *sub, const char *qid)
@@ -56,6 +57,10 @@ static void qpath(sa_t *p, const char *sub, const char *qid)
 static int state_rec(const struct qstate_rec *r, void *arg)
 {
 	struct entry *e = arg;
+	if (r->type == QSTATE_WARNED) {
+		e->warned = r->when; /* a message-level record: no recipient */
+		return 0;
+	}
 	if (r->index >= e->q.nrcpt)
 		return 0; /* not a recipient of this file: ignored, as qmgr does */
 	struct rstate *s = &e->rs[r->index];
@@ -193,6 +198,7 @@ static const char *state_name(int type)
 	switch (type) {
 	case QSTATE_SENT: return "delivered";
 	case QSTATE_FAILED: return "failed";
+	case QSTATE_BOUNCED: return "bounced";
 	case QSTATE_DEFERRED: return "deferred";
 	default: return "pending";
 	}
@@ -272,7 +278,8 @@ static void list_json(struct entry *e)
 	}
 	printf(",\"size\":%llu,\"arrival\":%lld,\"sender\":", e->q.msg_size, e->q.arrival);
 	ctl_json_str(stdout, e->q.sender.s ? e->q.sender.s : "", e->q.sender.len);
-	printf(",\"deferred\":%s,\"recipients\":[", e->deferred ? "true" : "false");
+	printf(",\"deferred\":%s,\"delay_notice\":%lld,\"recipients\":[", e->deferred ? "true" : "false",
+	       e->warned);
 	for (size_t i = 0; i < e->q.nrcpt; i++) {
 		if (i)
 			putchar(',');
@@ -445,6 +452,10 @@ static int cmd_show(const char *id)
 	printf("\nbody: ");
 	put_safe(stdout, e.q.body.s ? e.q.body.s : "", e.q.body.len);
 	putchar('\n');
+	if (e.warned) {
+		fmt_time(e.warned, t, sizeof t);
+		printf("delay notice: queued %s\n", t);
+	}
 	if (e.err[0])
 		printf("warning: %s\n", e.err);
 	for (size_t i = 0; i < e.q.nrcpt; i++) {

@@ -183,15 +183,16 @@ int main(int argc, char **argv)
 		else if (wake_new)
 			msg_take_incoming();
 		if (wake_flush) {
-			log_info(NULL, "flush: retrying every deferred recipient");
+			log_info(NULL, "flush: retrying every deferred recipient and backed-off domain");
 			sched_flush();
 		}
 	}
 	/* results of finished deliveries whose messages are not complete */
 	msg_journal_all();
 	log_info(NULL, "stopped");
-	msg_free_all();
 	sched_free();
+	msg_free_all();
+	dest_free_all();
 	deliver_free();
 	free(pfd);
 	conf_free(&Q.conf);

@@ -13,19 +13,26 @@
 #define QMGR_STOP_WAIT 10            /* seconds SIGTERM waits for running deliveries */
 #define QMGR_SCAN_INTERVAL 60        /* safety rescan of incoming/ (a lost trigger byte) */
 #define QMGR_TMP_MAX_AGE (36 * 3600) /* stale files in tmp/ are removed after this */
+#define QMGR_BATCH_MAX 100           /* recipients per pochta-remote run (RFC 5321 4.5.3.1.8) */
+#define QMGR_BATCH_SCAN 2000         /* recipients looked at to fill a batch */
+#define QMGR_ENQ_TIMEOUT 30000       /* ms pochta-enqueue may take per step of a notice */
+#define QMGR_NOTIFY_IDX ((size_t)-1) /* a job that is no recipient: retry the notices */
 
 enum rcpt_status { R_PENDING, R_RUNNING, R_DEFERRED, R_SENT, R_FAILED };
 
+struct dest;
+
 struct rcpt {
 	char *addr;
+	struct dest *dest;         /* remote: its destination (domain); NULL: local */
 	unsigned char status;      /* enum rcpt_status */
-	unsigned char local;       /* delivered by pochta-local; else remote */
-	unsigned char dirty;       /* result known but not yet in the journal */
+	unsigned char dirty;       /* state not yet in the journal */
+	unsigned char notified;    /* R_FAILED: the sender was told (or it was dropped) */
 	unsigned attempts;         /* failed attempts so far */
 	long long when;            /* time of the last attempt */
 	long long next;            /* R_DEFERRED: time of the next attempt */
-	char dsn[16];              /* last result's status code (while dirty) */
-	char *text;                /* last result's text (while dirty) */
+	char dsn[16];              /* last result's status code ("" before any) */
+	char *text;                /* last result's text, or NULL */
 };
 
 struct msg {
@@ -33,12 +40,46 @@ struct msg {
 	long long arrival;         /* T record */
 	double t0;                 /* queue file mtime: for delay= */
 	char *sender;
+	char body[10];             /* B record: "8BITMIME", "7BIT" or "" */
 	unsigned long long msg_off;
 	size_t nrcpt, nfinal, nactive, ndirty;  /* nactive: R_PENDING + R_RUNNING */
+	size_t njobs;              /* jobs in the queues and the heap that name it */
 	struct rcpt *rcpt;
 	int journaled;             /* state/QID exists */
+	int warned;                /* a delay notice was queued */
+	int warn_dirty;            /* ... and its W record is not yet journaled */
+	int notify_wait;           /* a notice could not be queued: a retry job waits */
 	int mark;                  /* rescan bookkeeping */
 	struct msg *hnext;
+};
+
+struct job {
+	struct msg *m;
+	size_t idx;                /* recipient, or QMGR_NOTIFY_IDX */
+	long long due;             /* heap only */
+};
+
+struct jobq {                      /* a FIFO ring of jobs */
+	struct job *v;
+	size_t head, len, cap;
+};
+
+/* A destination: the recipients of one remote domain (lowercased). It limits
+ * the batches running at once and is backed off as a whole when its servers
+ * cannot be reached. */
+struct dest {
+	char *name;
+	size_t refs;               /* recipients that name it */
+	size_t running;            /* pochta-remote runs for it */
+	unsigned fails;            /* unreachable attempts in a row */
+	long long until;           /* backed off until then (0: not) */
+	long long last_fail;       /* when fails was last counted */
+	char status[16];           /* the last failure, for recipients not tried */
+	char *text;
+	struct jobq q;             /* its ready recipients */
+	int active;                /* in the scheduler's round-robin ring */
+	struct dest *anext, *aprev;
+	struct dest *hnext;
 };
 
 struct qmgr {
@@ -59,38 +100,72 @@ void msg_take_incoming(void);
 void msg_rescan(void);
 /* startup: tmp/ cleanup, mess/, incoming/, orphan state files */
 void msg_startup(void);
+/* after results: when no recipient of m is pending or running, send the
+ * notices that are due, then remove m when every recipient is final and told,
+ * else journal what is new. m may be freed. */
+void msg_settle(struct msg *m);
 /* every recipient final: unlink mess/QID (and state/QID), free */
 void msg_remove(struct msg *m);
-/* write the unjournaled results of m to state/QID (one fdatasync) */
+/* write the unjournaled state of m to state/QID (one fdatasync) */
 int msg_journal(struct msg *m);
 /* journal every message with unjournaled results (at exit) */
 void msg_journal_all(void);
 void msg_free_all(void);
 /* a ready-made path: QUEUE/sub/qid in a static buffer */
 const char *msg_path(const char *sub, const char *qid);
+/* recipient i's last result */
+void msg_set_result(struct msg *m, size_t i, const char *status, const char *text);
 
-/* qmgr_sched.c: ready queue, retry heap, results */
+/* qmgr_sched.c: ready queues, retry heap, results */
 void sched_ready(struct msg *m, size_t idx);
 void sched_defer(struct msg *m, size_t idx);
+/* retry m's notices at when */
+void sched_notify_later(struct msg *m, long long when);
 /* forget every queued job of m (it is being dropped) */
 void sched_forget(struct msg *m);
 /* start ready jobs while delivery slots are free */
 void sched_run(void);
-/* move due retries to the ready queue; ms until the next one (-1: none) */
+/* move due retries to the ready queues; ms until the next one (-1: none) */
 long long sched_due(void);
-/* every deferred recipient is retried now */
+/* every deferred recipient and backed-off destination is retried now */
 void sched_flush(void);
-/* a delivery ended: class 'D', 'T' or 'P' (dresult.h) */
+/* a delivery ended: class 'D', 'T' or 'P' (dresult.h); call msg_settle after */
 void sched_result(struct msg *m, size_t idx, int class, const char *status, const char *text);
 void sched_free(void);
 
-/* qmgr_deliver.c: the delivery launch interface. Today one fork+exec of
- * pochta-local per recipient; long-lived workers can replace this file. */
+/* qmgr_dest.c: destinations */
+/* the destination of a domain (len bytes, any case), created on first use;
+ * counts a reference. NULL when out of memory */
+struct dest *dest_get(const char *domain, size_t len);
+/* drop a reference; the destination is freed once nothing uses it */
+void dest_unref(struct dest *d);
+/* free d if no recipient, run or queue uses it (after it left the ring) */
+void dest_release(struct dest *d);
+/* a run for d ended. unreachable: every recipient failed temporarily at the
+ * connection level (4.4.x); then status/text describe it. started: its start */
+void dest_done(struct dest *d, long long started, int unreachable, int answered,
+               const char *status, const char *text);
+/* queue flush: no destination is backed off any more (failure counts stay) */
+void dest_flush(void);
+void dest_free_all(void);
+
+/* qmgr_notify.c: bounces, double bounces and delay notices */
+/* tell the sender about m's failed recipients not yet told: one notice for
+ * all of them. 0 (done, or nothing to do), -1 (not queued: try later) */
+int notify_failures(struct msg *m);
+/* a delay notice for m's deferred recipients when delay_warning_time has
+ * passed, once per message; 0 (sent or not due), -1 (not queued) */
+int notify_delay(struct msg *m);
+
+/* qmgr_deliver.c: the delivery launch interface. One fork+exec per run:
+ * pochta-local for one local recipient, pochta-remote for a batch of remote
+ * recipients of one message and one destination. */
 int deliver_init(size_t slots);
 size_t deliver_free_slots(void);
 size_t deliver_running(void);
-/* start delivering recipient idx of m: 0, or -1 (the caller records a temporary failure) */
-int deliver_start(struct msg *m, size_t idx);
+/* start delivering recipients idx[0..n) of m (d: their destination, NULL for
+ * one local recipient): 0, or -1 (the caller records temporary failures) */
+int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n);
 /* fill pollfds (at most max); returns the count */
 size_t deliver_pollfds(struct pollfd *p, size_t max);
 /* after poll: read the pipes, reap children, report ended deliveries */

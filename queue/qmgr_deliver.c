@@ -1,7 +1,10 @@
 /* qmgr_deliver: the delivery launch interface of pochta-qmgr.
- * Today: one fork+exec of pochta-local per recipient, the message on its stdin
- * (mess/QID opened and positioned at the message), its result on a pipe.
- * A delivery ends when its pipe is at EOF and the process has been reaped. */
+ * One fork+exec per run: pochta-local for one local recipient, pochta-remote
+ * for a batch of remote recipients of one message and one destination. The
+ * message is on the agent's stdin (mess/QID opened and positioned at the
+ * message), its results (dresult.h records) on a pipe. A run ends when its
+ * pipe is at EOF and the process has been reaped; a recipient without a result
+ * is a temporary failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,17 +19,21 @@
 #include "qmgr.h"
 #include "rec.h"
 
-#define OUT_MAX 2048 /* result text kept from a delivery's stdout */
+/* output kept from a run: a full result record per recipient, and some slack */
+#define OUT_PER_RCPT (DRESULT_TEXT_MAX + 64)
+#define OUT_SLACK 1024
 
 struct child {
 	pid_t pid;           /* 0: free slot */
 	int fd;              /* its stdout; -1 once at EOF */
 	int exited, wstatus;
 	struct msg *m;       /* NULL: the message was dropped, report nothing */
-	size_t idx;
-	long long deadline;
-	size_t outlen;
-	char out[OUT_MAX];
+	struct dest *dest;   /* remote runs: the destination; NULL: local */
+	size_t idx[QMGR_BATCH_MAX];
+	size_t n;
+	long long started, deadline;
+	size_t outlen, outmax, outcap;
+	char *out;
 };
 
 static struct child *kids;
@@ -53,11 +60,13 @@ size_t deliver_running(void)
 	return nrunning;
 }
 
-static void child_exec(int msgfd, int outfd, struct msg *m, size_t idx)
+static void child_exec(int msgfd, int outfd, struct msg *m, struct dest *d, const size_t *idx,
+                       size_t n)
 {
-	const char *prog = paths_prog("pochta-local");
-	char *argv[8];
+	const char *prog = paths_prog(d ? "pochta-remote" : "pochta-local");
+	char *argv[10 + QMGR_BATCH_MAX];
 	sigset_t all;
+	size_t a = 0;
 
 	if (dup2(msgfd, 0) < 0 || dup2(outfd, 1) < 0)
 		_exit(111);
@@ -68,24 +77,35 @@ static void child_exec(int msgfd, int outfd, struct msg *m, size_t idx)
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	/* argv only, never a shell: addresses are data */
-	argv[0] = (char *)"pochta-local";
-	argv[1] = (char *)"-q";
-	argv[2] = m->qid;
-	argv[3] = (char *)"-f";
-	argv[4] = m->sender;
-	argv[5] = (char *)"--";
-	argv[6] = m->rcpt[idx].addr;
-	argv[7] = NULL;
+	argv[a++] = (char *)(d ? "pochta-remote" : "pochta-local");
+	argv[a++] = (char *)"-q";
+	argv[a++] = m->qid;
+	argv[a++] = (char *)"-f";
+	argv[a++] = m->sender;
+	if (d) {
+		argv[a++] = (char *)"-b";
+		argv[a++] = m->body;
+	}
+	argv[a++] = (char *)"--";
+	if (d)
+		argv[a++] = d->name;
+	for (size_t i = 0; i < n; i++)
+		argv[a++] = m->rcpt[idx[i]].addr;
+	argv[a] = NULL;
 	execv(prog, argv);
 	_exit(111);
 }
 
-int deliver_start(struct msg *m, size_t idx)
+int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n)
 {
 	struct child *c = NULL;
 	int msgfd, p[2], e;
 	pid_t pid;
 
+	if (n == 0 || n > QMGR_BATCH_MAX || (!d && n != 1)) {
+		errno = EINVAL;
+		return -1;
+	}
 	for (size_t i = 0; i < nslots; i++)
 		if (kids[i].pid == 0) {
 			c = &kids[i];
@@ -94,6 +114,14 @@ int deliver_start(struct msg *m, size_t idx)
 	if (!c) {
 		errno = EAGAIN;
 		return -1;
+	}
+	c->outmax = n * OUT_PER_RCPT + OUT_SLACK;
+	if (!c->out || c->outcap < c->outmax) {
+		char *o = realloc(c->out, c->outmax);
+		if (!o)
+			return -1;
+		c->out = o;
+		c->outcap = c->outmax;
 	}
 	msgfd = open(msg_path("mess", m->qid), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (msgfd < 0)
@@ -114,7 +142,7 @@ int deliver_start(struct msg *m, size_t idx)
 		return -1;
 	}
 	if (pid == 0)
-		child_exec(msgfd, p[1], m, idx);
+		child_exec(msgfd, p[1], m, d, idx, n);
 	close(msgfd);
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
@@ -123,10 +151,15 @@ int deliver_start(struct msg *m, size_t idx)
 	c->exited = 0;
 	c->wstatus = 0;
 	c->m = m;
-	c->idx = idx;
+	c->dest = d;
+	memcpy(c->idx, idx, n * sizeof *idx);
+	c->n = n;
+	c->started = Q.now;
 	c->deadline = Q.now + QMGR_DELIVERY_TIMEOUT;
 	c->outlen = 0;
 	nrunning++;
+	if (d)
+		log_info(m->qid, "remote run pid=%ld domain=%s nrcpt=%zu", (long)pid, d->name, n);
 	return 0;
 }
 
@@ -151,8 +184,8 @@ static void child_read(struct child *c)
 	for (;;) {
 		ssize_t r = read(c->fd, buf, sizeof buf);
 		if (r > 0) {
-			size_t room = OUT_MAX - c->outlen, n = (size_t)r < room ? (size_t)r : room;
-			memcpy(c->out + c->outlen, buf, n); /* beyond OUT_MAX: dropped */
+			size_t room = c->outmax - c->outlen, n = (size_t)r < room ? (size_t)r : room;
+			memcpy(c->out + c->outlen, buf, n); /* beyond outmax: dropped */
 			c->outlen += n;
 			continue;
 		}
@@ -166,45 +199,87 @@ static void child_read(struct child *c)
 	}
 }
 
-/* the result: the agent's dresult record if it wrote one, else its exit code */
+struct result {
+	char class;            /* 0: none reported */
+	char status[16];
+	char *text;
+};
+
+/* what a run without a result record for a recipient means */
+static void exit_result(const struct child *c, struct result *r, char *buf, size_t len)
+{
+	if (!c->dest && WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0) {
+		r->class = 'D';
+		snprintf(r->status, sizeof r->status, "2.0.0");
+		snprintf(buf, len, "delivered");
+	} else if (!c->dest && WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 100) {
+		r->class = 'P';
+		snprintf(r->status, sizeof r->status, "5.3.0");
+		snprintf(buf, len, "delivery agent failed permanently");
+	} else {
+		/* pochta-remote reports every recipient: one it did not is not
+		 * known to be delivered, whatever its exit code */
+		r->class = 'T';
+		snprintf(r->status, sizeof r->status, "4.3.0");
+		if (WIFSIGNALED(c->wstatus))
+			snprintf(buf, len, "delivery agent killed by signal %d", WTERMSIG(c->wstatus));
+		else
+			snprintf(buf, len, "delivery agent exited %d without a result",
+			         WEXITSTATUS(c->wstatus));
+	}
+	r->text = buf;
+}
+
 static void child_done(struct child *c)
 {
+	struct result res[QMGR_BATCH_MAX];
 	struct dresult dr = { 0, 0, "", SA_INIT };
 	const char *data;
-	size_t pos = 0, dlen;
-	int type, have = 0, class;
-	const char *status, *text;
-	char buf[64];
-
-	while (rec_next(c->out, c->outlen, &pos, &type, &data, &dlen) == 1) {
-		if (type == DRESULT_REC && dresult_parse(data, dlen, &dr) == 0 && dr.index == 0) {
-			have = 1;
-			break;
-		}
-	}
-	if (have) {
-		class = dr.class;
-		status = dr.status;
-		text = dr.text.s ? dr.text.s : "";
-	} else if (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0) {
-		class = 'D', status = "2.0.0", text = "delivered";
-	} else if (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 100) {
-		class = 'P', status = "5.3.0", text = "delivery agent failed permanently";
-	} else {
-		if (WIFSIGNALED(c->wstatus))
-			snprintf(buf, sizeof buf, "delivery agent killed by signal %d", WTERMSIG(c->wstatus));
-		else
-			snprintf(buf, sizeof buf, "delivery agent exited %d", WEXITSTATUS(c->wstatus));
-		class = 'T', status = "4.3.0", text = buf;
-	}
+	size_t pos = 0, dlen, n = c->n;
+	int type, unreachable = 1, answered = 0;
+	char fallback[128];
 	struct msg *m = c->m;
-	size_t idx = c->idx;
+	struct dest *d = c->dest;
+
+	memset(res, 0, sizeof res);
+	while (rec_next(c->out, c->outlen, &pos, &type, &data, &dlen) == 1) {
+		struct result *r;
+		if (type != DRESULT_REC || dresult_parse(data, dlen, &dr) < 0 || dr.index >= n)
+			continue;
+		r = &res[dr.index];
+		if (r->class)
+			continue; /* the first result for a recipient counts */
+		r->class = dr.class;
+		memcpy(r->status, dr.status, sizeof r->status);
+		r->text = strdup(dr.text.s ? dr.text.s : "");
+		if (!r->text)
+			r->class = 0;
+	}
+	sa_free(&dr.text);
+	for (size_t i = 0; i < n; i++) {
+		if (!res[i].class)
+			exit_result(c, &res[i], fallback, sizeof fallback);
+		/* unreachable: nothing but network and routing failures (4.4.x);
+		 * answered: a server delivered or replied (its reply is the text) */
+		if (res[i].class != 'T' || strncmp(res[i].status, "4.4.", 4) != 0)
+			unreachable = 0;
+		if (res[i].class == 'D' || strncmp(res[i].text, "smtp;", 5) == 0)
+			answered = 1;
+	}
 	c->pid = 0;
 	c->m = NULL;
+	c->dest = NULL;
 	nrunning--;
-	if (m)
-		sched_result(m, idx, class, status, text);
-	sa_free(&dr.text);
+	if (d)
+		dest_done(d, c->started, unreachable, answered, res[0].status, res[0].text);
+	if (m) {
+		for (size_t i = 0; i < n; i++)
+			sched_result(m, c->idx[i], res[i].class, res[i].status, res[i].text);
+		msg_settle(m);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (res[i].text != fallback)
+			free(res[i].text);
 }
 
 static void check_done(void)
@@ -287,12 +362,17 @@ void deliver_kill_all(void)
 		c->fd = -1;
 		c->pid = 0;
 		c->m = NULL;
+		if (c->dest && c->dest->running)
+			c->dest->running--;
+		c->dest = NULL;
 		nrunning--;
 	}
 }
 
 void deliver_free(void)
 {
+	for (size_t i = 0; i < nslots; i++)
+		free(kids[i].out);
 	free(kids);
 	kids = NULL;
 	nslots = 0;

@@ -66,6 +66,8 @@ static void msg_free(struct msg *m)
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		free(m->rcpt[i].addr);
 		free(m->rcpt[i].text);
+		if (m->rcpt[i].dest)
+			dest_unref(m->rcpt[i].dest);
 	}
 	free(m->rcpt);
 	free(m->sender);
@@ -122,11 +124,38 @@ static int rcpt_local(const char *addr)
 	return conf_list_has(Q.conf.local_domains, at + 1, strlen(at + 1));
 }
 
+static void rcpt_text(struct rcpt *r, const char *status, const char *text, size_t len)
+{
+	char *t = malloc(len + 1);
+
+	snprintf(r->dsn, sizeof r->dsn, "%s", status);
+	if (!t)
+		return; /* the text is for people: the state does not depend on it */
+	memcpy(t, text, len);
+	t[len] = '\0';
+	free(r->text);
+	r->text = t;
+}
+
+void msg_set_result(struct msg *m, size_t i, const char *status, const char *text)
+{
+	struct rcpt *r = &m->rcpt[i];
+
+	rcpt_text(r, status, text, strlen(text));
+	if (!r->dirty)
+		m->ndirty++;
+	r->dirty = 1;
+}
+
 static int journal_apply(const struct qstate_rec *rec, void *arg)
 {
 	struct msg *m = arg;
 	struct rcpt *r;
 
+	if (rec->type == QSTATE_WARNED) {
+		m->warned = 1;
+		return 0;
+	}
 	if (rec->index >= m->nrcpt) {
 		log_warn(m->qid, "journal names recipient %zu of %zu: ignored", rec->index, m->nrcpt);
 		return 0;
@@ -135,10 +164,15 @@ static int journal_apply(const struct qstate_rec *rec, void *arg)
 	r->attempts = rec->attempts;
 	r->when = rec->when;
 	r->next = rec->next;
+	r->notified = 0;
+	rcpt_text(r, rec->status, rec->text, rec->textlen);
 	switch (rec->type) {
 	case QSTATE_SENT:
 		r->status = R_SENT;
 		break;
+	case QSTATE_BOUNCED:
+		r->notified = 1;
+		/* fall through */
 	case QSTATE_FAILED:
 		r->status = R_FAILED;
 		break;
@@ -199,9 +233,19 @@ int msg_load(const char *qid)
 		m->rcpt[i].addr = q.rcpt[i].s;
 		q.rcpt[i].s = NULL;
 		q.rcpt[i].len = q.rcpt[i].cap = 0;
-		m->rcpt[i].local = (unsigned char)rcpt_local(m->rcpt[i].addr);
 		m->rcpt[i].status = R_PENDING;
+		if (!rcpt_local(m->rcpt[i].addr)) {
+			const char *at = strrchr(m->rcpt[i].addr, '@');
+			/* the enqueuer accepts only mailboxes and the bare postmaster */
+			const char *dom = at ? at + 1 : "";
+			m->rcpt[i].dest = dest_get(dom, strlen(dom));
+			if (!m->rcpt[i].dest)
+				log_fatal("out of memory loading %s", qid);
+		}
 	}
+	snprintf(m->body, sizeof m->body, "%s",
+	         q.body.s && (strcmp(q.body.s, "8BITMIME") == 0 || strcmp(q.body.s, "7BIT") == 0)
+	         ? q.body.s : "");
 	qfile_free(&q);
 
 	spath = msg_path("state", qid);
@@ -228,8 +272,9 @@ int msg_load(const char *qid)
 		else
 			sched_ready(m, i);
 	}
-	if (m->nfinal == m->nrcpt)
-		msg_remove(m); /* a crash came after the last result, before the unlink */
+	/* a crash after the last result, before the unlink, or before a bounce */
+	if (m->nactive == 0)
+		msg_settle(m);
 	return 0;
 }
 
@@ -256,7 +301,7 @@ static void msg_drop(struct msg *m)
 	struct stat st;
 
 	/* held: what is known goes with it, for when it is released */
-	if (m->ndirty && stat(msg_path("hold", m->qid), &st) == 0)
+	if ((m->ndirty || m->warn_dirty) && stat(msg_path("hold", m->qid), &st) == 0)
 		msg_journal(m);
 	log_info(m->qid, "dropped from the schedule (deleted or held)");
 	sched_forget(m);
@@ -372,12 +417,24 @@ void msg_remove(struct msg *m)
 	msg_free(m);
 }
 
+static int journal_type(const struct rcpt *r)
+{
+	switch (r->status) {
+	case R_SENT:
+		return QSTATE_SENT;
+	case R_FAILED:
+		return r->notified ? QSTATE_BOUNCED : QSTATE_FAILED;
+	default:
+		return QSTATE_DEFERRED;
+	}
+}
+
 int msg_journal(struct msg *m)
 {
 	sa_t buf = SA_INIT;
 	int rc = -1;
 
-	if (!m->ndirty)
+	if (!m->ndirty && !m->warn_dirty)
 		return 0;
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		struct rcpt *r = &m->rcpt[i];
@@ -385,8 +442,7 @@ int msg_journal(struct msg *m)
 		if (!r->dirty)
 			continue;
 		memset(&rec, 0, sizeof rec);
-		rec.type = r->status == R_SENT ? QSTATE_SENT
-		         : r->status == R_FAILED ? QSTATE_FAILED : QSTATE_DEFERRED;
+		rec.type = journal_type(r);
 		rec.index = i;
 		rec.when = r->when;
 		rec.attempts = r->attempts;
@@ -397,10 +453,21 @@ int msg_journal(struct msg *m)
 		if (qstate_format(&buf, &rec) < 0) {
 			/* a status code the journal refuses: record a generic one */
 			snprintf(rec.status, sizeof rec.status, "%s", rec.type == QSTATE_SENT ? "2.0.0"
-			         : rec.type == QSTATE_FAILED ? "5.0.0" : "4.0.0");
+			         : rec.type == QSTATE_DEFERRED ? "4.0.0" : "5.0.0");
 			if (qstate_format(&buf, &rec) < 0)
 				goto out;
 		}
+	}
+	if (m->warn_dirty) {
+		struct qstate_rec rec;
+		memset(&rec, 0, sizeof rec);
+		rec.type = QSTATE_WARNED;
+		rec.when = Q.now;
+		snprintf(rec.status, sizeof rec.status, "4.0.0");
+		rec.text = "delay notice queued";
+		rec.textlen = strlen(rec.text);
+		if (qstate_format(&buf, &rec) < 0)
+			goto out;
 	}
 	if (qstate_append(msg_path("state", m->qid), buf.s, buf.len) < 0) {
 		/* the results stay in memory; a crash now means a redelivery */
@@ -408,26 +475,51 @@ int msg_journal(struct msg *m)
 		goto out;
 	}
 	m->journaled = 1;
-	for (size_t i = 0; i < m->nrcpt; i++) {
-		struct rcpt *r = &m->rcpt[i];
-		if (!r->dirty)
-			continue;
-		r->dirty = 0;
-		free(r->text);
-		r->text = NULL;
-	}
+	for (size_t i = 0; i < m->nrcpt; i++)
+		m->rcpt[i].dirty = 0;
 	m->ndirty = 0;
+	m->warn_dirty = 0;
 	rc = 0;
 out:
 	sa_free(&buf);
 	return rc;
 }
 
+void msg_settle(struct msg *m)
+{
+	size_t untold = 0;
+
+	if (m->nactive > 0) {
+		/* a long round: what is known must survive a crash now and then */
+		if (m->ndirty >= QMGR_JOURNAL_BATCH)
+			msg_journal(m);
+		return;
+	}
+	if (!m->notify_wait && notify_failures(m) < 0) {
+		/* pochta-enqueue refused or failed: the failures stay journaled as F
+		 * (to be told) and the notice is tried again later */
+		m->notify_wait = 1;
+		sched_notify_later(m, Q.now + Q.conf.retry_min);
+	}
+	for (size_t i = 0; i < m->nrcpt; i++)
+		if (m->rcpt[i].status == R_FAILED && !m->rcpt[i].notified)
+			untold++;
+	if (m->nfinal < m->nrcpt)
+		notify_delay(m); /* a failure is retried at the next round */
+	if (m->nfinal == m->nrcpt && untold == 0) {
+		/* every notice is queued durably by now: the original may go */
+		msg_remove(m);
+		return;
+	}
+	if (m->ndirty || m->warn_dirty)
+		msg_journal(m);
+}
+
 void msg_journal_all(void)
 {
 	for (size_t b = 0; b < NBUCKETS; b++)
 		for (struct msg *m = buckets[b]; m; m = m->hnext)
-			if (m->ndirty)
+			if (m->ndirty || m->warn_dirty)
 				msg_journal(m);
 }
 

@@ -93,6 +93,35 @@ static void test_parse_bad(void)
 	T_INTEQ(qstate_parse('Z', "1 1 1 0 4.0.0 t", 15, &p), 0);
 }
 
+/* B (failed, sender told) and W (delay notice queued) round-trip; final
+ * records never carry a retry time */
+static void test_bounced_warned(void)
+{
+	struct qstate_rec b = mk(QSTATE_BOUNCED, 3, 2, 0, "4.4.7", "expired: connect refused"),
+	                  w = mk(QSTATE_WARNED, 0, 0, 0, "4.0.0", "delay notice 0ABC"), p;
+	sa_t s = SA_INIT;
+	size_t pos = 0, dlen;
+	const char *data;
+	int type;
+
+	T_ASSERT(qstate_format(&s, &b) == 0);
+	T_ASSERT(qstate_format(&s, &w) == 0);
+	T_INTEQ(rec_next(s.s, s.len, &pos, &type, &data, &dlen), 1);
+	T_INTEQ(type, 'B');
+	T_INTEQ(qstate_parse(type, data, dlen, &p), 0);
+	T_INTEQ(p.type, QSTATE_BOUNCED);
+	T_INTEQ(p.index, 3);
+	T_STREQ(p.status, "4.4.7");
+	T_INTEQ(rec_next(s.s, s.len, &pos, &type, &data, &dlen), 1);
+	T_INTEQ(type, 'W');
+	T_INTEQ(qstate_parse(type, data, dlen, &p), 0);
+	T_INTEQ(p.type, QSTATE_WARNED);
+	T_INTEQ(qstate_parse('B', "1 1 0 7 5.0.0 t", 15, &p), -1);
+	b.next = 5;
+	T_INTEQ(qstate_format(&s, &b), -1);
+	sa_free(&s);
+}
+
 struct seen {
 	int n;
 	struct qstate_rec last;
@@ -204,6 +233,7 @@ int main(void)
 	T_RUN(test_format_parse);
 	T_RUN(test_format_sanitise);
 	T_RUN(test_parse_bad);
+	T_RUN(test_bounced_warned);
 	T_RUN(test_append_load);
 	T_RUN(test_torn_tail);
 	T_RUN(test_callback_error);

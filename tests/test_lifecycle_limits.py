@@ -1,0 +1,101 @@
+"""Concurrency and backoff: a slow destination holds only its own
+destination_concurrency share of the delivery slots, a destination that cannot
+be reached is backed off as a whole (its other messages wait without an
+attempt, `queue show` says why) until `queue flush`, and many recipients of one
+message and domain go in one pochta-remote run."""
+import re
+import time
+import unittest
+
+from pochta import InstanceTest, free_port, wait_until
+from fakesmtp import FakeSMTP
+from lifecycle_lib import make_a, make_b, send, token_msg, with_token, queue_ids
+
+
+class Limits(InstanceTest):
+    def fake(self, **kw):
+        srv = FakeSMTP(**kw)
+        srv.start()
+        self.addCleanup(srv.stop)
+        return srv
+
+    def test_slow_domain_does_not_stall_others(self):
+        slow = self.fake(greeting=None)          # accepts, never says a word
+        b = make_b(self)
+        a = make_a(self, routes={'slow.test': '[127.0.0.1]:%d' % slow.port,
+                                 'b.test': '[127.0.0.1]:%d' % b.smtp_port},
+                   delivery_concurrency='2', destination_concurrency='1', remote_timeout='5',
+                   retry_min='60', retry_max='60')
+        for i in range(3):
+            send(a, 'alice@a.test', ['user%d@slow.test' % i], 'Subject: slow %d\r\n\r\nx\r\n' % i)
+        wait_until(lambda: slow.sessions, 5, what='a connection to the slow server')
+        t0 = time.time()
+        token, body = token_msg()
+        send(a, 'alice@a.test', ['bob@b.test'], body)
+        with_token(b, 'bob', token, timeout=10)
+        took = time.time() - t0
+        # the slow server holds its one slot, B got the other at once: before
+        # the slow attempt timed out
+        self.assertNotIn('@slow.test status=deferred', a.log())
+        self.assertLess(took, 5.0)
+        self.assertEqual(len(slow.sessions), 1)
+        # after the timeout the domain is backed off: the other two are not tried
+        wait_until(lambda: 'domain=slow.test backoff=60s failures=1' in a.log(), 15,
+                   what='slow.test backed off')
+        wait_until(lambda: len(re.findall(r'to=<user\d@slow.test> status=deferred', a.log())) == 3, 10,
+                   what='all three deferred')
+        self.assertEqual(len(slow.sessions), 1)
+        self.assertEqual(len(re.findall(r'remote run pid=\d+ domain=slow.test', a.log())), 1)
+
+    def test_domain_backoff_and_flush(self):
+        port = free_port()
+        a = make_a(self, routes={'dead.test': '[127.0.0.1]:%d' % port}, retry_min='30',
+                   retry_max='60')
+        q1 = send(a, 'alice@a.test', ['x@dead.test'], 'Subject: one\r\n\r\nx\r\n')
+        wait_until(lambda: 'domain=dead.test backoff=30s failures=1' in a.log(), 10,
+                   what='dead.test backed off')
+        self.assertRegex(a.log(), r'domain=dead.test backoff=30s failures=1 reason="4\.4\.1 connect to '
+                                  r'127\.0\.0\.1\[127\.0\.0\.1\]:%d: Connection refused"' % port)
+        q2 = send(a, 'alice@a.test', ['y@dead.test', 'z@dead.test'], 'Subject: two\r\n\r\nx\r\n')
+        wait_until(lambda: re.search(q2 + r' to=<z@dead.test> status=deferred', a.log()), 10,
+                   what='second message deferred')
+        log = a.log()
+        # never tried: no run for it, the reason names the backoff
+        self.assertNotRegex(log, r'%s remote run' % q2)
+        self.assertRegex(log, r'%s to=<y@dead.test> status=deferred delay=[\d.]+ reason="4\.4\.1 not tried: '
+                              r'domain dead.test backed off for \d+s after 1 failure: connect to ' % q2)
+        wait_until(lambda: 'backed off' in a.ctl('queue', 'show', q2).stdout.decode(), 5,
+                   what='backoff in queue show')
+        show = a.ctl('queue', 'show', q2).stdout.decode()
+        self.assertRegex(show, r'recipient: y@dead.test \(deferred 4\.4\.1, 0 attempts, next [-\d: ]+: '
+                               r'not tried: domain dead.test backed off')
+        # the server comes up; a flush retries everything at once
+        srv = self.fake(port=port)
+        a.ctl('queue', 'flush')
+        wait_until(lambda: sum(len(s.messages) for s in srv.sessions) >= 2, 10, what='both delivered')
+        a.wait_queue_empty()
+        rcpts = sorted(c for s in srv.sessions for c in s.commands if c.startswith('RCPT'))
+        self.assertEqual(rcpts, ['RCPT TO:<x@dead.test>', 'RCPT TO:<y@dead.test>', 'RCPT TO:<z@dead.test>'])
+        self.assertIn('domain=dead.test backoff=cleared', a.log())
+        # y and z went in one run, one transaction
+        self.assertRegex(a.log(), r'%s remote run pid=\d+ domain=dead.test nrcpt=2' % q2)
+        self.assertEqual(queue_ids(a), [])
+        self.assertEqual(a.mails('alice'), [])
+        del q1
+
+    def test_many_recipients_batched(self):
+        srv = self.fake()
+        a = make_a(self, routes={'many.test': '[127.0.0.1]:%d' % srv.port})
+        rcpts = ['u%03d@many.test' % i for i in range(150)]
+        with a.smtp() as s:
+            s.sendmail('alice@a.test', rcpts, 'Subject: many\r\n\r\nx\r\n')
+        a.wait_queue_empty(20)
+        self.assertEqual(sum(len(s.messages) for s in srv.sessions), 2)
+        got = sorted(c[9:-1] for s in srv.sessions for c in s.commands if c.startswith('RCPT'))
+        self.assertEqual(got, rcpts)
+        runs = re.findall(r'remote run pid=\d+ domain=many.test nrcpt=(\d+)', a.log())
+        self.assertEqual(sorted(int(n) for n in runs), [50, 100])
+
+
+if __name__ == '__main__':
+    unittest.main()
