@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +84,24 @@ static void usage(void)
 	exit(100);
 }
 
+/* One manager per queue: two would deliver every message twice and race on
+ * the journals. The lock lives as long as the process (an fd kept open). */
+static void lock_queue(void)
+{
+	char path[sizeof paths.queue + 16];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/qmgr.lock", paths.queue);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		log_fatal("cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_fatal("another pochta-qmgr is running on %s", paths.queue);
+		log_fatal("cannot lock %s: %s", path, strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *root = NULL;
@@ -110,6 +129,7 @@ int main(int argc, char **argv)
 	umask(077);
 	if (qdir_make(paths.queue) < 0)
 		log_fatal("cannot set up %s: %s", paths.queue, strerror(errno));
+	lock_queue();
 	signals_init();
 	snprintf(trigger, sizeof trigger, "%s/trigger", paths.queue);
 	trig_r = open(trigger, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -152,8 +172,11 @@ int main(int argc, char **argv)
 			msg_take_incoming();
 			next_scan = Q.now + QMGR_SCAN_INTERVAL;
 		}
-		t = sched_due();
+		sched_due();
 		sched_run();
+		/* after the run: it may have deferred work (a backed-off domain, a
+		 * delivery that could not start) whose retry time must bound the wait */
+		t = sched_due();
 		t = min_timeout(t, deliver_timeouts());
 		t = min_timeout(t, Q.stopping ? (stop_at - Q.now) * 1000 : (next_scan - Q.now) * 1000);
 		if (t < 0)

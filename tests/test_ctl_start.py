@@ -4,6 +4,7 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 import tempfile
 import shutil
 import time
@@ -131,6 +132,16 @@ class StartTest(InstanceTest):
         self.assertIsNone(inst.proc.poll())  # the first one still runs
         wait_until(lambda: qmgr_pids(inst.root), 10, what='qmgr running')
         time.sleep(0.2)
+        self.assertEqual(len(qmgr_pids(inst.root)), 1)
+
+    def test_one_qmgr_per_queue(self):
+        """a second pochta-qmgr on the same queue (a stray unit, a slow exit) refuses"""
+        inst = self.instance()
+        wait_until(lambda: qmgr_pids(inst.root), 10, what='qmgr running')
+        p = subprocess.run([prog('pochta-qmgr')], env=dict(inst.env(), POCHTA_LOG='stderr'),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        self.assertEqual(p.returncode, 111)
+        self.assertIn(b'another pochta-qmgr is running', p.stderr)
         self.assertEqual(len(qmgr_pids(inst.root)), 1)
 
     def test_admin_commands_while_running(self):
