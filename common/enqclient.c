@@ -1,6 +1,8 @@
 /* enqclient: a pochta-enqueue client (enqclient.h, enqproto.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -17,6 +19,13 @@ static void enqc_setup(struct enqc *c, int fd, int timeout_ms)
 	io_init(&c->out, fd, c->outbuf, sizeof c->outbuf, timeout_ms);
 	io_init(&c->in, fd, c->inbuf, sizeof c->inbuf, timeout_ms);
 	c->in.flush = &c->out; /* reading a reply first sends what was written */
+}
+
+void enqc_init(struct enqc *c)
+{
+	c->pid = 0;
+	c->fd = -1;
+	c->broken = 0;
 }
 
 void enqc_attach(struct enqc *c, int fd, int timeout_ms)
@@ -46,8 +55,15 @@ int enqc_open(struct enqc *c, const char *prog, int timeout_ms)
 		char *argv[2] = { (char *)"pochta-enqueue", NULL };
 		sigset_t none;
 
+		const char *logto = getenv("POCHTA_LOG");
+
 		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
 			_exit(111);
+		if (!logto || strcmp(logto, "stderr") != 0) {
+			int dn = open("/dev/null", O_WRONLY);
+			if (dn < 0 || dup2(dn, 2) < 0)
+				_exit(111);
+		}
 		closefrom(3);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
@@ -86,37 +102,56 @@ static int enqc_reply(struct enqc *c, int *type, sa_t *text)
 	return 0;
 }
 
-int enqc_send(struct enqc *c, const struct enqc_env *env, const char *data, size_t len,
-              sa_t *reply)
+int enqc_ready(struct enqc *c, const char *prog, int timeout_ms)
+{
+	if (c->fd >= 0 && !c->broken && c->pid > 0) {
+		/* a child that exited since the last message: reap it, start anew */
+		pid_t r = waitpid(c->pid, NULL, WNOHANG);
+		if (r == c->pid || (r < 0 && errno == ECHILD))
+			c->pid = 0;
+		else
+			return 0;
+	}
+	if (c->fd >= 0 || c->pid > 0)
+		enqc_close(c);
+	return enqc_open(c, prog, timeout_ms);
+}
+
+int enqc_begin(struct enqc *c, sa_t *qid)
 {
 	int type;
 
-	if (c->fd < 0 || c->broken || !env || !env->sender || !env->rcpt || env->nrcpt == 0) {
-		errno = c->fd < 0 || c->broken ? EPIPE : EINVAL;
+	if (c->fd < 0 || c->broken) {
+		errno = EPIPE;
 		return -1;
 	}
-	if (rec_put(&c->out, ENQ_BEGIN, "", 0) < 0 || enqc_reply(c, &type, reply) < 0)
+	if (rec_put(&c->out, ENQ_BEGIN, "", 0) < 0 || enqc_reply(c, &type, qid) < 0)
 		return enqc_fail(c);
 	if (type == ENQ_R_TEMP)
-		return 'Z'; /* no queue file: this message is over */
-	if (type != ENQ_R_ID || !qid_valid(reply->s)) {
+		return 'Z'; /* no queue file: nothing is open */
+	if (type != ENQ_R_ID || !qid_valid(qid->s)) {
 		errno = EPROTO;
 		return enqc_fail(c);
 	}
-	if (rec_puts(&c->out, 'S', env->sender) < 0 ||
-	    (env->body && rec_puts(&c->out, 'B', env->body) < 0) ||
-	    (env->proto && rec_puts(&c->out, 'P', env->proto) < 0))
-		return enqc_fail(c);
-	for (size_t i = 0; i < env->nrcpt; i++)
-		if (rec_puts(&c->out, 'R', env->rcpt[i]) < 0)
-			return enqc_fail(c);
-	for (size_t off = 0; off < len;) {
-		size_t n = len - off > ENQ_DATA_MAX ? ENQ_DATA_MAX : len - off;
-		if (rec_put(&c->out, ENQ_DATA, data + off, n) < 0)
-			return enqc_fail(c);
-		off += n;
+	return 0;
+}
+
+int enqc_put(struct enqc *c, int type, const void *p, size_t n)
+{
+	if (c->fd < 0 || c->broken) {
+		errno = EPIPE;
+		return -1;
 	}
-	if (rec_put(&c->out, ENQ_END, "", 0) < 0 || enqc_reply(c, &type, reply) < 0)
+	if (rec_put(&c->out, type, p, n) < 0)
+		return enqc_fail(c);
+	return 0;
+}
+
+int enqc_end(struct enqc *c, sa_t *reply)
+{
+	int type;
+
+	if (enqc_put(c, ENQ_END, "", 0) < 0 || enqc_reply(c, &type, reply) < 0)
 		return enqc_fail(c);
 	switch (type) {
 	case ENQ_R_OK:
@@ -132,6 +167,40 @@ int enqc_send(struct enqc *c, const struct enqc_env *env, const char *data, size
 	}
 	errno = EPROTO;
 	return enqc_fail(c);
+}
+
+void enqc_abort(struct enqc *c)
+{
+	if (enqc_put(c, ENQ_ABORT, "", 0) < 0 || io_flush(&c->out) < 0)
+		enqc_fail(c);
+}
+
+int enqc_send(struct enqc *c, const struct enqc_env *env, const char *data, size_t len,
+              sa_t *reply)
+{
+	int r;
+
+	if (!env || !env->sender || !env->rcpt || env->nrcpt == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = enqc_begin(c, reply);
+	if (r != 0)
+		return r;
+	if (enqc_put(c, 'S', env->sender, strlen(env->sender)) < 0 ||
+	    (env->body && enqc_put(c, 'B', env->body, strlen(env->body)) < 0) ||
+	    (env->proto && enqc_put(c, 'P', env->proto, strlen(env->proto)) < 0))
+		return -1;
+	for (size_t i = 0; i < env->nrcpt; i++)
+		if (enqc_put(c, 'R', env->rcpt[i], strlen(env->rcpt[i])) < 0)
+			return -1;
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off > ENQ_DATA_MAX ? ENQ_DATA_MAX : len - off;
+		if (enqc_put(c, ENQ_DATA, data + off, n) < 0)
+			return -1;
+		off += n;
+	}
+	return enqc_end(c, reply);
 }
 
 void enqc_close(struct enqc *c)

@@ -1,13 +1,16 @@
 /* enqclient: the client side of the pochta-enqueue protocol (enqproto.h), for
- * programs that queue messages of their own (pochta-qmgr's bounces and delay
- * notices). pochta-enqueue runs as a child on one socketpair (its stdin and
+ * every program that queues messages: pochta-smtpd (streaming, a whole session
+ * through one child) and pochta-qmgr (bounces and delay notices, whole messages
+ * from memory). pochta-enqueue runs as a child on one socketpair (its stdin and
  * stdout) and may take any number of messages before enqc_close().
  *
  *   struct enqc c;
  *   if (enqc_open(&c, paths_prog("pochta-enqueue"), 30000) == 0) {
  *       r = enqc_send(&c, &env, data, len, &reply);   'K': reply holds the qid
  *       enqc_close(&c);
- *   } */
+ *   }
+ * or, streaming: enqc_begin, enqc_put (envelope records, then ENQ_DATA), and
+ * enqc_end or enqc_abort. */
 #ifndef POCHTA_ENQCLIENT_H
 #define POCHTA_ENQCLIENT_H
 #include <stddef.h>
@@ -22,7 +25,7 @@ struct enqc {
 	int fd;                     /* -1: closed */
 	int broken;                 /* a protocol or I/O error: the peer is not trusted */
 	io_t in, out;
-	char inbuf[ENQC_REPLY_MAX + 64];
+	char inbuf[512];            /* replies are read into an sa_t, not kept here */
 	char outbuf[8192];
 };
 
@@ -34,12 +37,32 @@ struct enqc_env {
 	size_t nrcpt;
 };
 
+/* a client with no child yet (for enqc_ready) */
+void enqc_init(struct enqc *c);
 /* start prog (argv[0] only, no shell) with a socketpair as its stdin and
- * stdout; other descriptors are closed in the child, stderr is kept.
+ * stdout; other descriptors are closed in the child. Its stderr is kept only
+ * when POCHTA_LOG=stderr (under inetd fd 2 may be the client connection),
+ * else it is /dev/null.
  * Every read and write waits at most timeout_ms. 0, or -1 with errno */
 int enqc_open(struct enqc *c, const char *prog, int timeout_ms);
 /* use an already connected descriptor instead (tests); c owns fd */
 void enqc_attach(struct enqc *c, int fd, int timeout_ms);
+/* Make sure c has a live child: a closed, broken or exited one is reaped and
+ * a new one started (enqc_open). For long-lived clients between messages.
+ * 0, or -1 with errno. */
+int enqc_ready(struct enqc *c, const char *prog, int timeout_ms);
+/* begin a message: 0 with the new queue ID in qid; 'Z' when pochta-enqueue
+ * cannot take one now (its text in qid; nothing is open); -1 with errno on an
+ * I/O or protocol error (c is broken) */
+int enqc_begin(struct enqc *c, sa_t *qid);
+/* one record of the open message: the envelope (S, B, P, H, C, R) then the
+ * data (ENQ_DATA, at most ENQ_DATA_MAX bytes each). 0, or -1 (c is broken) */
+int enqc_put(struct enqc *c, int type, const void *p, size_t n);
+/* end the open message: 'K' (queued durably; reply holds the queue ID),
+ * 'Z' or 'X' (refused; reply holds the reason), or -1 (c is broken) */
+int enqc_end(struct enqc *c, sa_t *reply);
+/* abandon the open message (no reply); a failure marks c broken */
+void enqc_abort(struct enqc *c);
 /* queue one message: envelope, data (LF line ends, len bytes), commit.
  * Returns 'K' (queued durably; reply holds the queue ID), 'Z' (temporary
  * refusal) or 'X' (permanent refusal) with the peer's text in reply, or -1

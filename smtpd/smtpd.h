@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "cidr.h"
 #include "conf.h"
+#include "enqclient.h"
 #include "io.h"
 #include "sa.h"
 
@@ -38,13 +39,8 @@ void rcpt_user(const struct rcpt_policy *p, const struct addr *a, char *out, siz
 
 /* ---- smtpd_queue.c: the pochta-enqueue child ---- */
 struct enq {
-	pid_t pid;          /* 0: not running */
-	int fd;             /* our end of the socketpair; -1 when none */
-	int broken;         /* a write failed: the child is gone or unusable */
+	struct enqc c;      /* the session's pochta-enqueue child, started lazily */
 	int timeout_ms;
-	io_t in, out;
-	char inbuf[512];
-	char outbuf[4096];
 };
 
 void enq_init(struct enq *q, int timeout_ms);

@@ -108,10 +108,7 @@ void msg_data(struct session *s)
 	unsigned long long limit = (unsigned long long)s->conf.message_size_limit;
 
 	if (enq_begin(&s->enq, &qid) < 0 || send_envelope(s) < 0 || send_received(s, qid.s) < 0) {
-		if (s->enq.pid > 0 && s->enq.broken)
-			enq_close(&s->enq);
-		else
-			enq_abort(&s->enq); /* a message may be open in the child */
+		enq_abort(&s->enq); /* a message may be open; a broken child is reaped */
 		reply(s, "451 4.3.0 Error: queue file write error");
 		tx_reset(s);
 		goto out;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,6 +163,81 @@ static void test_replies(void)
 	sa_free(&reply);
 }
 
+/* the streaming calls smtpd uses: begin, records, end or abort */
+static void test_streaming(void)
+{
+	struct enqc c;
+	sa_t r = SA_INIT;
+	pid_t pid = peer(&c, 'k');
+
+	T_INTEQ(enqc_begin(&c, &r), 0);
+	T_STREQ(r.s, QID);
+	T_INTEQ(enqc_put(&c, 'S', "a@b.test", 8), 0);
+	T_INTEQ(enqc_put(&c, 'R', "c@d.test", 8), 0);
+	T_INTEQ(enqc_put(&c, ENQ_DATA, "xyz", 3), 0);
+	enqc_abort(&c); /* the peer logs Q: and the message is gone */
+	T_ASSERT(!c.broken);
+	T_INTEQ(enqc_begin(&c, &r), 0);
+	T_INTEQ(enqc_put(&c, 'R', "e@f.test", 8), 0);
+	/* the fake's K text is its log, not a queue ID: a protocol error */
+	T_INTEQ(enqc_end(&c, &r), -1);
+	T_STREQ(r.s, "S:a@b.test|R:c@d.test|D3|Q:|R:e@f.test|");
+	T_ASSERT(c.broken);
+	/* a broken client refuses everything until it is closed */
+	T_INTEQ(enqc_put(&c, 'R', "x@y.test", 8), -1);
+	T_INTEQ(enqc_begin(&c, &r), -1);
+	enqc_close(&c);
+	reap(pid);
+
+	pid = peer(&c, 'z');
+	T_INTEQ(enqc_begin(&c, &r), 'Z');
+	T_STREQ(r.s, "4.3.0 no room");
+	T_ASSERT(!c.broken);
+	enqc_close(&c);
+	reap(pid);
+	sa_free(&r);
+}
+
+static int zombie(pid_t pid)
+{
+	char path[64], buf[256];
+	FILE *f;
+	char *p;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof buf, f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* enqc_ready: a child that exited is reaped and replaced, a live one kept */
+static void test_ready(void)
+{
+	struct enqc c;
+	pid_t first;
+	int i;
+
+	enqc_init(&c);
+	T_INTEQ(enqc_ready(&c, "/bin/true", 5000), 0);
+	first = c.pid;
+	T_ASSERT(first > 0);
+	for (i = 0; i < 500 && !zombie(first); i++)
+		usleep(10000);
+	T_ASSERT(zombie(first));
+	T_INTEQ(enqc_ready(&c, "/bin/cat", 5000), 0); /* cat lives as long as its stdin */
+	T_ASSERT(c.pid > 0 && c.pid != first);
+	T_ASSERT(kill(first, 0) < 0 && errno == ESRCH); /* reaped */
+	first = c.pid;
+	T_INTEQ(enqc_ready(&c, "/bin/cat", 5000), 0);
+	T_INTEQ(c.pid, first); /* alive: kept */
+	enqc_close(&c);
+	T_INTEQ(c.pid, 0);
+}
+
 /* a program that cannot run: the first send fails, close reaps it */
 static void test_open_missing(void)
 {
@@ -183,5 +260,7 @@ int main(void)
 	T_RUN(test_records);
 	T_RUN(test_replies);
 	T_RUN(test_open_missing);
+	T_RUN(test_streaming);
+	T_RUN(test_ready);
 	return t_done();
 }
