@@ -23,6 +23,7 @@ void io_init(io_t *io, int fd, char *buf, size_t cap, int timeout_ms)
 	io->timeout_ms = timeout_ms;
 	io->flush = NULL;
 	io->pos = 0;
+	io->deadline = 0;
 }
 
 static long long now_ms(void)
@@ -31,6 +32,29 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void io_deadline(io_t *io, int ms)
+{
+	io->deadline = ms < 0 ? 0 : now_ms() + ms;
+	if (ms >= 0 && io->deadline == 0)
+		io->deadline = 1;
+}
+
+/* the wait allowed now: timeout_ms, shortened by the deadline; -2 when the
+ * deadline has passed */
+static int io_wait_ms(const io_t *io)
+{
+	long long left;
+
+	if (!io->deadline)
+		return io->timeout_ms;
+	left = io->deadline - now_ms();
+	if (left <= 0)
+		return -2;
+	if (io->timeout_ms >= 0 && io->timeout_ms < left)
+		return io->timeout_ms;
+	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* wait until fd is ready for ev: 0, or -1 (ETIMEDOUT, or poll's error).
@@ -92,9 +116,16 @@ static int io_pending(const io_t *out)
 static ssize_t io_read_some(io_t *io)
 {
 	ssize_t r;
-	int sock = 1;
+	int sock = 1, wait;
 
 	for (;;) {
+		/* checked before every read: data that is always ready (a trickle)
+		 * must not escape the deadline */
+		wait = io_wait_ms(io);
+		if (wait == -2) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 		if (sock) {
 			r = recv(io->fd, io->buf, io->cap, MSG_DONTWAIT);
 			if (r >= 0)
@@ -118,7 +149,7 @@ static ssize_t io_read_some(io_t *io)
 		/* the read would block: send the replies first, then wait */
 		if (io_pending(io->flush) && io_flush(io->flush) < 0)
 			return -1;
-		if ((sock || io->timeout_ms >= 0) && io_wait(io->fd, POLLIN, io->timeout_ms) < 0)
+		if ((sock || wait >= 0) && io_wait(io->fd, POLLIN, wait) < 0)
 			return -1;
 		if (sock)
 			continue;

@@ -16,6 +16,7 @@ typedef struct io {
 	int timeout_ms;         /* per read/write wait; <0 waits forever */
 	struct io *flush;       /* input only: output to flush before blocking */
 	unsigned long long pos; /* input: bytes consumed so far (file offset from where io began) */
+	long long deadline;     /* input: CLOCK_MONOTONIC ms after which reads fail; 0 none */
 } io_t;
 
 /* results of the reading calls */
@@ -39,6 +40,11 @@ int io_fill(io_t *io);
 void io_consume(io_t *io, size_t n);
 /* read exactly n bytes: IO_OK, IO_EOF (short), IO_ERR */
 int io_readn(io_t *io, void *p, size_t n);
+
+/* Bound the total time of the reads that follow to ms from now (ms < 0: no
+ * bound again). timeout_ms bounds each wait; this bounds a whole reply, so a
+ * peer that trickles bytes forever still times out (ETIMEDOUT). */
+void io_deadline(io_t *io, int ms);
 
 /* output; all return 0 or -1 (errno; ETIMEDOUT when the peer does not read) */
 int io_put(io_t *io, const void *p, size_t n);

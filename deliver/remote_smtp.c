@@ -57,7 +57,22 @@ static size_t enh_len(const char *s, size_t len)
 
 /* read one reply, every line bounded; 0, or -1 (errno: ETIMEDOUT, ECONNRESET at
  * EOF, EPROTO for a malformed reply) */
+static int reply_lines(struct sess *s);
+
+/* One reply, multi-line ones included, within remote_timeout in all: the
+ * per-read timeout alone would let a server that trickles bytes (an endless
+ * line, endless continuation lines) hold a delivery slot forever. */
 static int reply_read(struct sess *s)
+{
+	int r;
+
+	io_deadline(&s->in, (int)s->rm->conf.remote_timeout * 1000);
+	r = reply_lines(s);
+	io_deadline(&s->in, -1);
+	return r;
+}
+
+static int reply_lines(struct sess *s)
 {
 	struct reply *r = &s->rep;
 	size_t nlines = 0;

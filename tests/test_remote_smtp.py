@@ -5,6 +5,7 @@ import os
 import socket
 import tempfile
 import time
+import threading
 import unittest
 
 from pochta import InstanceTest, prog, free_port
@@ -262,6 +263,39 @@ class RemoteSMTP(InstanceTest):
         r = self.remote(a, ['bob@b.test'])
         self.assertEqual(r.cls(0), 'T')
         self.assertEqual(r.status(0), '4.4.2')
+
+    def test_trickling_greeting_times_out(self):
+        """a server that sends one byte at a time and never ends its line must not
+        hold the delivery beyond remote_timeout (a per-read timeout never fires)"""
+        lsock = socket.socket()
+        lsock.bind(('127.0.0.1', 0))
+        lsock.listen(1)
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+        self.addCleanup(lsock.close)
+
+        def trickle():
+            lsock.settimeout(10)
+            try:
+                c, _ = lsock.accept()
+            except OSError:
+                return
+            with c:
+                try:
+                    c.sendall(b'220-')
+                    while not stop.wait(0.05):
+                        c.sendall(b'x')
+                except OSError:
+                    pass
+        t = threading.Thread(target=trickle, daemon=True)
+        t.start()
+        a = self.sender_instance(remote_timeout='2')
+        self.route(a, lsock.getsockname()[1])
+        t0 = time.time()
+        r = self.remote(a, ['bob@b.test'])
+        self.assertLess(time.time() - t0, 10)
+        self.assertEqual(r.cls(0), 'T')
+        self.assertIn('timeout', r.text(0))
 
     def test_connection_refused(self):
         port = free_port()

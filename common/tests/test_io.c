@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "io.h"
+#include "sa.h"
 #include "test.h"
 
 static long long ms_now(void)
@@ -213,6 +214,52 @@ static void test_timeout(void)
 	close(sv[1]);
 	sa_free(&l);
 }
+
+/* a peer trickling bytes of an endless line: each read succeeds quickly, only
+ * the deadline ends it; data always ready must not escape it either */
+static void deadline(int sock)
+{
+	int fds[2];
+	pid_t pid;
+	char buf[64];
+	io_t in;
+	sa_t line = SA_INIT;
+	long long t0;
+	int r;
+
+	if (sock)
+		T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+	else
+		T_ASSERT(pipe(fds) == 0);
+	pid = fork();
+	if (pid == 0) {
+		int w = fds[1];
+		close(fds[0]);
+		for (int i = 0; i < 200; i++) { /* 4 s at most */
+			if (write(w, "x", 1) != 1)
+				_exit(0);
+			usleep(20000);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	io_init(&in, fds[0], buf, sizeof buf, 1000);
+	io_deadline(&in, 300);
+	t0 = ms_now();
+	r = io_getline(&in, &line, 10, NULL); /* over the limit: discarding, still bounded */
+	T_INTEQ(r, IO_ERR);
+	T_INTEQ(errno, ETIMEDOUT);
+	T_ASSERT(ms_now() - t0 >= 250 && ms_now() - t0 < 1500);
+	/* cleared: the next read waits per read again (and gets data) */
+	io_deadline(&in, -1);
+	T_INTEQ(io_fill(&in), IO_OK);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(fds[0]);
+	sa_free(&line);
+}
+static void test_deadline_socket(void) { deadline(1); }
+static void test_deadline_pipe(void) { deadline(0); }
 
 static void test_readn_fill_consume(void)
 {
@@ -532,5 +579,7 @@ int main(void)
 	T_RUN(test_eintr);
 	T_RUN(test_nonblocking_fd);
 	T_RUN(test_fd_write_all);
+	T_RUN(test_deadline_socket);
+	T_RUN(test_deadline_pipe);
 	return t_done();
 }
