@@ -146,6 +146,19 @@ static int reply_lines(struct sess *s)
 	return 0;
 }
 
+/* the greeting names the server first: is that our own name? */
+static int greets_as_us(const struct sess *s)
+{
+	const char *me = conf_hostname(&s->rm->conf), *g = s->rep.lines.s;
+	size_t n = 0, len = strlen(me);
+
+	if (!g)
+		return 0;
+	while (g[n] && g[n] != ' ' && g[n] != '\n')
+		n++;
+	return n == len && strncasecmp(g, me, n) == 0;
+}
+
 static void sess_close(struct sess *s)
 {
 	if (s->fd >= 0)
@@ -447,6 +460,14 @@ void smtp_session(struct remote *rm, struct peer *p)
 	if (s->rep.code / 100 != 2) {
 		/* RFC 5321 §5.1: a host that will not talk to us: try the next one */
 		reply_failed(s);
+		goto done;
+	}
+	if (greets_as_us(s)) {
+		/* a route, relayhost or MX that leads back here: every copy would come
+		 * back until the Received: limit, so fail at once (RFC 5321 §5.1) */
+		session_error(s->rm, 'P', "5.4.6", s->p->label,
+		              "mail for %s loops back to myself: %s greets as %s", s->rm->domain,
+		              s->p->label, conf_hostname(&s->rm->conf));
 		goto done;
 	}
 	if (command(s, "sending EHLO", "EHLO %s\r\n", conf_hostname(&rm->conf)) < 0)

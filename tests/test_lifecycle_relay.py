@@ -67,6 +67,23 @@ class Relay(InstanceTest):
         self.assertEqual(len(with_token(b, 'bob', token)), 1)
         self.assertEqual(len(a.mails('alice')), 1)
 
+    def test_route_back_to_myself_bounces_once(self):
+        """a route (or MX) that leads back to this server: one 5.4.6 bounce, not a
+        hundred copies through the queue until the Received: limit"""
+        a = make_a(self, start=False)
+        write_routes(a, {'loop.test': '[127.0.0.1]:%d' % a.smtp_port})
+        a.start()
+        token, body = token_msg(to='x@loop.test')
+        qid = send(a, 'alice@a.test', ['x@loop.test'], body)
+        raw = with_token(a, 'alice', 'Undelivered Mail')[0]
+        blk = Report(raw).rcpt('x@loop.test')
+        self.assertEqual(blk['Status'], '5.4.6')
+        self.assertIn('loops back to myself', blk['Diagnostic-Code'])
+        a.wait_queue_empty()
+        # the loop was cut at the greeting: A's smtpd never took a copy
+        self.assertEqual(len(re.findall(r'pochta-enqueue\[\d+\]: \S+ queued', a.log())), 2)  # message + bounce
+        self.assertEqual(len(a.mails('alice')), 1)
+
     def test_relay_refused_outside_relay_networks(self):
         b = make_b(self)
         a = make_a(self, routes={'b.test': '[127.0.0.1]:%d' % b.smtp_port},
