@@ -104,6 +104,10 @@ void msg_startup(void);
  * notices that are due, then remove m when every recipient is final and told,
  * else journal what is new. m may be freed. */
 void msg_settle(struct msg *m);
+/* a result that came back after its message was dropped from memory: journal
+ * it when the message is held (a D or P result is final) */
+void msg_journal_detached(const char *qid, size_t idx, int class, const char *status,
+                          const char *text);
 /* every recipient final: unlink mess/QID (and state/QID), free */
 void msg_remove(struct msg *m);
 /* write the unjournaled state of m to state/QID (one fdatasync) */

@@ -27,7 +27,8 @@ struct child {
 	pid_t pid;           /* 0: free slot */
 	int fd;              /* its stdout; -1 once at EOF */
 	int exited, wstatus;
-	struct msg *m;       /* NULL: the message was dropped, report nothing */
+	struct msg *m;       /* NULL: the message was dropped (held or deleted) */
+	char qid[QID_LEN + 1]; /* to journal the final results of a held one */
 	struct dest *dest;   /* remote runs: the destination; NULL: local */
 	size_t idx[QMGR_BATCH_MAX];
 	size_t n;
@@ -151,6 +152,7 @@ int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n)
 	c->exited = 0;
 	c->wstatus = 0;
 	c->m = m;
+	memcpy(c->qid, m->qid, sizeof c->qid);
 	c->dest = d;
 	memcpy(c->idx, idx, n * sizeof *idx);
 	c->n = n;
@@ -276,6 +278,13 @@ static void child_done(struct child *c)
 		for (size_t i = 0; i < n; i++)
 			sched_result(m, c->idx[i], res[i].class, res[i].status, res[i].text);
 		msg_settle(m);
+	} else {
+		/* held while it ran: what was delivered or refused must not be tried
+		 * again after the release */
+		for (size_t i = 0; i < n; i++)
+			if (res[i].class == 'D' || res[i].class == 'P')
+				msg_journal_detached(c->qid, c->idx[i], res[i].class, res[i].status,
+				                     res[i].text);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (res[i].text != fallback)

@@ -485,6 +485,34 @@ out:
 	return rc;
 }
 
+void msg_journal_detached(const char *qid, size_t idx, int class, const char *status,
+                          const char *text)
+{
+	struct qstate_rec rec;
+	struct stat st;
+	sa_t buf = SA_INIT;
+
+	/* deleted: nothing to keep; held: the journal goes with it (state/ is
+	 * shared by mess/ and hold/) */
+	if (stat(msg_path("hold", qid), &st) < 0)
+		return;
+	memset(&rec, 0, sizeof rec);
+	rec.type = class == 'D' ? QSTATE_SENT : QSTATE_FAILED;
+	rec.index = idx;
+	rec.when = Q.now;
+	rec.attempts = 1;
+	snprintf(rec.status, sizeof rec.status, "%s", status);
+	rec.text = text ? text : "";
+	rec.textlen = strlen(rec.text);
+	if (qstate_format(&buf, &rec) < 0 ||
+	    qstate_append(msg_path("state", qid), buf.s, buf.len) < 0)
+		log_warn(qid, "cannot journal the result of a held message: %s", strerror(errno));
+	else
+		log_info(qid, "held during delivery: result %c %s of recipient %zu journaled",
+		         class, status, idx);
+	sa_free(&buf);
+}
+
 void msg_settle(struct msg *m)
 {
 	size_t untold = 0;

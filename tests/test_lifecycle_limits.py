@@ -19,6 +19,23 @@ class Limits(InstanceTest):
         self.addCleanup(srv.stop)
         return srv
 
+    def test_hold_during_delivery_keeps_its_result(self):
+        """held while pochta-remote is mid-transaction: its result is journaled,
+        so releasing the message does not deliver it a second time"""
+        srv = self.fake(final=lambda body: (time.sleep(1.5), None)[1])
+        a = make_a(self, routes={'b.test': '[127.0.0.1]:%d' % srv.port})
+        token, body = token_msg()
+        qid = send(a, 'alice@a.test', ['bob@b.test'], body)
+        wait_until(lambda: sum(len(s.messages) for s in srv.sessions) >= 1, 10,
+                   what='the data at the server')
+        a.ctl('queue', 'hold', qid)
+        wait_until(lambda: 'held during delivery: result D' in a.log(), 10,
+                   what='the result journaled')
+        a.ctl('queue', 'release', qid)
+        a.wait_queue_empty(15)
+        time.sleep(0.5)
+        self.assertEqual(sum(len(s.messages) for s in srv.sessions), 1)
+
     def test_slow_domain_does_not_stall_others(self):
         slow = self.fake(greeting=None)          # accepts, never says a word
         b = make_b(self)
