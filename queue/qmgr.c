@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	sa_t err = SA_INIT;
 	char trigger[4400];
 	struct pollfd *pfd;
-	long long stop_at = 0, next_scan;
+	long long stop_at = 0, next_scan, next_sweep;
 	size_t npfd;
 	int c, trig_r, trig_w;
 
@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 	Q.now = time(NULL);
 	msg_startup();
 	next_scan = Q.now + QMGR_SCAN_INTERVAL;
+	next_sweep = Q.now + QMGR_JOURNAL_DELAY;
 	for (;;) {
 		long long t;
 		size_t n;
@@ -168,9 +169,15 @@ int main(int argc, char **argv)
 				deliver_kill_all();
 				break;
 			}
-		} else if (Q.now >= next_scan) {
-			msg_take_incoming();
-			next_scan = Q.now + QMGR_SCAN_INTERVAL;
+		} else {
+			if (Q.now >= next_scan) {
+				msg_take_incoming();
+				next_scan = Q.now + QMGR_SCAN_INTERVAL;
+			}
+			if (Q.now >= next_sweep) {
+				msg_journal_stale();
+				next_sweep = Q.now + QMGR_JOURNAL_DELAY;
+			}
 		}
 		sched_due();
 		sched_run();
@@ -179,6 +186,8 @@ int main(int argc, char **argv)
 		t = sched_due();
 		t = min_timeout(t, deliver_timeouts());
 		t = min_timeout(t, Q.stopping ? (stop_at - Q.now) * 1000 : (next_scan - Q.now) * 1000);
+		if (!Q.stopping && deliver_running())
+			t = min_timeout(t, (next_sweep - Q.now) * 1000);
 		if (t < 0)
 			t = 0;
 		if (t > 60000)

@@ -9,6 +9,7 @@
 #include "sa.h"
 
 #define QMGR_JOURNAL_BATCH 64        /* journal unrecorded results at least this often */
+#define QMGR_JOURNAL_DELAY 5         /* ... and once they are this many seconds old */
 #define QMGR_DELIVERY_TIMEOUT 3600   /* seconds before a hung delivery is killed */
 #define QMGR_STOP_WAIT 10            /* seconds SIGTERM waits for running deliveries */
 #define QMGR_SCAN_INTERVAL 60        /* safety rescan of incoming/ (a lost trigger byte) */
@@ -43,6 +44,7 @@ struct msg {
 	char body[10];             /* B record: "8BITMIME", "7BIT" or "" */
 	unsigned long long msg_off;
 	size_t nrcpt, nfinal, nactive, ndirty;  /* nactive: R_PENDING + R_RUNNING */
+	long long dirty_since;     /* when the oldest unjournaled result came */
 	size_t njobs;              /* jobs in the queues and the heap that name it */
 	struct rcpt *rcpt;
 	int journaled;             /* state/QID exists */
@@ -104,6 +106,10 @@ void msg_startup(void);
  * notices that are due, then remove m when every recipient is final and told,
  * else journal what is new. m may be freed. */
 void msg_settle(struct msg *m);
+/* journal the results that waited QMGR_JOURNAL_DELAY seconds for the rest of
+ * their message's round (a slow sibling delivery must not widen the window of
+ * duplicates after a crash) */
+void msg_journal_stale(void);
 /* a result that came back after its message was dropped from memory: journal
  * it when the message is held (a D or P result is final) */
 void msg_journal_detached(const char *qid, size_t idx, int class, const char *status,

@@ -142,6 +142,8 @@ void msg_set_result(struct msg *m, size_t i, const char *status, const char *tex
 	struct rcpt *r = &m->rcpt[i];
 
 	rcpt_text(r, status, text, strlen(text));
+	if (!m->ndirty)
+		m->dirty_since = Q.now;
 	if (!r->dirty)
 		m->ndirty++;
 	r->dirty = 1;
@@ -519,7 +521,7 @@ void msg_settle(struct msg *m)
 
 	if (m->nactive > 0) {
 		/* a long round: what is known must survive a crash now and then */
-		if (m->ndirty >= QMGR_JOURNAL_BATCH)
+		if (m->ndirty >= QMGR_JOURNAL_BATCH || Q.now - m->dirty_since >= QMGR_JOURNAL_DELAY)
 			msg_journal(m);
 		return;
 	}
@@ -541,6 +543,14 @@ void msg_settle(struct msg *m)
 	}
 	if (m->ndirty || m->warn_dirty)
 		msg_journal(m);
+}
+
+void msg_journal_stale(void)
+{
+	for (size_t b = 0; b < NBUCKETS; b++)
+		for (struct msg *m = buckets[b]; m; m = m->hnext)
+			if (m->ndirty && m->nactive > 0 && Q.now - m->dirty_since >= QMGR_JOURNAL_DELAY)
+				msg_journal(m);
 }
 
 void msg_journal_all(void)

@@ -180,6 +180,8 @@ int notify_failures(struct msg *m)
 			if (rc->status != R_FAILED || rc->notified)
 				continue;
 			rc->notified = 1;
+			if (!m->ndirty)
+				m->dirty_since = Q.now;
 			if (!rc->dirty)
 				m->ndirty++;
 			rc->dirty = 1;

@@ -10,7 +10,7 @@ import unittest
 
 from pochta import InstanceTest, free_port, wait_until
 from fakesmtp import FakeSMTP
-from lifecycle_lib import Report, make_a, queue_ids, send, token_msg, with_token
+from lifecycle_lib import Report, make_a, make_b, queue_ids, send, token_msg, with_token
 
 N = 12
 
@@ -58,6 +58,40 @@ class Crash(InstanceTest):
         print('delivered before the crash: %d, duplicates: %d' % (before, dups))
         self.assertEqual(a.mails('alice'), [])            # no bounce
         self.assertFalse(re.search(r'status=failed', a.log()))
+
+    def test_result_journaled_while_a_sibling_runs(self):
+        """one recipient delivered while another domain of the same message is
+        slow: its result is journaled within seconds, so a crash then does not
+        deliver it twice"""
+        hold = [True]
+
+        def final(body):
+            deadline = time.time() + 20
+            while hold[0] and time.time() < deadline:
+                time.sleep(0.1)
+            return None
+        slow = FakeSMTP(final=final)
+        slow.start()
+        self.addCleanup(slow.stop)
+        self.addCleanup(lambda: hold.__setitem__(0, False))
+        b = make_b(self)
+        a = make_a(self, routes={'b.test': '[127.0.0.1]:%d' % b.smtp_port,
+                                 'slow.test': '[127.0.0.1]:%d' % slow.port},
+                   remote_timeout='30')
+        token, body = token_msg()
+        qid = send(a, 'alice@a.test', ['bob@b.test', 'x@slow.test'], body)
+        with_token(b, 'bob', token)
+        state = os.path.join(a.root, 'queue', 'state', qid)
+        wait_until(lambda: os.path.exists(state) and re.search(rb'(?m)^D\d+:0 ', open(state, 'rb').read()),
+                   12, 0.1, "bob's result in the journal while the slow delivery runs")
+        self.assertEqual(sum(len(s.messages) for s in slow.sessions), 1)  # still mid-transaction
+        a.kill_all()
+        hold[0] = False
+        a.start()
+        wait_until(lambda: sum(len(s.messages) for s in slow.sessions) >= 2, 20, 0.1,
+                   'the slow recipient retried after the restart')
+        a.wait_queue_empty(15)
+        self.assertEqual(len(with_token(b, 'bob', token)), 1)
 
     def test_failed_but_untold_is_bounced_after_restart(self):
         """a crash after a failure was journaled (F) but before its bounce was
