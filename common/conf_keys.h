@@ -53,6 +53,8 @@
 	  "seconds pochta-remote waits for a TCP connection") \
 	X(remote_timeout, INT, "300", 1, 3600, \
 	  "seconds pochta-remote waits for each reply of the remote server") \
+	X(remote_data_timeout, INT, "600", 1, 3600, \
+	  "seconds pochta-remote waits for the reply to the end of the message data") \
 	X(dns_servers, STR, "", 0, 1024, \
 	  "comma- or space-separated IP[:PORT] of DNS servers for MX lookups; empty: /etc/resolv.conf") \
 	X(delay_warning_time, INT, "0", 0, 31536000, \

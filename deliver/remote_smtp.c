@@ -33,6 +33,7 @@ struct sess {
 	unsigned long long size_max; /* 0: no SIZE limit announced */
 	struct reply rep;
 	sa_t line;
+	int wait_s;                 /* the limit of the reply being read, for messages */
 };
 
 /* "d.ddd.ddd" at the start of s (len bytes), followed by a space or the end;
@@ -62,14 +63,22 @@ static int reply_lines(struct sess *s);
 /* One reply, multi-line ones included, within remote_timeout in all: the
  * per-read timeout alone would let a server that trickles bytes (an endless
  * line, endless continuation lines) hold a delivery slot forever. */
-static int reply_read(struct sess *s)
+static int reply_within(struct sess *s, int secs)
 {
-	int r;
+	int r, per_read = s->in.timeout_ms;
 
-	io_deadline(&s->in, (int)s->rm->conf.remote_timeout * 1000);
+	s->wait_s = secs;
+	s->in.timeout_ms = secs * 1000;
+	io_deadline(&s->in, secs * 1000);
 	r = reply_lines(s);
 	io_deadline(&s->in, -1);
+	s->in.timeout_ms = per_read;
 	return r;
+}
+
+static int reply_read(struct sess *s)
+{
+	return reply_within(s, (int)s->rm->conf.remote_timeout);
 }
 
 static int reply_lines(struct sess *s)
@@ -173,7 +182,7 @@ static void io_failed(struct sess *s, const char *while_doing)
 
 	if (e == ETIMEDOUT)
 		session_error(s->rm, 'T', "4.4.2", s->p->label, "timeout after %ds with %s while %s",
-		              (int)s->rm->conf.remote_timeout, s->p->label, while_doing);
+		              s->wait_s, s->p->label, while_doing);
 	else if (e == EPROTO)
 		session_error(s->rm, 'T', "4.5.0", s->p->label, "malformed reply from %s while %s",
 		              s->p->label, while_doing);
@@ -267,9 +276,9 @@ static void ehlo_parse(struct sess *s)
 static void quit(struct sess *s)
 {
 	if (!s->closed) {
-		s->in.timeout_ms = s->out.timeout_ms = QUIT_TIMEOUT_MS;
+		s->out.timeout_ms = QUIT_TIMEOUT_MS;
 		if (io_puts(&s->out, "QUIT\r\n") == 0 && io_flush(&s->out) == 0)
-			(void)reply_read(s);
+			(void)reply_within(s, QUIT_TIMEOUT_MS / 1000);
 	}
 	sess_close(s);
 }
@@ -420,7 +429,9 @@ static void transaction(struct sess *s)
 		s->closed = 1;
 		goto out;
 	}
-	if (reply_read(s) < 0) {
+	/* the server may be scanning the message: RFC 5321 §4.5.3.2.6 asks for
+	 * 10 minutes here; giving up sooner means the same message twice */
+	if (reply_within(s, (int)rm->conf.remote_data_timeout) < 0) {
 		io_failed(s, "waiting for the reply to the end of data");
 		goto out;
 	}

@@ -264,6 +264,20 @@ class RemoteSMTP(InstanceTest):
         self.assertEqual(r.cls(0), 'T')
         self.assertEqual(r.status(0), '4.4.2')
 
+    def test_end_of_data_waits_remote_data_timeout(self):
+        """a server that scans the message before it answers the final dot gets
+        remote_data_timeout, not the shorter remote_timeout"""
+        srv = self.fake(final=lambda body: (time.sleep(2.5), None)[1])
+        a = self.sender_instance(remote_timeout='1', remote_data_timeout='10')
+        self.route(a, srv.port)
+        r = self.remote(a, ['bob@b.test'])
+        self.assertEqual(r.cls(0), 'D', r.text(0))
+        a.ctl('config', 'set', 'remote_data_timeout', '1')
+        r = self.remote(a, ['bob@b.test'])
+        self.assertEqual(r.cls(0), 'T')
+        self.assertIn('timeout after 1s', r.text(0))
+        self.assertIn('end of data', r.text(0))
+
     def test_trickling_greeting_times_out(self):
         """a server that sends one byte at a time and never ends its line must not
         hold the delivery beyond remote_timeout (a per-read timeout never fires)"""
