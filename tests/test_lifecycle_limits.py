@@ -4,6 +4,7 @@ be reached is backed off as a whole (its other messages wait without an
 attempt, `queue show` says why) until `queue flush`, and many recipients of one
 message and domain go in one pochta-remote run."""
 import re
+import os
 import time
 import unittest
 
@@ -35,6 +36,31 @@ class Limits(InstanceTest):
         a.wait_queue_empty(15)
         time.sleep(0.5)
         self.assertEqual(sum(len(s.messages) for s in srv.sessions), 1)
+
+    def test_retry_backoff_doubles_to_retry_max(self):
+        """each deferral of a recipient waits twice as long as the one before,
+        from retry_min up to retry_max (read from the state journal)"""
+        port = free_port()  # nobody listens: every attempt is a temporary failure
+        a = make_a(self, routes={'b.test': '[127.0.0.1]:%d' % port}, retry_min='1',
+                   retry_max='4')
+        token, body = token_msg()
+        qid = send(a, 'alice@a.test', ['bob@b.test'], body)
+        state = os.path.join(a.root, 'queue', 'state', qid)
+
+        def deferrals():
+            try:
+                with open(state, 'rb') as f:
+                    data = f.read()
+            except FileNotFoundError:
+                return None
+            recs = [l.split(b':', 1)[1].split(b' ')[:4] for l in data.split(b'\n')
+                    if l.startswith(b'Z')]
+            return recs if len(recs) >= 5 else None
+        recs = wait_until(deferrals, 30, 0.2, 'five deferrals in the journal')
+        waits = [int(nxt) - int(when) for idx, when, attempts, nxt in recs[:5]]
+        self.assertEqual([int(r[2]) for r in recs[:5]], [1, 2, 3, 4, 5])
+        self.assertEqual(waits, [1, 2, 4, 4, 4])
+        a.ctl('queue', 'delete', qid)
 
     def test_slow_domain_does_not_stall_others(self):
         slow = self.fake(greeting=None)          # accepts, never says a word
