@@ -2,29 +2,13 @@
 #include <errno.h>
 #include <string.h>
 #include "dresult.h"
+#include "dsn.h"
 #include "rec.h"
 
-/* "x.y.z": class digit, subject 1..3 digits, detail 1..3 digits (RFC 3463 §2);
- * 1 when s[0..len) is one, 0 otherwise */
+/* "x.y.z" filling all of s[0..len) */
 static int status_valid(const char *s, size_t len)
 {
-	size_t i = 0, part, digits;
-
-	for (part = 0; part < 3; part++) {
-		digits = 0;
-		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-			i++;
-			digits++;
-		}
-		if (digits == 0 || digits > (part == 0 ? 1u : 3u))
-			return 0;
-		if (part < 2) {
-			if (i >= len || s[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	return i == len;
+	return len > 0 && dsn_status_len(s, len) == len;
 }
 
 /* the status class digit each result class must carry */

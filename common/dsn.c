@@ -386,3 +386,21 @@ out:
 		sa_free(&parts[i]);
 	return rc;
 }
+
+size_t dsn_status_len(const char *s, size_t len)
+{
+	size_t i = 0, part, d;
+
+	for (part = 0; part < 3; part++) {
+		for (d = 0; i < len && s[i] >= '0' && s[i] <= '9' && d < 4; d++)
+			i++;
+		if (d == 0 || d > (part ? 3u : 1u))
+			return 0;
+		if (part < 2) {
+			if (i >= len || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	return i;
+}

@@ -50,5 +50,9 @@ int dsn_build(sa_t *out, const struct dsn_info *info, const struct dsn_rcpt *rcp
 
 /* 1 when s (n bytes) has a byte >= 0x80: queue the notification as 8BITMIME then */
 int dsn_8bit(const char *s, size_t n);
+/* the length of an RFC 3463 status "class.subject.detail" (1 digit, then 1 to
+ * 3 digits twice) at the start of s, or 0 when there is none; what follows is
+ * the caller's business, and so is which class digit it accepts */
+size_t dsn_status_len(const char *s, size_t len);
 
 #endif

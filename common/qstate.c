@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "dsn.h"
 #include "durable.h"
 #include "io.h"
 #include "qstate.h"
@@ -15,30 +16,12 @@ static int qstate_type_ok(int type)
 	       type == QSTATE_BOUNCED || type == QSTATE_WARNED;
 }
 
-/* an RFC 3463 status: class (2, 4 or 5) . subject . detail, 1-3 digits each */
+/* an RFC 3463 status of class 2, 4 or 5, filling s[0..len) */
 static int qstate_status_ok(const char *s, size_t len)
 {
-	size_t i = 0;
-
 	if (len == 0 || len >= sizeof ((struct qstate_rec *)0)->status)
 		return 0;
-	for (int part = 0; part < 3; part++) {
-		size_t d = 0;
-		while (i < len && s[i] >= '0' && s[i] <= '9') {
-			i++;
-			d++;
-		}
-		if (d == 0 || d > (part == 0 ? 1u : 3u))
-			return 0;
-		if (part == 0 && s[0] != '2' && s[0] != '4' && s[0] != '5')
-			return 0;
-		if (part < 2) {
-			if (i >= len || s[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	return i == len;
+	return dsn_status_len(s, len) == len && (s[0] == '2' || s[0] == '4' || s[0] == '5');
 }
 
 int qstate_format(sa_t *out, const struct qstate_rec *r)

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "dresult.h"
+#include "dsn.h"
 #include "remote.h"
 
 #define QUIT_TIMEOUT_MS 5000
@@ -36,24 +37,13 @@ struct sess {
 	int wait_s;                 /* the limit of the reply being read, for messages */
 };
 
-/* "d.ddd.ddd" at the start of s (len bytes), followed by a space or the end;
- * its length, or 0 */
+/* an enhanced status at the start of a reply text, followed by a space or the
+ * end: its length, or 0 */
 static size_t enh_len(const char *s, size_t len)
 {
-	size_t i = 0, part, d;
+	size_t k = dsn_status_len(s, len);
 
-	for (part = 0; part < 3; part++) {
-		for (d = 0; i < len && s[i] >= '0' && s[i] <= '9' && d < 4; d++)
-			i++;
-		if (d == 0 || d > (part ? 3u : 1u))
-			return 0;
-		if (part < 2) {
-			if (i >= len || s[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	return (i == len || s[i] == ' ') ? i : 0;
+	return k && (k == len || s[k] == ' ') ? k : 0;
 }
 
 /* read one reply, every line bounded; 0, or -1 (errno: ETIMEDOUT, ECONNRESET at

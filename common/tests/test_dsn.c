@@ -276,6 +276,21 @@ static void test_errors(void)
 	sa_free(&out);
 }
 
+static void test_status_len(void)
+{
+	T_INTEQ(dsn_status_len("2.0.0", 5), 5);
+	T_INTEQ(dsn_status_len("5.1.10 text", 11), 6);
+	T_INTEQ(dsn_status_len("4.123.456", 9), 9);
+	T_INTEQ(dsn_status_len("4.1234.5", 8), 0);   /* subject over 3 digits */
+	T_INTEQ(dsn_status_len("45.1.1", 6), 0);     /* class is one digit */
+	T_INTEQ(dsn_status_len("5.1.", 4), 0);
+	T_INTEQ(dsn_status_len("5.1", 3), 0);
+	T_INTEQ(dsn_status_len("5..1", 4), 0);
+	T_INTEQ(dsn_status_len("x.1.1", 5), 0);
+	T_INTEQ(dsn_status_len("5.1.1", 3), 0);      /* bounded by len */
+	T_INTEQ(dsn_status_len("", 0), 0);
+}
+
 int main(void)
 {
 	T_RUN(test_failure_whole);
@@ -286,5 +301,6 @@ int main(void)
 	T_RUN(test_8bit_original);
 	T_RUN(test_original_without_final_lf);
 	T_RUN(test_errors);
+	T_RUN(test_status_len);
 	return t_done();
 }
