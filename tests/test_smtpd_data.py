@@ -6,18 +6,10 @@ import re
 import time
 import unittest
 
-from pochta import Instance, wait_until
+from pochta import Instance, tmp_files, wait_until
 
 HOST = 'mx.example.test'
 QID = re.compile(r'queued as ([0-9A-V]{24})\b')
-
-
-def tmp_files(inst):
-    d = os.path.join(inst.root, 'queue', 'tmp')
-    try:
-        return [n for n in os.listdir(d) if not n.startswith('.')]
-    except FileNotFoundError:
-        return []
 
 
 def split_message(m):

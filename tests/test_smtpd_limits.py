@@ -4,17 +4,9 @@ import os
 import time
 import unittest
 
-from pochta import InstanceTest, wait_until
+from pochta import InstanceTest, tmp_files, wait_until
 
 HOST = 'mx.example.test'
-
-
-def tmp_files(inst):
-    d = os.path.join(inst.root, 'queue', 'tmp')
-    try:
-        return [n for n in os.listdir(d) if not n.startswith('.')]
-    except FileNotFoundError:
-        return []
 
 
 class SmtpdLimits(InstanceTest):

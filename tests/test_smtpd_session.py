@@ -7,17 +7,9 @@ import threading
 import time
 import unittest
 
-from pochta import InstanceTest, free_port, pids_of_root, prog, wait_until
+from pochta import InstanceTest, free_port, pids_of_root, prog, tmp_files, wait_until
 
 HOST = 'mx.example.test'
-
-
-def tmp_files(inst):
-    d = os.path.join(inst.root, 'queue', 'tmp')
-    try:
-        return [n for n in os.listdir(d) if not n.startswith('.')]
-    except FileNotFoundError:
-        return []
 
 
 def smtpd_pids(inst):

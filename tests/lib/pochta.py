@@ -48,6 +48,15 @@ def wait_until(pred, timeout=10.0, interval=0.02, what='condition'):
         time.sleep(interval)
 
 
+def tmp_files(inst):
+    """what pochta-enqueue has in the queue's tmp/ (a partial message)"""
+    d = os.path.join(inst.root, 'queue', 'tmp')
+    try:
+        return [n for n in os.listdir(d) if not n.startswith('.')]
+    except FileNotFoundError:
+        return []
+
+
 def pids_of_root(root):
     """PIDs of processes whose environment has POCHTA_ROOT=root"""
     key = ('POCHTA_ROOT=' + root).encode()
