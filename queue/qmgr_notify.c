@@ -118,6 +118,43 @@ static int notice_queue(struct msg *m, const struct dsn_info *info, const struct
 	return r == 'K' ? 0 : -1;
 }
 
+static int untold_failure(const struct rcpt *r)
+{
+	return r->status == R_FAILED && !r->notified;
+}
+
+static int deferred(const struct rcpt *r)
+{
+	return r->status == R_DEFERRED;
+}
+
+/* the report lines of the recipients want() picks, their status of class cls;
+ * NULL with *n 0 when there are none, NULL with *n > 0 when out of memory */
+static struct dsn_rcpt *notice_rcpts(const struct msg *m, int (*want)(const struct rcpt *),
+                                     char cls, size_t *n)
+{
+	struct dsn_rcpt *v;
+	size_t k = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < m->nrcpt; i++)
+		if (want(&m->rcpt[i]))
+			(*n)++;
+	if (*n == 0 || !(v = calloc(*n, sizeof *v)))
+		return NULL;
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		const struct rcpt *rc = &m->rcpt[i];
+		if (!want(rc))
+			continue;
+		v[k].addr = rc->addr;
+		v[k].status = status_for(rc, cls);
+		v[k].diag = rc->text && *rc->text ? rc->text : NULL;
+		v[k].last_attempt = rc->when;
+		k++;
+	}
+	return v;
+}
+
 int notify_failures(struct msg *m)
 {
 	struct dsn_rcpt *v;
@@ -127,26 +164,11 @@ int notify_failures(struct msg *m)
 	size_t n = 0, npm = 0;
 	int r;
 
-	for (size_t i = 0; i < m->nrcpt; i++)
-		if (m->rcpt[i].status == R_FAILED && !m->rcpt[i].notified)
-			n++;
-	if (n == 0)
-		return 0;
-	v = calloc(n, sizeof *v);
+	v = notice_rcpts(m, untold_failure, '5', &n);
 	if (!v)
-		return -1;
-	n = 0;
-	for (size_t i = 0; i < m->nrcpt; i++) {
-		struct rcpt *rc = &m->rcpt[i];
-		if (rc->status != R_FAILED || rc->notified)
-			continue;
-		v[n].addr = rc->addr;
-		v[n].status = status_for(rc, '5');
-		v[n].diag = rc->text && *rc->text ? rc->text : NULL;
-		v[n].last_attempt = rc->when;
-		npm += is_postmaster(rc->addr);
-		n++;
-	}
+		return n == 0 ? 0 : -1;
+	for (size_t i = 0; i < n; i++)
+		npm += is_postmaster(v[i].addr);
 	if (m->sender[0]) {
 		kind = "bounce";
 		if (sa_cats(&to, m->sender) < 0)
@@ -204,26 +226,11 @@ int notify_delay(struct msg *m)
 	if (Q.conf.delay_warning_time <= 0 || m->warned || !m->sender[0] ||
 	    Q.now - m->arrival < Q.conf.delay_warning_time)
 		return 0;
-	for (size_t i = 0; i < m->nrcpt; i++)
-		if (m->rcpt[i].status == R_DEFERRED)
-			n++;
-	if (n == 0)
-		return 0;
-	v = calloc(n, sizeof *v);
+	v = notice_rcpts(m, deferred, '4', &n);
 	if (!v)
-		return -1;
-	n = 0;
-	for (size_t i = 0; i < m->nrcpt; i++) {
-		struct rcpt *rc = &m->rcpt[i];
-		if (rc->status != R_DEFERRED)
-			continue;
-		v[n].addr = rc->addr;
-		v[n].status = status_for(rc, '4');
-		v[n].diag = rc->text && *rc->text ? rc->text : NULL;
-		v[n].last_attempt = rc->when;
-		v[n].will_retry_until = m->arrival + Q.conf.queue_lifetime;
-		n++;
-	}
+		return n == 0 ? 0 : -1;
+	for (size_t i = 0; i < n; i++)
+		v[i].will_retry_until = m->arrival + Q.conf.queue_lifetime;
 	memset(&info, 0, sizeof info);
 	info.reporting_mta = conf_hostname(&Q.conf);
 	info.sender = m->sender;
