@@ -184,8 +184,12 @@ void deliver_events(struct pollfd *p, size_t n);
 void deliver_reap(void);
 /* kill deliveries past their time limit; ms until the next limit (-1: none) */
 long long deliver_timeouts(void);
-/* m is being dropped: its running deliveries report nothing */
+/* m is being dropped: its running deliveries report to it no more (a held
+ * one journals their final results: msg_journal_detached) */
 void deliver_forget(struct msg *m);
+/* a message loaded again (released) while a delivery of it still runs: that
+ * delivery's recipients are marked running and its result will count */
+void deliver_adopt(struct msg *m);
 /* SIGKILL every running delivery and wait for it (results are lost: at-least-once) */
 void deliver_kill_all(void);
 void deliver_free(void);

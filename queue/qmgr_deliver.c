@@ -348,6 +348,25 @@ long long deliver_timeouts(void)
 	return next;
 }
 
+void deliver_adopt(struct msg *m)
+{
+	for (size_t i = 0; i < nslots; i++) {
+		struct child *c = &kids[i];
+		int final = 0;
+
+		if (!c->pid || c->m || strcmp(c->qid, m->qid) != 0)
+			continue;
+		for (size_t k = 0; k < c->n; k++)
+			if (m->rcpt[c->idx[k]].status == R_SENT || m->rcpt[c->idx[k]].status == R_FAILED)
+				final = 1;
+		if (final)
+			continue; /* the journal knows better: leave its result unheard */
+		c->m = m;
+		for (size_t k = 0; k < c->n; k++)
+			m->rcpt[c->idx[k]].status = R_RUNNING;
+	}
+}
+
 void deliver_forget(struct msg *m)
 {
 	for (size_t i = 0; i < nslots; i++)

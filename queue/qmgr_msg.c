@@ -265,10 +265,13 @@ int msg_load(const char *qid)
 	m->hnext = buckets[hash(qid)];
 	buckets[hash(qid)] = m;
 	Q.nmsg++;
+	deliver_adopt(m);
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		struct rcpt *r = &m->rcpt[i];
 		if (r->status == R_SENT || r->status == R_FAILED)
 			m->nfinal++;
+		else if (r->status == R_RUNNING)
+			m->nactive++;
 		else if (r->status == R_DEFERRED && r->next > Q.now)
 			sched_defer(m, i);
 		else

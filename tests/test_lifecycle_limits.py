@@ -37,6 +37,23 @@ class Limits(InstanceTest):
         time.sleep(0.5)
         self.assertEqual(sum(len(s.messages) for s in srv.sessions), 1)
 
+    def test_release_during_delivery_adopts_it(self):
+        """held and released again while pochta-remote is mid-transaction: the
+        running delivery counts for the reloaded message, no second one starts"""
+        srv = self.fake(final=lambda body: (time.sleep(3), None)[1])
+        a = make_a(self, routes={'b.test': '[127.0.0.1]:%d' % srv.port}, remote_timeout='10')
+        token, body = token_msg()
+        qid = send(a, 'alice@a.test', ['bob@b.test'], body)
+        wait_until(lambda: sum(len(s.messages) for s in srv.sessions) >= 1, 10,
+                   what='the data at the server')
+        a.ctl('queue', 'hold', qid)
+        wait_until(lambda: '%s dropped from the schedule' % qid in a.log(), 5, what='held')
+        a.ctl('queue', 'release', qid)
+        a.wait_queue_empty(15)
+        time.sleep(0.5)
+        self.assertEqual(sum(len(s.messages) for s in srv.sessions), 1)
+        self.assertRegex(a.log(), r'%s to=<bob@b.test> status=sent' % qid)
+
     def test_retry_backoff_doubles_to_retry_max(self):
         """each deferral of a recipient waits twice as long as the one before,
         from retry_min up to retry_max (read from the state journal)"""
