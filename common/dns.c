@@ -15,10 +15,7 @@
 
 #define DNS_PKT_MAX 65536
 
-static void err_set(struct dns_err *e, char class, const char *status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void err_set(struct dns_err *e, char class, const char *status, const char *fmt, ...)
+void dns_err_set(struct dns_err *e, char class, const char *status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -52,11 +49,20 @@ int dns_classify(const unsigned char *pkt, size_t len)
 	return DNS_EFAIL;
 }
 
+static void lower_copy(char *out, const char *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] - 'A' + 'a') : in[i];
+	out[n] = '\0';
+}
+
 /* a name from the resolver ("a.b", "a.b." or "." / "" for the root) into out,
  * lowercased without the trailing dot; 1 valid host name, 0 root, -1 invalid */
 static int name_clean(const char *in, char *out, size_t cap)
 {
-	size_t n = strlen(in), i;
+	size_t n = strlen(in);
 
 	if (n > 0 && in[n - 1] == '.')
 		n--;
@@ -64,9 +70,7 @@ static int name_clean(const char *in, char *out, size_t cap)
 		return 0;
 	if (n >= cap || n > ADDR_DOMAIN_MAX || !addr_domain_valid(in, n))
 		return -1;
-	for (i = 0; i < n; i++)
-		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] - 'A' + 'a') : in[i];
-	out[n] = '\0';
+	lower_copy(out, in, n);
 	return 1;
 }
 
@@ -76,7 +80,7 @@ int dns_parse_mx(const unsigned char *pkt, size_t len, struct dns_mx **out, size
 	ns_rr rr;
 	char name[NS_MAXDNAME + 1];
 	struct dns_mx *v = NULL;
-	size_t count = 0, roots = 0;
+	size_t count = 0;
 	int i, an;
 
 	*out = NULL;
@@ -85,6 +89,7 @@ int dns_parse_mx(const unsigned char *pkt, size_t len, struct dns_mx **out, size
 		return DNS_EFAIL;
 	an = ns_msg_count(m, ns_s_an);
 	for (i = 0; i < an; i++) {
+		struct dns_mx *x;
 		int k;
 		if (ns_parserr(&m, ns_s_an, i, &rr) < 0) {
 			free(v);
@@ -110,24 +115,45 @@ int dns_parse_mx(const unsigned char *pkt, size_t len, struct dns_mx **out, size
 		}
 		if (count >= DNS_MAX_MX)
 			continue;
-		k = name_clean(name, v[count].host, sizeof v[count].host);
-		if (k == 0) {
-			roots++;
-			continue;
+		x = &v[count++];
+		x->pref = ns_get16(ns_rr_rdata(rr));
+		k = name_clean(name, x->host, sizeof x->host);
+		x->kind = k > 0 ? DNS_MX_HOST : k == 0 ? DNS_MX_ROOT : DNS_MX_BADNAME;
+		if (k < 0) {
+			/* kept for the error text: the resolver's presentation form
+			 * (printable, escaped), truncated */
+			size_t nl = strlen(name);
+			lower_copy(x->host, name, nl < sizeof x->host ? nl : sizeof x->host - 1);
 		}
-		if (k < 0)
-			continue; /* a name we could never connect to: skip it */
-		v[count].pref = ns_get16(ns_rr_rdata(rr));
-		count++;
 	}
 	if (count == 0) {
 		free(v);
-		/* RFC 7505: "MX 0 ." alone means the domain accepts no mail */
-		return roots ? DNS_ENULLMX : DNS_OK;
+		return DNS_OK;
 	}
 	*out = v;
 	*n = count;
 	return DNS_OK;
+}
+
+int dns_mx_null(const struct dns_mx *v, size_t n)
+{
+	return n == 1 && v[0].kind == DNS_MX_ROOT && v[0].pref == 0;
+}
+
+int dns_addrs_merge(const int *r, size_t nr, size_t n)
+{
+	size_t i;
+	int notfound = 0;
+
+	if (n > 0)
+		return DNS_OK;
+	for (i = 0; i < nr; i++) {
+		if (r[i] == DNS_ETEMP || r[i] == DNS_EFAIL)
+			return r[i];
+		if (r[i] == DNS_ENOTFOUND)
+			notfound = 1;
+	}
+	return notfound ? DNS_ENOTFOUND : DNS_OK;
 }
 
 int dns_parse_addrs(const unsigned char *pkt, size_t len, int type, struct dns_addr *out,
@@ -298,12 +324,12 @@ static int dns_query(dns_t *d, const char *name, int type, unsigned char *ans, s
 
 	qlen = res_nmkquery(&d->res, ns_o_query, name, ns_c_in, type, NULL, 0, NULL, q, sizeof q);
 	if (qlen < 0) {
-		err_set(e, 'P', "5.1.2", "bad domain name for DNS: %s", name);
+		dns_err_set(e, 'P', "5.1.2", "bad domain name for DNS: %s", name);
 		return DNS_EFAIL;
 	}
 	r = res_nsend(&d->res, q, qlen, ans, DNS_PKT_MAX);
 	if (r < 0) {
-		err_set(e, 'T', "4.4.3", "DNS lookup of %s (%s) failed: %s", name, type_name(type),
+		dns_err_set(e, 'T', "4.4.3", "DNS lookup of %s (%s) failed: %s", name, type_name(type),
 		        errno == ETIMEDOUT ? "timed out" : "no answer from the DNS servers");
 		return DNS_ETEMP;
 	}
@@ -313,15 +339,15 @@ static int dns_query(dns_t *d, const char *name, int type, unsigned char *ans, s
 	c = dns_classify(ans, *alen);
 	switch (c) {
 	case DNS_ENOTFOUND:
-		err_set(e, 'P', "5.1.2", "Host or domain name not found: %s (%s lookup: NXDOMAIN)", name,
+		dns_err_set(e, 'P', "5.1.2", "Host or domain name not found: %s (%s lookup: NXDOMAIN)", name,
 		        type_name(type));
 		break;
 	case DNS_ETEMP:
-		err_set(e, 'T', "4.4.3", "DNS lookup of %s (%s) failed: server failure", name,
+		dns_err_set(e, 'T', "4.4.3", "DNS lookup of %s (%s) failed: server failure", name,
 		        type_name(type));
 		break;
 	case DNS_EFAIL:
-		err_set(e, 'T', "4.4.3", "DNS lookup of %s (%s) failed: refused or malformed answer", name,
+		dns_err_set(e, 'T', "4.4.3", "DNS lookup of %s (%s) failed: refused or malformed answer", name,
 		        type_name(type));
 		break;
 	}
@@ -338,18 +364,22 @@ int dns_mx(dns_t *d, const char *domain, struct dns_mx **out, size_t *n, struct 
 	*n = 0;
 	ans = malloc(DNS_PKT_MAX);
 	if (!ans) {
-		err_set(e, 'T', "4.3.0", "out of memory");
+		dns_err_set(e, 'T', "4.3.0", "out of memory");
 		return DNS_ETEMP;
 	}
 	r = dns_query(d, domain, ns_t_mx, ans, &alen, e);
 	if (r == DNS_OK) {
 		r = dns_parse_mx(ans, alen, out, n);
-		if (r == DNS_ENULLMX)
-			err_set(e, 'P', "5.1.10", "Domain does not accept mail (null MX)");
-		else if (r == DNS_EFAIL)
-			err_set(e, 'T', "4.4.3", "DNS lookup of %s (MX) failed: malformed answer", domain);
+		if (r == DNS_OK && dns_mx_null(*out, *n)) {
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			r = DNS_ENULLMX;
+			dns_err_set(e, 'P', "5.1.10", "Domain does not accept mail (null MX)");
+		} else if (r == DNS_EFAIL)
+			dns_err_set(e, 'T', "4.4.3", "DNS lookup of %s (MX) failed: malformed answer", domain);
 		else if (r < 0) {
-			err_set(e, 'T', "4.3.0", "out of memory");
+			dns_err_set(e, 'T', "4.3.0", "out of memory");
 			r = DNS_ETEMP;
 		} else
 			dns_mx_sort(*out, *n);
@@ -372,17 +402,17 @@ static int addrs_gai(const char *host, struct dns_addr *out, size_t max, size_t 
 	case 0:
 		break;
 	case EAI_NONAME:
-		err_set(e, 'P', "5.1.2", "Host or domain name not found: %s", host);
+		dns_err_set(e, 'P', "5.1.2", "Host or domain name not found: %s", host);
 		return DNS_ENOTFOUND;
 #ifdef EAI_NODATA
 	case EAI_NODATA:
 		return DNS_OK;
 #endif
 	case EAI_AGAIN:
-		err_set(e, 'T', "4.4.3", "address lookup of %s failed: %s", host, gai_strerror(r));
+		dns_err_set(e, 'T', "4.4.3", "address lookup of %s failed: %s", host, gai_strerror(r));
 		return DNS_ETEMP;
 	default:
-		err_set(e, 'T', "4.4.3", "address lookup of %s failed: %s", host, gai_strerror(r));
+		dns_err_set(e, 'T', "4.4.3", "address lookup of %s failed: %s", host, gai_strerror(r));
 		return DNS_EFAIL;
 	}
 	for (ai = res; ai && *n < max; ai = ai->ai_next) {
@@ -414,41 +444,36 @@ int dns_addrs(dns_t *d, const char *host, struct dns_addr *out, size_t max, size
 {
 	static const int types[2] = { ns_t_aaaa, ns_t_a };
 	unsigned char *ans;
-	struct dns_err e1;
-	int i, r, worst = DNS_OK, notfound = 0;
+	struct dns_err fe[2];
+	int i, r[2], m;
 
 	*n = 0;
 	if (!d->custom)
 		return addrs_gai(host, out, max, n, e);
 	ans = malloc(DNS_PKT_MAX);
 	if (!ans) {
-		err_set(e, 'T', "4.3.0", "out of memory");
+		dns_err_set(e, 'T', "4.3.0", "out of memory");
 		return DNS_ETEMP;
 	}
+	/* both families always: some servers answer NXDOMAIN for AAAA and
+	 * still give the A record (RFC 4074 4.2) */
 	for (i = 0; i < 2; i++) {
 		size_t alen = 0;
-		r = dns_query(d, host, types[i], ans, &alen, &e1);
-		if (r == DNS_OK)
-			r = dns_parse_addrs(ans, alen, types[i], out, max, n);
-		if (r == DNS_ENOTFOUND) {
-			notfound = 1;
-			if (e)
-				*e = e1;
-			break; /* the name does not exist: no need to ask for the other type */
-		}
-		if (r != DNS_OK && worst == DNS_OK) {
-			worst = r;
-			if (r == DNS_EFAIL)
-				err_set(&e1, 'T', "4.4.3", "DNS lookup of %s (%s) failed: malformed answer",
+		r[i] = dns_query(d, host, types[i], ans, &alen, &fe[i]);
+		if (r[i] == DNS_OK) {
+			r[i] = dns_parse_addrs(ans, alen, types[i], out, max, n);
+			if (r[i] != DNS_OK)
+				dns_err_set(&fe[i], 'T', "4.4.3", "DNS lookup of %s (%s) failed: malformed answer",
 				        host, type_name(types[i]));
-			if (e)
-				*e = e1;
 		}
 	}
 	free(ans);
-	if (*n > 0)
-		return DNS_OK;   /* one family answered: good enough */
-	if (notfound)
-		return DNS_ENOTFOUND;
-	return worst;
+	m = dns_addrs_merge(r, 2, *n);
+	for (i = 0; i < 2 && m != DNS_OK; i++)
+		if (r[i] == m) {
+			if (e)
+				*e = fe[i];
+			break;
+		}
+	return m;
 }

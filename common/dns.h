@@ -18,11 +18,18 @@
 #define DNS_ENOTFOUND (-1) /* NXDOMAIN: the name does not exist */
 #define DNS_ETEMP (-2)     /* SERVFAIL, timeout, no server: try again later */
 #define DNS_EFAIL (-3)     /* REFUSED, FORMERR, a malformed answer ... */
-#define DNS_ENULLMX (-4)   /* the domain publishes "MX 0 ." (RFC 7505) */
+#define DNS_ENULLMX (-4)   /* the domain publishes a null MX: "MX 0 ." alone (RFC 7505) */
+
+/* what an MX record's exchange is */
+#define DNS_MX_HOST 0                /* a host name */
+#define DNS_MX_ROOT 1                /* "." (the null MX when alone at preference 0) */
+#define DNS_MX_BADNAME 2             /* no valid host name: never usable */
 
 struct dns_mx {
 	unsigned pref;
-	char host[ADDR_DOMAIN_MAX + 1];  /* lowercased, no trailing dot */
+	int kind;                        /* DNS_MX_* */
+	char host[ADDR_DOMAIN_MAX + 1];  /* lowercased, no trailing dot; "" for the root;
+	                                  * a bad name as the resolver printed it, truncated */
 };
 
 struct dns_addr {
@@ -36,6 +43,10 @@ struct dns_err {
 	char text[400];
 };
 
+/* fill e (when not NULL) */
+void dns_err_set(struct dns_err *e, char class, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 typedef struct dns {
 	struct __res_state res;
 	int custom;                      /* dns_servers given: no getaddrinfo */
@@ -48,12 +59,15 @@ typedef struct dns {
 int dns_init(dns_t *d, const char *servers, int timeout, sa_t *err);
 void dns_close(dns_t *d);
 
-/* the MX hosts of domain, sorted by preference, equal preferences shuffled.
- * DNS_OK with *n == 0 when the domain exists but has no MX (use its own A/AAAA).
+/* the MX records of domain, sorted by preference, equal preferences shuffled,
+ * unusable ones (kind DNS_MX_ROOT, DNS_MX_BADNAME) included: the caller skips them.
+ * DNS_OK with *n == 0 only when the domain exists and has no MX record at all
+ * (use its own A/AAAA); DNS_ENULLMX for a null MX (dns_mx_null).
  * *out is malloc()ed (free() it) when *n > 0. */
 int dns_mx(dns_t *d, const char *domain, struct dns_mx **out, size_t *n, struct dns_err *e);
-/* the addresses of host: IPv6 first, then IPv4 (custom servers), or in
- * getaddrinfo()'s order; DNS_OK with *n == 0 when the name has none */
+/* the addresses of host: IPv6 first, then IPv4 (custom servers: both asked,
+ * each answer used on its own, merged by dns_addrs_merge), or in getaddrinfo()'s
+ * order; DNS_OK with *n == 0 when the name has none */
 int dns_addrs(dns_t *d, const char *host, struct dns_addr *out, size_t max, size_t *n,
               struct dns_err *e);
 
@@ -62,11 +76,18 @@ int dns_addrs(dns_t *d, const char *host, struct dns_addr *out, size_t max, size
 /* DNS_OK for rcode NOERROR, DNS_ENOTFOUND for NXDOMAIN, DNS_ETEMP for SERVFAIL,
  * DNS_EFAIL for the rest and for a packet that is not a response */
 int dns_classify(const unsigned char *pkt, size_t len);
-/* the MX records of an answer section (other types skipped, bad names skipped).
- * *out malloc()ed when *n > 0. DNS_OK, DNS_ENULLMX when every MX record is
- * "MX 0 ." (mixed ones: the "." records are dropped), DNS_EFAIL when malformed,
- * -1 with errno ENOMEM */
+/* the MX records of an answer section (other types skipped), the first
+ * DNS_MAX_MX of them, each with its kind. *out malloc()ed when *n > 0.
+ * DNS_OK, DNS_EFAIL when malformed, -1 with errno ENOMEM */
 int dns_parse_mx(const unsigned char *pkt, size_t len, struct dns_mx **out, size_t *n);
+/* RFC 7505: 1 when the records are one "MX 0 ." and nothing else */
+int dns_mx_null(const struct dns_mx *v, size_t n);
+/* a host's result from its per-family results r[0..nr-1] (DNS_OK or DNS_E*) and
+ * the number of addresses they gave: DNS_OK when any address came (an NXDOMAIN or
+ * a failure of one family never hides the other's addresses, RFC 4074 4.2); else
+ * the first temporary failure (DNS_ETEMP, DNS_EFAIL); else DNS_ENOTFOUND when a
+ * family said NXDOMAIN; else DNS_OK (the name exists, no addresses) */
+int dns_addrs_merge(const int *r, size_t nr, size_t n);
 /* the A (type ns_t_a) or AAAA (ns_t_aaaa) records, appended at out[*n], up to max */
 int dns_parse_addrs(const unsigned char *pkt, size_t len, int type, struct dns_addr *out,
                     size_t max, size_t *n);

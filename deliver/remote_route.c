@@ -56,9 +56,29 @@ static int route_find(struct remote *rm, struct route_dest *d, int *routed)
 	return 0;
 }
 
+/* what the lookups of a destination's hosts found, for when no host could be
+ * tried: the first temporary failure, else the first permanent one */
+struct walk {
+	int tried;                      /* a connection was attempted */
+	struct dns_err e;               /* class 0: nothing failed */
+};
+
+/* whether a failure of class c replaces what w holds */
+static int walk_takes(const struct walk *w, char c)
+{
+	return !(w->e.class == 'T' || (w->e.class == 'P' && c == 'P'));
+}
+
+/* the host of a destination */
+enum host_role {
+	HOST_IMPLICIT,                  /* the mail domain itself (no MX records) */
+	HOST_MX,                        /* an MX host of the mail domain */
+	HOST_ROUTED                     /* from relayhost or etc/routes: our configuration */
+};
+
 /* try every address of host; stops when nothing is pending */
-static void host_try(struct remote *rm, dns_t *dns, const char *host, unsigned port, int implicit,
-                     int routed)
+static void host_try(struct remote *rm, dns_t *dns, const char *host, unsigned port,
+                     enum host_role role, struct walk *w)
 {
 	struct dns_addr addrs[DNS_MAX_ADDR];
 	struct dns_err e;
@@ -67,20 +87,21 @@ static void host_try(struct remote *rm, dns_t *dns, const char *host, unsigned p
 	int r;
 
 	r = dns_addrs(dns, host, addrs, DNS_MAX_ADDR, &n, &e);
-	if (r != DNS_OK) {
-		/* a domain with neither MX nor address does not exist as a mail domain;
-		 * an MX host or a route that does not resolve is somebody's mistake to fix */
-		if (implicit && !routed && r == DNS_ENOTFOUND)
-			session_error(rm, 'P', "5.1.2", "none", "%s", e.text);
+	if (r != DNS_OK || n == 0) {
+		/* a name that does not exist or has no address is an answer, final for
+		 * the mail domain and its MX hosts (RFC 5321 5.1); a failed lookup, or a
+		 * route of ours that does not resolve, is worth another try */
+		char c = (r == DNS_ENOTFOUND || r == DNS_OK) && role != HOST_ROUTED ? 'P' : 'T';
+		const char *status = c == 'T' ? "4.4.3" : role == HOST_IMPLICIT && r != DNS_OK ? "5.1.2"
+		                                                                               : "5.4.4";
+		if (!walk_takes(w, c))
+			return;
+		if (r != DNS_OK)
+			dns_err_set(&w->e, c, status, "%s", e.text);
+		else if (role == HOST_IMPLICIT)
+			dns_err_set(&w->e, c, status, "no MX and no address records for %s", host);
 		else
-			session_error(rm, 'T', "4.4.3", "none", "%s", e.text);
-		return;
-	}
-	if (n == 0) {
-		if (implicit && !routed)
-			session_error(rm, 'P', "5.4.4", "none", "no MX and no address records for %s", host);
-		else
-			session_error(rm, 'T', "4.4.3", "none", "no address records for %s", host);
+			dns_err_set(&w->e, c, status, "no address records for %s", host);
 		return;
 	}
 	for (i = 0; i < n && rcpt_pending(rm) > 0; i++) {
@@ -88,6 +109,7 @@ static void host_try(struct remote *rm, dns_t *dns, const char *host, unsigned p
 		if (rm->attempts >= REMOTE_MAX_ADDRS)
 			return;
 		rm->attempts++;
+		w->tried = 1;
 		memset(&p, 0, sizeof p);
 		p.name = host;
 		p.addr = addrs[i];
@@ -98,17 +120,42 @@ static void host_try(struct remote *rm, dns_t *dns, const char *host, unsigned p
 	}
 }
 
+/* the MX hosts in preference order; records that name no host are skipped
+ * (a lone "MX 0 ." never gets here: that is the null MX) */
+static void mx_walk(struct remote *rm, dns_t *dns, const char *domain, const struct dns_mx *mx,
+                    size_t nmx, unsigned port, int routed, struct walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < nmx && rcpt_pending(rm) > 0 && rm->attempts < REMOTE_MAX_ADDRS; i++) {
+		char class = routed ? 'T' : 'P';
+		const char *status = routed ? "4.4.3" : "5.4.4";
+		if (mx[i].kind != DNS_MX_HOST && !walk_takes(w, class))
+			continue;
+		if (mx[i].kind == DNS_MX_ROOT)
+			dns_err_set(&w->e, class, status, "unusable MX record for %s: \".\" at preference %u "
+			            "(a null MX is a single record at preference 0)", domain, mx[i].pref);
+		else if (mx[i].kind != DNS_MX_HOST)
+			dns_err_set(&w->e, class, status, "unusable MX record for %s: bad host name %s",
+			            domain, mx[i].host);
+		else
+			host_try(rm, dns, mx[i].host, port, routed ? HOST_ROUTED : HOST_MX, w);
+	}
+}
+
 void route_deliver(struct remote *rm)
 {
 	struct route_dest d;
 	struct dns_mx *mx = NULL;
 	struct dns_err e;
-	size_t nmx = 0, i;
+	size_t nmx = 0;
 	unsigned port;
 	int routed, r;
 	dns_t *dns;
 	sa_t err = SA_INIT;
+	struct walk w;
 
+	memset(&w, 0, sizeof w);
 	if (route_find(rm, &d, &routed) < 0)
 		return;
 	port = d.port ? d.port : (unsigned)rm->conf.remote_port;
@@ -139,7 +186,7 @@ void route_deliver(struct remote *rm)
 		return;
 	}
 	if (d.no_mx) {
-		host_try(rm, dns, d.host, port, 1, routed);
+		host_try(rm, dns, d.host, port, routed ? HOST_ROUTED : HOST_IMPLICIT, &w);
 		goto out;
 	}
 	r = dns_mx(dns, d.host, &mx, &nmx, &e);
@@ -148,14 +195,17 @@ void route_deliver(struct remote *rm)
 		session_error(rm, e.class, e.status, "none", "%s", e.text);
 		goto out;
 	}
-	if (nmx == 0) {
-		/* RFC 5321 §5.1: no MX records: the domain's own address is the implicit MX */
-		host_try(rm, dns, d.host, port, 1, routed);
-		goto out;
-	}
-	for (i = 0; i < nmx && rcpt_pending(rm) > 0 && rm->attempts < REMOTE_MAX_ADDRS; i++)
-		host_try(rm, dns, mx[i].host, port, 0, routed);
+	if (nmx == 0)
+		/* RFC 5321 5.1: no MX records: the domain's own address is the implicit MX */
+		host_try(rm, dns, d.host, port, routed ? HOST_ROUTED : HOST_IMPLICIT, &w);
+	else
+		/* MX records present but none usable is an error, never the implicit MX */
+		mx_walk(rm, dns, d.host, mx, nmx, port, routed, &w);
 out:
+	/* no host could be tried: the lookups' verdict; else each recipient keeps
+	 * what its sessions said */
+	if (!w.tried && w.e.class && rcpt_pending(rm) > 0)
+		session_error(rm, w.e.class, w.e.status, "none", "%s", w.e.text);
 	free(mx);
 	dns_close(dns);
 	free(dns);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addr.h"
 #include "dns.h"
 #include "test.h"
 
@@ -171,25 +172,49 @@ static void test_parse_mx_none(void)
 	T_ASSERT(v == NULL);
 }
 
-static void test_null_mx(void)
+/* parse an answer of k MX records (pref, host); the records in *v, their
+ * number returned (-1 when the parse fails) */
+static long mx_answer(const unsigned *prefs, const char *const *hosts, size_t k,
+                      struct dns_mx **v)
 {
 	struct pkt p;
-	struct dns_mx *v;
-	size_t n;
+	size_t i, n;
 
-	start(&p, "nullmx.test", ns_t_mx, 0, 1);
-	add_mx(&p, 0, "");
-	T_INTEQ(dns_parse_mx(p.b, p.len, &v, &n), DNS_ENULLMX);
-	T_INTEQ(n, 0);
-	/* a null MX beside a real one: the real one is used */
-	start(&p, "nullmx.test", ns_t_mx, 0, 2);
-	add_mx(&p, 0, "");
-	add_mx(&p, 10, "mx.nullmx.test");
-	T_INTEQ(dns_parse_mx(p.b, p.len, &v, &n), DNS_OK);
-	T_INTEQ(n, 1);
-	if (n == 1)
-		T_STREQ(v[0].host, "mx.nullmx.test");
+	start(&p, "nullmx.test", ns_t_mx, 0, (unsigned)k);
+	for (i = 0; i < k; i++)
+		add_mx(&p, prefs[i], hosts[i]);
+	if (dns_parse_mx(p.b, p.len, v, &n) != DNS_OK)
+		return -1;
+	return (long)n;
+}
+
+static void test_null_mx(void)
+{
+	static const unsigned p0[] = { 0 }, p10[] = { 10 }, p00[] = { 0, 0 }, p0_10[] = { 0, 10 };
+	static const char *const root[] = { "" }, *const roots[] = { "", "" },
+	                         *const mixed[] = { "", "mx.nullmx.test" };
+	struct dns_mx *v;
+
+	T_INTEQ(mx_answer(p0, root, 1, &v), 1);
+	T_INTEQ(v[0].kind, DNS_MX_ROOT);
+	T_STREQ(v[0].host, "");
+	T_INTEQ(dns_mx_null(v, 1), 1);
 	free(v);
+	/* RFC 7505: only a lone "MX 0 ." is the null MX */
+	T_INTEQ(mx_answer(p10, root, 1, &v), 1);
+	T_INTEQ(dns_mx_null(v, 1), 0);
+	free(v);
+	T_INTEQ(mx_answer(p00, roots, 2, &v), 2);
+	T_INTEQ(dns_mx_null(v, 2), 0);
+	free(v);
+	/* beside a real one: both kept, the "." one marked, no null MX */
+	T_INTEQ(mx_answer(p0_10, mixed, 2, &v), 2);
+	T_INTEQ(dns_mx_null(v, 2), 0);
+	T_INTEQ(v[0].kind, DNS_MX_ROOT);
+	T_INTEQ(v[1].kind, DNS_MX_HOST);
+	T_STREQ(v[1].host, "mx.nullmx.test");
+	free(v);
+	T_INTEQ(dns_mx_null(NULL, 0), 0);
 }
 
 static void test_parse_mx_bad(void)
@@ -217,15 +242,47 @@ static void test_parse_mx_bad(void)
 	put16(&p, 10);
 	put16(&p, 0xc000 | (unsigned)p.len); /* points at itself */
 	T_INTEQ(dns_parse_mx(p.b, p.len, &v, &n), DNS_EFAIL);
-	/* an exchange that is no host name is skipped */
+	/* an exchange that is no host name is kept, marked: the caller must not
+	 * mistake "MX records, none usable" for "no MX records" */
 	start(&p, "b.test", ns_t_mx, 0, 2);
-	add_mx(&p, 10, "bad_name.b.test");
+	add_mx(&p, 10, "Bad_Name.b.test");
 	add_mx(&p, 20, "ok.b.test");
 	T_INTEQ(dns_parse_mx(p.b, p.len, &v, &n), DNS_OK);
-	T_INTEQ(n, 1);
-	if (n == 1)
-		T_STREQ(v[0].host, "ok.b.test");
+	T_INTEQ(n, 2);
+	if (n == 2) {
+		T_INTEQ(v[0].kind, DNS_MX_BADNAME);
+		T_STREQ(v[0].host, "bad_name.b.test");
+		T_INTEQ(v[0].pref, 10);
+		T_INTEQ(v[1].kind, DNS_MX_HOST);
+		T_STREQ(v[1].host, "ok.b.test");
+	}
 	free(v);
+	start(&p, "badmx.test", ns_t_mx, 0, 1);
+	add_mx(&p, 10, "bad_name.badmx.test");
+	T_INTEQ(dns_parse_mx(p.b, p.len, &v, &n), DNS_OK);
+	T_INTEQ(n, 1);
+	T_INTEQ(dns_mx_null(v, n), 0);
+	if (n == 1)
+		T_INTEQ(v[0].kind, DNS_MX_BADNAME);
+	free(v);
+	/* a bad name whose printed form (\001 escapes) exceeds the field: truncated */
+	{
+		char big[82];
+		size_t i;
+		for (i = 0; i + 1 < sizeof big; i++)
+			big[i] = i == 40 ? '.' : 1;
+		big[sizeof big - 1] = '\0';
+		start(&p, "b.test", ns_t_mx, 0, 1);
+		add_mx(&p, 10, big);
+		T_INTEQ(dns_parse_mx(p.b, p.len, &v, &n), DNS_OK);
+		T_INTEQ(n, 1);
+		if (n == 1) {
+			T_INTEQ(v[0].kind, DNS_MX_BADNAME);
+			T_INTEQ(strlen(v[0].host), ADDR_DOMAIN_MAX);
+			T_ASSERT(strncmp(v[0].host, "\\001\\001", 8) == 0);  /* printed, not raw */
+		}
+		free(v);
+	}
 }
 
 static void test_parse_mx_limit(void)
@@ -274,6 +331,49 @@ static void test_parse_addrs(void)
 	p.b[p.len++] = 0;
 	n = 0;
 	T_INTEQ(dns_parse_addrs(p.b, p.len, ns_t_a, a, 4, &n), DNS_EFAIL);
+}
+
+/* each family's answer counts on its own: an NXDOMAIN for AAAA beside an
+ * A answer (RFC 4074 4.2) still gives the A address */
+static void test_addrs_merge(void)
+{
+	struct pkt p;
+	struct dns_addr a[4];
+	char buf[64];
+	int r[2];
+	size_t n = 0;
+
+	start(&p, "mx.c.test", ns_t_aaaa, 3, 0);
+	r[0] = dns_classify(p.b, p.len);
+	T_INTEQ(r[0], DNS_ENOTFOUND);
+	start(&p, "mx.c.test", ns_t_a, 0, 1);
+	add_a(&p, "127.0.0.10");
+	r[1] = dns_classify(p.b, p.len);
+	T_INTEQ(r[1], DNS_OK);
+	T_INTEQ(dns_parse_addrs(p.b, p.len, ns_t_a, a, 4, &n), DNS_OK);
+	T_INTEQ(n, 1);
+	T_STREQ(dns_addr_str(&a[0], buf, sizeof buf), "127.0.0.10");
+	T_INTEQ(dns_addrs_merge(r, 2, n), DNS_OK);
+	/* the other way round, with a failed family, and without any address: a
+	 * temporary failure wins over NXDOMAIN, NXDOMAIN over an empty answer */
+	{
+		static const int cases[][4] = {
+			{ DNS_OK, DNS_ENOTFOUND, 1, DNS_OK },
+			{ DNS_ETEMP, DNS_OK, 2, DNS_OK },
+			{ DNS_ENOTFOUND, DNS_ETEMP, 0, DNS_ETEMP },
+			{ DNS_ENOTFOUND, DNS_EFAIL, 0, DNS_EFAIL },
+			{ DNS_ENOTFOUND, DNS_OK, 0, DNS_ENOTFOUND },
+			{ DNS_OK, DNS_ENOTFOUND, 0, DNS_ENOTFOUND },
+			{ DNS_OK, DNS_OK, 0, DNS_OK },
+		};
+		size_t k;
+		for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+			r[0] = cases[k][0];
+			r[1] = cases[k][1];
+			T_INTEQ(dns_addrs_merge(r, 2, (size_t)cases[k][2]), cases[k][3]);
+		}
+	}
+	T_INTEQ(dns_addrs_merge(r, 0, 0), DNS_OK);
 }
 
 static void test_sort_shuffle(void)
@@ -337,6 +437,7 @@ int main(void)
 	T_RUN(test_parse_mx_bad);
 	T_RUN(test_parse_mx_limit);
 	T_RUN(test_parse_addrs);
+	T_RUN(test_addrs_merge);
 	T_RUN(test_sort_shuffle);
 	T_RUN(test_init_servers);
 	return t_done();

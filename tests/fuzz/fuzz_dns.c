@@ -1,6 +1,6 @@
 /* libFuzzer harness: the DNS answer parsers (dns_classify, dns_parse_mx,
- * dns_parse_addrs) on arbitrary packets: no crash, results within bounds,
- * host names valid. */
+ * dns_parse_addrs, dns_mx_null, dns_addrs_merge) on arbitrary packets: no
+ * crash, results within bounds, host names valid, bad names printable. */
 #include <arpa/nameser.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,15 +25,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == DNS_OK) {
 		if (n > DNS_MAX_MX || (n == 0) != (mx == NULL))
 			abort();
-		for (i = 0; i < n; i++)
-			if (mx[i].pref > 65535 || !addr_domain_valid(mx[i].host, strlen(mx[i].host)))
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(mx[i].host), j;
+			if (mx[i].pref > 65535 || len > ADDR_DOMAIN_MAX)
 				abort();
+			if (mx[i].kind == DNS_MX_HOST && !addr_domain_valid(mx[i].host, len))
+				abort();
+			if (mx[i].kind == DNS_MX_ROOT && len != 0)
+				abort();
+			if (mx[i].kind == DNS_MX_BADNAME)
+				for (j = 0; j < len; j++)
+					if (mx[i].host[j] < 0x21 || mx[i].host[j] > 0x7e)
+						abort();
+			if (mx[i].kind != DNS_MX_HOST && mx[i].kind != DNS_MX_ROOT &&
+			    mx[i].kind != DNS_MX_BADNAME)
+				abort();
+		}
+		if (dns_mx_null(mx, n) != (n == 1 && mx[0].kind == DNS_MX_ROOT && mx[0].pref == 0))
+			abort();
 		dns_mx_sort(mx, n);
 		for (i = 1; i < n; i++)
 			if (mx[i - 1].pref > mx[i].pref)
 				abort();
 		free(mx);
-	} else if (r != DNS_ENULLMX && r != DNS_EFAIL && r != -1) {
+	} else if (r != DNS_EFAIL && r != -1) {
 		abort();
 	} else if (n != 0 || mx != NULL) {
 		abort();
@@ -48,5 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < n; i++)
 		if (a[i].family != AF_INET && a[i].family != AF_INET6)
 			abort();
+	{
+		int rr[2] = { c, r };
+		int m = dns_addrs_merge(rr, 2, n);
+		if ((n > 0 && m != DNS_OK) || (m != DNS_OK && m != c && m != r))
+			abort();
+	}
 	return 0;
 }
