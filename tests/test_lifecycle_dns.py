@@ -1,7 +1,9 @@
 """The queue lifecycle with a real DNS server: a private dnsmasq serves MX, A,
 AAAA and null-MX records; A (dns_servers = that dnsmasq, remote_port = B's
 port) finds B on 127.0.0.1 by MX lookup. MX preference with fallback, the
-implicit MX, null MX bounces, a bounce to a dead sender that ends at the
+implicit MX, null MX bounces, MX hosts whose AAAA query says NXDOMAIN beside a
+good A answer (RFC 4074 4.2), unusable MX records that bounce instead of falling
+back to the implicit MX, a bounce to a dead sender that ends at the
 postmaster, and never a bounce to <>."""
 import re
 import unittest
@@ -10,7 +12,7 @@ from pochta import InstanceTest, wait_until
 from dnsmasq import Dnsmasq, find as find_dnsmasq
 from lifecycle_lib import Report, make_a, make_b, send, token_msg, with_token
 
-B_DOMAINS = ('b.test', 'pref.test', 'implicit.test', 'dual.test')
+B_DOMAINS = ('b.test', 'pref.test', 'implicit.test', 'dual.test', 'c.test', 'd.test', 'badmx.test')
 
 
 @unittest.skipUnless(find_dnsmasq(), 'dnsmasq not installed')
@@ -28,6 +30,13 @@ class LifecycleDNS(InstanceTest):
             '--mx-host=dual.test,mx.dual.test,10', '--host-record=mx.dual.test,::1,127.0.0.1',
             # RFC 7505 null MX
             '--mx-host=nullmx.test,.,0', '--host-record=nullmx.test,127.0.0.1',
+            # address=/name/ip: A 127.0.0.1, AAAA NXDOMAIN (RFC 4074 4.2)
+            '--mx-host=c.test,mx1.c.test,10', '--mx-host=c.test,mx2.c.test,20',
+            '--host-record=mx1.c.test,127.0.0.2', '--address=/mx2.c.test/127.0.0.1',
+            '--mx-host=d.test,mx1.d.test,10', '--mx-host=d.test,mx2.d.test,20',
+            '--address=/mx1.d.test/127.0.0.1', '--host-record=mx2.d.test,127.0.0.1',
+            # an MX record that names no valid host, and an A record of the domain's own
+            '--mx-host=badmx.test,bad_name.badmx.test,10', '--host-record=badmx.test,127.0.0.1',
         ])
         cls.dns.start()
 
@@ -62,6 +71,39 @@ class LifecycleDNS(InstanceTest):
         log = a.log()
         self.assertRegex(log, r'%s to=<carol@implicit.test> relay=implicit.test\[127\.0\.0\.1\]' % q1)
         self.assertRegex(log, r'%s to=<bob@dual.test> relay=mx.dual.test\[127\.0\.0\.1\]' % q2)
+
+    def test_aaaa_nxdomain(self):
+        """c.test: the best MX is down, the next has A but AAAA NXDOMAIN: delivered
+        at once, not deferred for ever; d.test: the broken one is the best MX and
+        is used, not the pref-20 host"""
+        a, b = self.pair()
+        token, body = token_msg(to='bob@c.test')
+        q1 = send(a, 'alice@a.test', ['bob@c.test'], body)
+        token2, body2 = token_msg(to='carol@d.test')
+        q2 = send(a, 'alice@a.test', ['carol@d.test'], body2)
+        with_token(b, 'bob', token)
+        with_token(b, 'carol', token2)
+        a.wait_queue_empty()
+        log = a.log()
+        self.assertRegex(log, r'%s to=<bob@c.test> relay=mx2.c.test\[127\.0\.0\.1\]:%d status=sent'
+                         % (q1, b.smtp_port))
+        self.assertRegex(log, r'%s to=<carol@d.test> relay=mx1.d.test\[127\.0\.0\.1\]:%d status=sent'
+                         % (q2, b.smtp_port))
+        self.assertNotIn('NXDOMAIN', log)
+
+    def test_unusable_mx_bounces(self):
+        """MX records present, none usable: a bounce, never the domain's own A record"""
+        a, b = self.pair()
+        token, body = token_msg(to='bob@badmx.test')
+        qid = send(a, 'alice@a.test', ['bob@badmx.test'], body)
+        raw = with_token(a, 'alice', 'Undelivered Mail')[0]
+        blk = Report(raw).rcpt('bob@badmx.test')
+        self.assertEqual(blk['Status'], '5.4.4')
+        self.assertEqual(blk['Action'], 'failed')
+        self.assertIn('bad_name.badmx.test', blk['Diagnostic-Code'])
+        a.wait_queue_empty()
+        self.assertNotRegex(a.log(), r'%s to=<bob@badmx.test> relay=badmx.test' % qid)
+        self.assertEqual([m for m in b.mails('bob') if token.encode() in m], [])
 
     def test_null_mx_bounce(self):
         a, b = self.pair()

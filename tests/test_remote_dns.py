@@ -1,7 +1,8 @@
 """pochta-remote routed by DNS (a private dnsmasq set as dns_servers) to a real
 pochta instance B on 127.0.0.1 and to fake servers on other loopback addresses:
-MX preference and fallback, the implicit MX, null MX, NXDOMAIN, per-recipient
-rejection, SIZE, timeouts."""
+MX preference and fallback, the implicit MX, null MX, NXDOMAIN, an AAAA
+NXDOMAIN beside a good A answer (RFC 4074 4.2), MX records that are present
+but unusable (never the implicit MX), per-recipient rejection, SIZE, timeouts."""
 import os
 import socket
 import time
@@ -13,7 +14,8 @@ from fakesmtp import FakeSMTP, run_remote
 from dnsmasq import Dnsmasq, find as find_dnsmasq
 
 REMOTE = prog('pochta-remote')
-B_DOMAINS = ['b.test', 'pref.test', 'implicit.test', 'dual.test', 'broken.test']
+B_DOMAINS = ['b.test', 'pref.test', 'implicit.test', 'dual.test', 'broken.test', 'c.test', 'd.test',
+             'badmx.test', 'dotmx.test', 'dotmix.test', 'allnx.test', 'tempmx.test']
 
 
 def common_port(ips):
@@ -62,6 +64,25 @@ class RemoteDNS(InstanceTest):
                 '--mx-host=broken.test,missing.broken.test,5', '--mx-host=broken.test,mx.broken.test,10',
                 '--host-record=mx.broken.test,127.0.0.1',
                 '--mx-host=b.test,mx.b.test,10', '--host-record=mx.b.test,127.0.0.1',
+                # address=/name/ip answers A and says NXDOMAIN to AAAA (RFC 4074 4.2):
+                # the best MX is down, the next one has only that broken AAAA answer
+                '--mx-host=c.test,mx1.c.test,10', '--mx-host=c.test,mx2.c.test,20',
+                '--host-record=mx1.c.test,127.0.0.2', '--address=/mx2.c.test/127.0.0.1',
+                # the best MX has the broken AAAA answer, the next one is fine
+                '--mx-host=d.test,mx1.d.test,10', '--mx-host=d.test,mx2.d.test,20',
+                '--address=/mx1.d.test/127.0.0.1', '--host-record=mx2.d.test,127.0.0.1',
+                # MX records, none usable: each domain has an A record of its own,
+                # which must not be used as the implicit MX
+                '--mx-host=badmx.test,bad_name.badmx.test,10', '--host-record=badmx.test,127.0.0.1',
+                '--mx-host=dotmx.test,.,10', '--host-record=dotmx.test,127.0.0.1',
+                '--mx-host=allnx.test,missing1.allnx.test,10',
+                '--mx-host=allnx.test,missing2.allnx.test,20', '--host-record=allnx.test,127.0.0.1',
+                # "MX 0 ." beside a real MX is no null MX: the real one is used
+                '--mx-host=dotmix.test,.,0', '--mx-host=dotmix.test,mx.dotmix.test,10',
+                '--host-record=mx.dotmix.test,127.0.0.1',
+                # one MX host's lookup fails (REFUSED), the other does not exist
+                '--server=/refused.test/#', '--mx-host=tempmx.test,mx.refused.test,10',
+                '--mx-host=tempmx.test,missing.tempmx.test,20', '--host-record=tempmx.test,127.0.0.1',
                 # fake servers
                 '--mx-host=greet.test,mxa.greet.test,10', '--mx-host=greet.test,mxb.greet.test,20',
                 '--host-record=mxa.greet.test,127.0.0.3', '--host-record=mxb.greet.test,127.0.0.4',
@@ -165,6 +186,80 @@ class RemoteDNS(InstanceTest):
         r = self.remote(a, 'broken.test', ['carol@broken.test'], msg=msg)
         self.assertEqual(r.cls(0), 'D', r.log)
         self.wait_token('carol', token)
+
+    def test_aaaa_nxdomain_next_mx(self):
+        """mx2.c.test: A 127.0.0.1, AAAA NXDOMAIN; it is used once mx1 fails"""
+        a = self.sender_instance()
+        token, msg = self.msg()
+        r = self.remote(a, 'c.test', ['bob@c.test'], msg=msg)
+        self.assertEqual(r.cls(0), 'D', r.log)
+        self.assertIn('relay=mx2.c.test[127.0.0.1]:%d status=sent' % self.b.smtp_port, r.log)
+        self.wait_token('bob', token)
+
+    def test_aaaa_nxdomain_preferred_mx(self):
+        """mx1.d.test has the broken AAAA answer: still the preferred host"""
+        a = self.sender_instance()
+        token, msg = self.msg()
+        r = self.remote(a, 'd.test', ['bob@d.test'], msg=msg)
+        self.assertEqual(r.cls(0), 'D', r.log)
+        self.assertIn('relay=mx1.d.test[127.0.0.1]:%d status=sent' % self.b.smtp_port, r.log)
+        self.assertNotIn('mx2.d.test', r.log)
+        self.wait_token('bob', token)
+
+    def assert_not_delivered(self, r, token):
+        """no connection was made: nothing reached B (its own A record is there)"""
+        self.assertNotIn('status=sent', r.log)
+        self.assertNotIn('[127.0.0.1]', r.log)
+        self.assertEqual([m for m in self.b.mails('bob') if token.encode() in m], [])
+
+    def test_bad_mx_name_no_implicit_mx(self):
+        a = self.sender_instance()
+        token, msg = self.msg()
+        r = self.remote(a, 'badmx.test', ['bob@badmx.test'], msg=msg)
+        self.assertEqual(r.results[0], ('P', '5.4.4', 'unusable MX record for badmx.test: '
+                                        'bad host name bad_name.badmx.test'), r.log)
+        self.assert_not_delivered(r, token)
+
+    def test_dot_mx_not_null_mx(self):
+        """"MX 10 ." is not a null MX (that is "MX 0 ." alone), and not usable either"""
+        a = self.sender_instance()
+        token, msg = self.msg()
+        r = self.remote(a, 'dotmx.test', ['bob@dotmx.test'], msg=msg)
+        self.assertEqual(r.cls(0), 'P', r.log)
+        self.assertEqual(r.status(0), '5.4.4')
+        self.assertIn('unusable MX record for dotmx.test: "." at preference 10', r.text(0))
+        self.assert_not_delivered(r, token)
+
+    def test_dot_mx_beside_real_mx(self):
+        a = self.sender_instance()
+        token, msg = self.msg()
+        r = self.remote(a, 'dotmix.test', ['bob@dotmix.test'], msg=msg)
+        self.assertEqual(r.cls(0), 'D', r.log)
+        self.assertIn('relay=mx.dotmix.test[127.0.0.1]', r.log)
+        self.wait_token('bob', token)
+
+    def test_every_mx_nxdomain(self):
+        """every MX host does not exist: a permanent error, as Postfix's default
+        (smtp_defer_if_no_mx_address_found = no), not the domain's own A record"""
+        a = self.sender_instance()
+        token, msg = self.msg()
+        r = self.remote(a, 'allnx.test', ['bob@allnx.test'], msg=msg)
+        self.assertEqual(r.cls(0), 'P', r.log)
+        self.assertEqual(r.status(0), '5.4.4')
+        # the preferred host's failure is the one reported
+        self.assertIn('Host or domain name not found: missing1.allnx.test', r.text(0))
+        self.assert_not_delivered(r, token)
+
+    def test_mx_lookup_failure_is_temporary(self):
+        """one MX host's lookup fails, the other does not exist: try again later,
+        and say why"""
+        a = self.sender_instance(remote_connect_timeout='1')
+        token, msg = self.msg()
+        r = self.remote(a, 'tempmx.test', ['bob@tempmx.test'], msg=msg)
+        self.assertEqual(r.cls(0), 'T', r.log)
+        self.assertEqual(r.status(0), '4.4.3')
+        self.assertIn('mx.refused.test', r.text(0))
+        self.assert_not_delivered(r, token)
 
     def test_one_recipient_rejected(self):
         a = self.sender_instance()
