@@ -115,17 +115,9 @@ static int diag_typed(sa_t *out, const char *diag)
 
 static int valid_status(const char *s)
 {
-	size_t i, dots = 0;
+	size_t n = s ? strlen(s) : 0;
 
-	if (!s || !*s || (s[0] != '2' && s[0] != '4' && s[0] != '5'))
-		return 0;
-	for (i = 0; s[i]; i++) {
-		if (s[i] == '.')
-			dots++;
-		else if (s[i] < '0' || s[i] > '9')
-			return 0;
-	}
-	return dots == 2 && i <= 9 && s[i - 1] != '.' && s[1] == '.';
+	return n && (s[0] == '2' || s[0] == '4' || s[0] == '5') && dsn_status_len(s, n) == n;
 }
 
 static int part_text(sa_t *p, const struct dsn_info *in, const struct dsn_rcpt *r, size_t n)

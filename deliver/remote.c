@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "addr.h"
 #include "dresult.h"
+#include "dsn.h"
 #include "log.h"
 #include "paths.h"
 #include "remote.h"
@@ -30,13 +31,9 @@ static void usage(const char *why)
 /* status "x.y.z" with class digit c; "c.0.0" when malformed */
 static void status_fix(char *dst, size_t cap, char c, const char *status)
 {
-	size_t i, n = status ? strlen(status) : 0;
-	int ok = n >= 5 && n < cap && status[1] == '.';
+	size_t n = status ? strlen(status) : 0;
 
-	for (i = 0; ok && i < n; i++)
-		if (!((status[i] >= '0' && status[i] <= '9') || status[i] == '.'))
-			ok = 0;
-	if (ok) {
+	if (n && n < cap && dsn_status_len(status, n) == n) {
 		/* the subject and detail stay; the class is ours (a 5.7.1 greeting
 		 * that only makes us try another host is a 4.7.1 for the recipient) */
 		memcpy(dst, status, n + 1);

@@ -9,8 +9,6 @@
 #include "io.h"
 #include "sa.h"
 
-#define REMOTE_REPLY_LINE 2048      /* one reply line on the wire, CRLF included */
-#define REMOTE_REPLY_LINES 100      /* lines of one multi-line reply */
 #define REMOTE_MAX_ADDRS 20         /* connection attempts per delivery */
 
 struct rcpt {

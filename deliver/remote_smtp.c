@@ -7,17 +7,28 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "dresult.h"
-#include "dsn.h"
+#include <poll.h>
+#include <sys/socket.h>
+#include "log.h"
 #include "remote.h"
+#include "smtpreply.h"
 
 #define QUIT_TIMEOUT_MS 5000
 
-struct reply {
-	int code;                   /* 200..599 */
-	char status[16];            /* enhanced status (from the text, or x.0.0) */
-	sa_t text;                  /* "550 5.1.1 text of all lines", for diagnostics */
-	sa_t lines;                 /* the text after the code of each line, LF-separated */
+/* what we wait for: the replies RFC 5321 §4.3.2 allows besides 4xx and 5xx */
+enum step { ST_GREETING, ST_EHLO, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_DOT };
+
+static const struct {
+	const char *name;           /* what the reply answers, for messages */
+	const char *doing;          /* what we were doing when the reply did not come */
+} steps[] = {
+	[ST_GREETING] = { "the greeting", "waiting for the greeting" },
+	[ST_EHLO] = { "EHLO", "sending EHLO" },
+	[ST_HELO] = { "HELO", "sending HELO" },
+	[ST_MAIL] = { "MAIL FROM", "sending MAIL FROM" },
+	[ST_RCPT] = { "RCPT TO", "sending RCPT TO" },
+	[ST_DATA] = { "DATA", "sending DATA" },
+	[ST_DOT] = { "the end of data", "waiting for the reply to the end of data" },
 };
 
 struct sess {
@@ -27,32 +38,38 @@ struct sess {
 	io_t in, out;
 	char ibuf[8192];
 	char obuf[16384];
-	int closed;                 /* the peer closed or said 421: no QUIT */
-	int pipelining;
-	int eightbitmime;
-	int size_offered;
-	unsigned long long size_max; /* 0: no SIZE limit announced */
-	struct reply rep;
+	int closed;                 /* the peer closed, said 421 or lost step: no QUIT */
+	struct smtpreply_ehlo ext;  /* what EHLO offered */
+	struct smtpreply rep;
 	sa_t line;
 	int wait_s;                 /* the limit of the reply being read, for messages */
 };
 
-/* an enhanced status at the start of a reply text, followed by a space or the
- * end: its length, or 0 */
-static size_t enh_len(const char *s, size_t len)
-{
-	size_t k = dsn_status_len(s, len);
-
-	return k && (k == len || s[k] == ' ') ? k : 0;
-}
-
 /* read one reply, every line bounded; 0, or -1 (errno: ETIMEDOUT, ECONNRESET at
  * EOF, EPROTO for a malformed reply) */
-static int reply_lines(struct sess *s);
+static int reply_lines(struct sess *s)
+{
+	int r = 0;
 
-/* One reply, multi-line ones included, within remote_timeout in all: the
- * per-read timeout alone would let a server that trickles bytes (an endless
- * line, endless continuation lines) hold a delivery slot forever. */
+	smtpreply_reset(&s->rep);
+	while (r == 0) {
+		int rc = io_getline(&s->in, &s->line, SMTPREPLY_LINE_MAX, NULL);
+
+		if (rc != IO_OK) {
+			if (rc == IO_EOF)
+				errno = ECONNRESET;
+			else if (rc == IO_TOOLONG)
+				errno = EPROTO;
+			return -1;
+		}
+		r = smtpreply_line(&s->rep, s->line.s, s->line.len);
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* One reply, multi-line ones included, within secs in all: the per-read
+ * timeout alone would let a server that trickles bytes (an endless line,
+ * endless continuation lines) hold a delivery slot forever. */
 static int reply_within(struct sess *s, int secs)
 {
 	int r, per_read = s->in.timeout_ms;
@@ -64,85 +81,6 @@ static int reply_within(struct sess *s, int secs)
 	io_deadline(&s->in, -1);
 	s->in.timeout_ms = per_read;
 	return r;
-}
-
-static int reply_read(struct sess *s)
-{
-	return reply_within(s, (int)s->rm->conf.remote_timeout);
-}
-
-static int reply_lines(struct sess *s)
-{
-	struct reply *r = &s->rep;
-	size_t nlines = 0;
-
-	r->code = 0;
-	sa_trunc(&r->text, 0);
-	sa_trunc(&r->lines, 0);
-	for (;;) {
-		const char *l;
-		size_t len, k, skip = 4;
-		int code, rc = io_getline(&s->in, &s->line, REMOTE_REPLY_LINE, NULL);
-
-		if (rc == IO_EOF) {
-			errno = ECONNRESET;
-			return -1;
-		}
-		if (rc == IO_TOOLONG) {
-			errno = EPROTO;
-			return -1;
-		}
-		if (rc != IO_OK)
-			return -1;
-		l = s->line.s;
-		len = s->line.len;
-		if (len < 3 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' || l[2] < '0' ||
-		    l[2] > '9' || (len > 3 && l[3] != ' ' && l[3] != '-')) {
-			errno = EPROTO;
-			return -1;
-		}
-		code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
-		if (nlines > 0 && code != r->code) {
-			errno = EPROTO;
-			return -1;
-		}
-		r->code = code;
-		if (len < 4)
-			skip = 3;
-		if (nlines == 0) {
-			if (sa_catb(&r->text, l, 3) < 0)
-				return -1;
-			k = enh_len(l + skip, len - skip);
-			if (k && k < sizeof r->status && l[skip] == l[0]) {
-				memcpy(r->status, l + skip, k);
-				r->status[k] = '\0';
-			} else {
-				snprintf(r->status, sizeof r->status, "%c.0.0", l[0]);
-			}
-		} else {
-			/* continuation lines repeat the enhanced code: keep it once */
-			k = enh_len(l + skip, len - skip);
-			if (k)
-				skip += k + (skip + k < len ? 1 : 0);
-		}
-		if (skip < len && r->text.len < DRESULT_TEXT_MAX) {
-			if (sa_catc(&r->text, ' ') < 0 || sa_catb(&r->text, l + skip, len - skip) < 0)
-				return -1;
-		}
-		if ((nlines > 0 && sa_catc(&r->lines, '\n') < 0) ||
-		    sa_catb(&r->lines, l + (len < 4 ? 3 : 4), len < 4 ? 0 : len - 4) < 0)
-			return -1;
-		nlines++;
-		if (len == 3 || l[3] == ' ')
-			break;
-		if (nlines >= REMOTE_REPLY_LINES) {
-			errno = EPROTO;
-			return -1;
-		}
-	}
-	if (r->text.len > DRESULT_TEXT_MAX)
-		sa_trunc(&r->text, DRESULT_TEXT_MAX);
-	return 0;
 }
 
 /* the greeting names the server first: is that our own name? */
@@ -166,23 +104,97 @@ static void sess_close(struct sess *s)
 }
 
 /* an I/O failure or a malformed reply: the session is over, try the next host */
-static void io_failed(struct sess *s, const char *while_doing)
+static void io_failed(struct sess *s, const char *doing)
 {
 	int e = errno;
 
 	if (e == ETIMEDOUT)
 		session_error(s->rm, 'T', "4.4.2", s->p->label, "timeout after %ds with %s while %s",
-		              s->wait_s, s->p->label, while_doing);
+		              s->wait_s, s->p->label, doing);
 	else if (e == EPROTO)
 		session_error(s->rm, 'T', "4.5.0", s->p->label, "malformed reply from %s while %s",
-		              s->p->label, while_doing);
+		              s->p->label, doing);
 	else
 		session_error(s->rm, 'T', "4.4.2", s->p->label, "lost connection with %s while %s: %s",
-		              s->p->label, while_doing, strerror(e));
+		              s->p->label, doing, strerror(e));
 	s->closed = 1;
 }
 
-static void smtp_text(sa_t *out, const struct reply *r)
+/* The server is out of step with us (RFC 5321 §4.3.2, RFC 2920 §3.1): no reply
+ * of this session can be matched to a command any more, so none counts. Every
+ * pending recipient is deferred (the next host may do better), the connection
+ * is dropped without a word: the server may be reading message content, and
+ * content that ends without the final dot is never delivered. */
+static void out_of_step(struct sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void out_of_step(struct sess *s, const char *fmt, ...)
+{
+	sa_t t = SA_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (sa_catf(&t, "protocol error with %s: ", s->p->label) < 0 || sa_vcatf(&t, fmt, ap) < 0)
+		sa_trunc(&t, 0);
+	va_end(ap);
+	log_warn(s->rm->qid, "%s", t.s ? t.s : "protocol error");
+	session_error(s->rm, 'T', "4.5.0", s->p->label, "%s", t.s ? t.s : "protocol error");
+	sa_free(&t);
+	s->closed = 1;
+}
+
+/* 1 when code is a reply the step can get: 4xx and 5xx always, else only the
+ * positive replies RFC 5321 §4.3.2 lists for it */
+static int reply_fits(int code, enum step st)
+{
+	if (code >= 400)
+		return 1;
+	switch (st) {
+	case ST_GREETING: return code == 220;
+	case ST_EHLO:
+	case ST_HELO: return code == 250;
+	case ST_RCPT: return code == 250 || code == 251;
+	case ST_DATA: return code == 354;
+	case ST_MAIL:
+	case ST_DOT: return code / 100 == 2;
+	}
+	return 0;
+}
+
+/* read the reply to step within secs: 0, or -1 when the session failed (recorded) */
+static int expect_within(struct sess *s, enum step st, int secs)
+{
+	if (reply_within(s, secs) < 0) {
+		io_failed(s, steps[st].doing);
+		return -1;
+	}
+	if (!reply_fits(s->rep.code, st)) {
+		out_of_step(s, "%d reply to %s: %s", s->rep.code, steps[st].name, s->rep.text.s);
+		return -1;
+	}
+	return 0;
+}
+
+static int expect(struct sess *s, enum step st)
+{
+	return expect_within(s, st, (int)s->rm->conf.remote_timeout);
+}
+
+/* Before a command (or a pipelined group) goes out every reply so far must
+ * have been read: bytes already waiting answer nothing we sent (RFC 2920 §3.1:
+ * replies are counted against commands). 0, or -1 (out of step, recorded). */
+static int in_step(struct sess *s, const char *next)
+{
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN, .revents = 0 };
+	char c;
+
+	if (s->in.start == s->in.end &&
+	    (poll(&pfd, 1, 0) <= 0 || recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0))
+		return 0; /* nothing, or the end: the next read tells */
+	out_of_step(s, "a reply came before %s was sent", next);
+	return -1;
+}
+
+static void smtp_text(sa_t *out, const struct smtpreply *r)
 {
 	sa_trunc(out, 0);
 	sa_cats(out, "smtp; ");
@@ -210,57 +222,30 @@ static void rcpt_reply(struct sess *s, size_t i, char class)
 	sa_free(&t);
 }
 
-/* send a command and read its reply; 0, or -1 (session failed and recorded) */
-static int command(struct sess *s, const char *what, const char *fmt, ...)
+/* send a command when every reply so far is in, and read its reply; 0, or -1
+ * (session failed and recorded) */
+static int command(struct sess *s, enum step st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int command(struct sess *s, const char *what, const char *fmt, ...)
+static int command(struct sess *s, enum step st, const char *fmt, ...)
 {
 	sa_t cmd = SA_INIT;
 	va_list ap;
 	int r;
 
+	if (in_step(s, steps[st].name) < 0)
+		return -1;
 	va_start(ap, fmt);
 	r = sa_vcatf(&cmd, fmt, ap);
 	va_end(ap);
 	if (r == 0)
 		r = io_put(&s->out, cmd.s, cmd.len);
 	sa_free(&cmd);
-	if (r < 0 || reply_read(s) < 0) {
-		io_failed(s, what);
+	if (r < 0) {
+		io_failed(s, steps[st].doing);
 		return -1;
 	}
-	return 0;
-}
-
-static void ehlo_parse(struct sess *s)
-{
-	const char *p = s->rep.lines.s, *end = p + s->rep.lines.len;
-
-	/* the first line is the greeting text; then one keyword per line */
-	p = memchr(p, '\n', (size_t)(end - p));
-	while (p && p < end) {
-		const char *l = p + 1, *nl = memchr(l, '\n', (size_t)(end - l));
-		size_t len = nl ? (size_t)(nl - l) : (size_t)(end - l);
-		if (len == 10 && strncasecmp(l, "PIPELINING", 10) == 0)
-			s->pipelining = 1;
-		else if (len == 8 && strncasecmp(l, "8BITMIME", 8) == 0)
-			s->eightbitmime = 1;
-		else if (len >= 4 && strncasecmp(l, "SIZE", 4) == 0 && (len == 4 || l[4] == ' ')) {
-			unsigned long long v = 0;
-			size_t i;
-			for (i = 5; i < len && l[i] >= '0' && l[i] <= '9'; i++) {
-				if (v > (~0ULL - 9) / 10) {
-					v = 0; /* absurd: treat as no limit */
-					break;
-				}
-				v = v * 10 + (unsigned long long)(l[i] - '0');
-			}
-			s->size_offered = 1;
-			s->size_max = v; /* "SIZE" or "SIZE 0": no fixed limit */
-		}
-		p = nl;
-	}
+	return expect(s, st);
 }
 
 static void quit(struct sess *s)
@@ -273,33 +258,40 @@ static void quit(struct sess *s)
 	sess_close(s);
 }
 
-/* the RCPT replies; returns 0, or -1 when the session broke */
-static int rcpt_replies_pipelined(struct sess *s, const size_t *idx, size_t n, int mail_ok,
-                                  size_t *accepted)
+/* the reply to MAIL: 0 when accepted; 1 when refused (recorded); -1 when the
+ * session is over */
+static int mail_result(struct sess *s, const size_t *idx, size_t n)
 {
 	size_t k;
 
-	for (k = 0; k < n; k++) {
-		if (reply_read(s) < 0) {
-			io_failed(s, "reading RCPT TO replies");
-			return -1;
-		}
-		if (!mail_ok)
-			continue;
-		if (s->rep.code == 421) {
-			reply_failed(s);
-			return -1;
-		}
-		if (s->rep.code / 100 == 2) {
-			s->rm->r[idx[k]].accepted = 1;
-			(*accepted)++;
-		} else {
-			rcpt_reply(s, idx[k], s->rep.code / 100 == 5 ? 'P' : 'T');
-		}
+	if (s->rep.code / 100 == 2)
+		return 0;
+	if (s->rep.code / 100 == 5) {
+		for (k = 0; k < n; k++)
+			rcpt_reply(s, idx[k], 'P');
+	} else {
+		reply_failed(s);
+	}
+	return s->closed ? -1 : 1;
+}
+
+/* the reply to RCPT for recipient i: 0, or -1 when the session is over */
+static int rcpt_result(struct sess *s, size_t i, size_t *accepted)
+{
+	if (s->rep.code == 421) {
+		reply_failed(s);
+		return -1;
+	}
+	if (s->rep.code / 100 == 2) {
+		s->rm->r[i].accepted = 1;
+		(*accepted)++;
+	} else {
+		rcpt_reply(s, i, s->rep.code / 100 == 5 ? 'P' : 'T');
 	}
 	return 0;
 }
 
+/* a refusal of DATA or the reply to the end of data, for every accepted recipient */
 static void data_result(struct sess *s, const size_t *idx, size_t n)
 {
 	size_t k;
@@ -312,13 +304,81 @@ static void data_result(struct sess *s, const size_t *idx, size_t n)
 		s->closed = 1;
 }
 
+/* RFC 2920: MAIL, every RCPT and DATA in one group, then their replies in
+ * order, one each. 1 when DATA got its 354 with recipients to send to; 0 when
+ * the transaction is over (results recorded). */
+static int pipelined(struct sess *s, const sa_t *mail, const size_t *idx, size_t n)
+{
+	size_t k, accepted = 0;
+	int bad, mail_ok;
+
+	if (in_step(s, steps[ST_MAIL].name) < 0)
+		return 0;
+	bad = io_put(&s->out, mail->s, mail->len) < 0;
+	for (k = 0; k < n && !bad; k++)
+		bad = io_printf(&s->out, "RCPT TO:<%s>\r\n", s->rm->r[idx[k]].addr) < 0;
+	if (bad || io_puts(&s->out, "DATA\r\n") < 0) {
+		io_failed(s, steps[ST_MAIL].doing);
+		return 0;
+	}
+	if (expect(s, ST_MAIL) < 0)
+		return 0;
+	mail_ok = mail_result(s, idx, n);
+	if (mail_ok < 0)
+		return 0;
+	mail_ok = mail_ok == 0;
+	for (k = 0; k < n; k++) {
+		/* every RCPT gets its reply read, MAIL refused or not: counting keeps step */
+		if (expect(s, ST_RCPT) < 0)
+			return 0;
+		if (mail_ok && rcpt_result(s, idx[k], &accepted) < 0)
+			return 0;
+	}
+	if (expect(s, ST_DATA) < 0)
+		return 0;
+	if (s->rep.code != 354) {
+		data_result(s, idx, n);
+		return 0;
+	}
+	if (mail_ok && accepted > 0)
+		return 1;
+	/* DATA went through with nobody to send to: RFC 2920 §3.1 ends it with a
+	 * single dot, and the server delivers nothing */
+	if (in_step(s, "the empty message") < 0)
+		return 0;
+	if (io_puts(&s->out, ".\r\n") < 0 || reply_within(s, (int)s->rm->conf.remote_timeout) < 0 ||
+	    s->rep.code == 421)
+		s->closed = 1;
+	return 0;
+}
+
+/* one command at a time; the same results as pipelined() */
+static int lockstep(struct sess *s, const sa_t *mail, const size_t *idx, size_t n)
+{
+	size_t k, accepted = 0;
+
+	if (command(s, ST_MAIL, "%s", mail->s) < 0 || mail_result(s, idx, n) != 0)
+		return 0;
+	for (k = 0; k < n; k++)
+		if (command(s, ST_RCPT, "RCPT TO:<%s>\r\n", s->rm->r[idx[k]].addr) < 0 ||
+		    rcpt_result(s, idx[k], &accepted) < 0)
+			return 0;
+	if (accepted == 0 || command(s, ST_DATA, "DATA\r\n") < 0)
+		return 0;
+	if (s->rep.code != 354) {
+		data_result(s, idx, n);
+		return 0;
+	}
+	return 1;
+}
+
 static void transaction(struct sess *s)
 {
 	struct remote *rm = s->rm;
-	size_t *idx, n = 0, k, accepted = 0;
+	size_t *idx, n = 0, k;
 	const char *body = "";
 	sa_t mail = SA_INIT;
-	int mail_ok;
+	int go;
 
 	idx = calloc(rm->n ? rm->n : 1, sizeof *idx);
 	if (!idx) {
@@ -330,86 +390,19 @@ static void transaction(struct sess *s)
 		if (!rm->r[k].final)
 			idx[n++] = k;
 	}
-	if (s->eightbitmime && (strcmp(rm->msg.body, "8BITMIME") == 0 || rm->msg.eightbit))
+	if (s->ext.eightbitmime && (strcmp(rm->msg.body, "8BITMIME") == 0 || rm->msg.eightbit))
 		body = " BODY=8BITMIME";
 	if (sa_catf(&mail, "MAIL FROM:<%s>", rm->sender) < 0 ||
-	    (s->size_offered && sa_catf(&mail, " SIZE=%llu", rm->msg.wire) < 0) ||
+	    (s->ext.size && sa_catf(&mail, " SIZE=%llu", rm->msg.wire) < 0) ||
 	    sa_cats(&mail, body) < 0 || sa_cats(&mail, "\r\n") < 0) {
 		session_error(rm, 'T', "4.3.0", s->p->label, "out of memory");
 		goto out;
 	}
-
-	if (s->pipelining) {
-		/* RFC 2920: MAIL, every RCPT and DATA in one go, then the replies in order */
-		int bad = io_put(&s->out, mail.s, mail.len) < 0;
-		for (k = 0; k < n && !bad; k++)
-			bad = io_printf(&s->out, "RCPT TO:<%s>\r\n", rm->r[idx[k]].addr) < 0;
-		if (bad || io_puts(&s->out, "DATA\r\n") < 0 || reply_read(s) < 0) {
-			io_failed(s, "sending MAIL FROM");
-			goto out;
-		}
-		mail_ok = s->rep.code / 100 == 2;
-		if (!mail_ok) {
-			if (s->rep.code / 100 == 5) {
-				for (k = 0; k < n; k++)
-					rcpt_reply(s, idx[k], 'P');
-			} else {
-				reply_failed(s);
-			}
-			if (s->closed)
-				goto out;
-		}
-		if (rcpt_replies_pipelined(s, idx, n, mail_ok, &accepted) < 0)
-			goto out;
-		if (reply_read(s) < 0) {
-			io_failed(s, "reading the DATA reply");
-			goto out;
-		}
-		if (!mail_ok || accepted == 0) {
-			if (s->rep.code == 354) {
-				/* DATA went through with nobody to send to: an empty message ends it */
-				if (io_puts(&s->out, ".\r\n") < 0 || reply_read(s) < 0)
-					io_failed(s, "ending an empty DATA");
-			}
-			if (s->rep.code == 421)
-				s->closed = 1;
-			goto out;
-		}
-	} else {
-		if (command(s, "sending MAIL FROM", "%s", mail.s) < 0)
-			goto out;
-		if (s->rep.code / 100 != 2) {
-			if (s->rep.code / 100 == 5) {
-				for (k = 0; k < n; k++)
-					rcpt_reply(s, idx[k], 'P');
-			} else {
-				reply_failed(s);
-			}
-			goto out;
-		}
-		for (k = 0; k < n; k++) {
-			if (command(s, "sending RCPT TO", "RCPT TO:<%s>\r\n", rm->r[idx[k]].addr) < 0)
-				goto out;
-			if (s->rep.code == 421) {
-				reply_failed(s);
-				goto out;
-			}
-			if (s->rep.code / 100 == 2) {
-				rm->r[idx[k]].accepted = 1;
-				accepted++;
-			} else {
-				rcpt_reply(s, idx[k], s->rep.code / 100 == 5 ? 'P' : 'T');
-			}
-		}
-		if (accepted == 0)
-			goto out;
-		if (command(s, "sending DATA", "DATA\r\n") < 0)
-			goto out;
-	}
-	if (s->rep.code != 354) {
-		data_result(s, idx, n);
+	go = s->ext.pipelining ? pipelined(s, &mail, idx, n) : lockstep(s, &mail, idx, n);
+	/* the content goes only after the 354, and only when nothing else came
+	 * with it (RFC 2920 §3.1, RFC 5321 §4.3.2) */
+	if (!go || in_step(s, "the message") < 0)
 		goto out;
-	}
 	if (msg_send(&rm->msg, &s->out) < 0 || io_flush(&s->out) < 0) {
 		if (errno == EIO || errno == ENOMEM)
 			session_error(rm, 'T', "4.3.0", s->p->label, "reading the queued message: %s",
@@ -421,10 +414,8 @@ static void transaction(struct sess *s)
 	}
 	/* the server may be scanning the message: RFC 5321 §4.5.3.2.6 asks for
 	 * 10 minutes here; giving up sooner means the same message twice */
-	if (reply_within(s, (int)rm->conf.remote_data_timeout) < 0) {
-		io_failed(s, "waiting for the reply to the end of data");
+	if (expect_within(s, ST_DOT, (int)rm->conf.remote_data_timeout) < 0)
 		goto out;
-	}
 	data_result(s, idx, n);
 out:
 	sa_free(&mail);
@@ -454,11 +445,9 @@ void smtp_session(struct remote *rm, struct peer *p)
 	io_init(&s->out, s->fd, s->obuf, sizeof s->obuf, tmo);
 	s->in.flush = &s->out;   /* a read that would block sends our commands first */
 
-	if (reply_read(s) < 0) {
-		io_failed(s, "waiting for the greeting");
+	if (expect(s, ST_GREETING) < 0)
 		goto done;
-	}
-	if (s->rep.code / 100 != 2) {
+	if (s->rep.code != 220) {
 		/* RFC 5321 §5.1: a host that will not talk to us: try the next one */
 		reply_failed(s);
 		goto done;
@@ -471,26 +460,26 @@ void smtp_session(struct remote *rm, struct peer *p)
 		              s->p->label, conf_hostname(&s->rm->conf));
 		goto done;
 	}
-	if (command(s, "sending EHLO", "EHLO %s\r\n", conf_hostname(&rm->conf)) < 0)
+	if (command(s, ST_EHLO, "EHLO %s\r\n", conf_hostname(&rm->conf)) < 0)
 		goto done;
-	if (s->rep.code / 100 == 2) {
-		ehlo_parse(s);
+	if (s->rep.code == 250) {
+		smtpreply_ehlo(&s->rep, &s->ext);
 	} else if (s->rep.code == 421) {
 		reply_failed(s);
 		goto done;
 	} else {
-		if (command(s, "sending HELO", "HELO %s\r\n", conf_hostname(&rm->conf)) < 0)
+		if (command(s, ST_HELO, "HELO %s\r\n", conf_hostname(&rm->conf)) < 0)
 			goto done;
-		if (s->rep.code / 100 != 2) {
+		if (s->rep.code != 250) {
 			reply_failed(s);
 			goto done;
 		}
 	}
-	if (s->size_max && rm->msg.wire > s->size_max) {
+	if (s->ext.size_max && rm->msg.wire > s->ext.size_max) {
 		size_t k;
 		sa_t t = SA_INIT;
 		sa_catf(&t, "message size %llu exceeds size limit %llu of server %s", rm->msg.wire,
-		        s->size_max, p->label);
+		        s->ext.size_max, p->label);
 		for (k = 0; k < rm->n; k++)
 			if (!rm->r[k].final)
 				rcpt_set(rm, k, 'P', "5.3.4", t.s ? t.s : "message too big", p->label);
@@ -500,8 +489,7 @@ void smtp_session(struct remote *rm, struct peer *p)
 	transaction(s);
 done:
 	quit(s);
-	sa_free(&s->rep.text);
-	sa_free(&s->rep.lines);
+	smtpreply_free(&s->rep);
 	sa_free(&s->line);
 	free(s);
 }

@@ -1,6 +1,6 @@
 """pochta-remote against fake SMTP servers: the SMTP client's behaviour
-(per-recipient results, PIPELINING, SIZE, 8BITMIME, timeouts, routing by
-etc/routes and relayhost)."""
+(per-recipient results, PIPELINING, SIZE, 8BITMIME, replies out of step,
+timeouts, routing by etc/routes and relayhost)."""
 import os
 import socket
 import tempfile
@@ -10,8 +10,12 @@ import unittest
 
 from pochta import InstanceTest, prog, free_port
 from fakesmtp import FakeSMTP, run_remote
+from dnsmasq import Dnsmasq, find as find_dnsmasq
 
 REMOTE = prog('pochta-remote')
+MSG = b'Subject: step\n\nthe content\n'
+PIPE = ('PIPELINING', 'SIZE 10000000', '8BITMIME')
+LOCKSTEP = ('SIZE 10000000', '8BITMIME')
 
 
 class RemoteSMTP(InstanceTest):
@@ -241,6 +245,141 @@ class RemoteSMTP(InstanceTest):
         r = self.remote(a, ['bob@b.test'], msg='Subject: x\n\n\u00e9\n'.encode(), body='8BITMIME')
         self.assertEqual(r.cls(0), 'D')
         self.assertNotIn('BODY=', srv.sessions[0].commands[1])
+
+    # ---- replies that do not fit what was sent (RFC 5321 4.3.2, RFC 2920 3.1) ----
+    # Each fails the transaction as a temporary protocol error (4.5.0): nothing
+    # counts as delivered, no content goes out, the log says why.
+
+    def run_against(self, rcpts=('bob@b.test',), **kw):
+        srv = self.fake(**kw)
+        a = self.sender_instance()
+        self.route(a, srv.port)
+        return srv, self.remote(a, list(rcpts), msg=MSG)
+
+    def assert_out_of_step(self, srv, r, why, n=1):
+        """every recipient deferred with 4.5.0 naming why, nothing sent or delivered"""
+        self.assertEqual(r.rc, 0, r.log)
+        for i in range(n):
+            self.assertEqual(r.cls(i), 'T', r.results)
+            self.assertEqual(r.status(i), '4.5.0', r.results)
+            self.assertIn('protocol error with 127.0.0.1[127.0.0.1]:%d' % srv.port, r.text(i))
+            self.assertIn(why, r.text(i))
+        self.assertNotIn('status=sent', r.log)
+        self.assertIn('status=deferred dsn=4.5.0', r.log)
+        # logged when it happens too, not only in the result
+        self.assertIn('protocol error with', r.log)
+        self.assertIn(why, r.log)
+        for s in srv.sessions:
+            self.assertEqual(s.messages, [])
+            self.assertFalse(any(c.startswith('Subject:') or c == 'the content' for c in s.commands),
+                             s.commands)
+
+    # ---- the reply to each command ----
+
+    def test_250_to_data_is_not_delivered(self):
+        for ehlo in (PIPE, LOCKSTEP):
+            srv, r = self.run_against(ehlo=ehlo, data='250 2.0.0 ok, I guess')
+            self.assert_out_of_step(srv, r, '250 reply to DATA: 250 2.0.0 ok, I guess')
+
+    def test_354_to_mail_fails(self):
+        for ehlo in (PIPE, LOCKSTEP):
+            srv, r = self.run_against(ehlo=ehlo, mail=lambda c: '354 go ahead')
+            self.assert_out_of_step(srv, r, '354 reply to MAIL FROM')
+
+    def test_354_to_rcpt_fails(self):
+        srv, r = self.run_against(ehlo=LOCKSTEP, rcpt=lambda a: '354 go ahead')
+        self.assert_out_of_step(srv, r, '354 reply to RCPT TO')
+
+    def test_252_to_rcpt_fails(self):
+        srv, r = self.run_against(ehlo=PIPE, rcpt=lambda a: '252 2.1.5 cannot verify')
+        self.assert_out_of_step(srv, r, '252 reply to RCPT TO')
+
+    def test_greeting_other_than_220_fails(self):
+        srv, r = self.run_against(greeting='250 fake.test hello')
+        self.assert_out_of_step(srv, r, '250 reply to the greeting')
+        self.assertEqual(srv.sessions[0].commands, [])   # not even EHLO
+
+    def test_ehlo_other_than_250_fails(self):
+        srv, r = self.run_against(ehlo_reply='220 fake.test again')
+        self.assert_out_of_step(srv, r, '220 reply to EHLO')
+
+    def test_3xx_to_end_of_data_fails(self):
+        srv, r = self.run_against(final='354 more please')
+        self.assertEqual(r.results[0][:2], ('T', '4.5.0'), r.results)
+        self.assertIn('354 reply to the end of data', r.text(0))
+        self.assertNotIn('status=sent', r.log)
+
+    # ---- replies out of step with the commands ----
+
+    def test_extra_reply_line(self):
+        """an unsolicited line after the reply to MAIL shifts every later reply"""
+        for ehlo in (PIPE, LOCKSTEP):
+            srv, r = self.run_against(ehlo=ehlo, extra={'MAIL': '250 2.1.0 extra'},
+                                      rcpts=('bob@b.test', 'carol@b.test'))
+            # pipelined, the shifted 250 answers DATA; in lockstep it is seen before RCPT
+            why = '250 reply to DATA' if ehlo == PIPE else 'a reply came before RCPT TO was sent'
+            self.assert_out_of_step(srv, r, why, n=2)
+
+    def test_reply_before_any_command(self):
+        srv, r = self.run_against(extra={'GREETING': '250 2.0.0 early'})
+        self.assert_out_of_step(srv, r, 'a reply came before EHLO was sent')
+
+    def test_extra_line_after_354(self):
+        """more after the 354: the content must not go out"""
+        for ehlo in (PIPE, LOCKSTEP):
+            srv, r = self.run_against(ehlo=ehlo, extra={'DATA': '250 2.0.0 delivered?'})
+            self.assert_out_of_step(srv, r, 'a reply came before the message was sent')
+
+    def test_missing_reply(self):
+        """a server that does not answer RCPT: its 354 to DATA comes as RCPT's"""
+        srv, r = self.run_against(ehlo=PIPE, mute=('RCPT',))
+        self.assert_out_of_step(srv, r, '354 reply to RCPT TO')
+
+    def test_replies_in_reverse_order(self):
+        srv, r = self.run_against(ehlo=PIPE, reverse_group=True)
+        self.assert_out_of_step(srv, r, '354 reply to MAIL FROM')
+
+    # ---- what still works ----
+
+    def test_content_waits_for_354(self):
+        """pipelined MAIL, RCPT, DATA go in one group, the content only after the 354"""
+        srv, r = self.run_against(ehlo=PIPE, data_wait=0.5, rcpts=('bob@b.test', 'carol@b.test'))
+        self.assertEqual([r.cls(0), r.cls(1)], ['D', 'D'], r.results)
+        s = srv.sessions[0]
+        self.assertEqual(s.buffered_after[1], 3)       # RCPT, RCPT, DATA came with MAIL
+        self.assertEqual(s.before_354, b'')
+        self.assertEqual(s.messages, [b'Subject: step\r\n\r\nthe content\r\n'])
+
+    @unittest.skipUnless(find_dnsmasq(), 'dnsmasq not installed')
+    def test_next_mx_after_250_to_data(self):
+        """the host that answered DATA with 250 is passed over: the next MX gets the message"""
+        # one port on two loopback addresses (remote_port is one key)
+        for _ in range(20):
+            bad = FakeSMTP(host='127.0.0.6', data='250 2.0.0 fine')
+            try:
+                good = FakeSMTP(host='127.0.0.7', port=bad.port)
+                break
+            except OSError:
+                bad.sock.close()
+        else:
+            self.fail('no port free on both 127.0.0.6 and 127.0.0.7')
+        port = bad.port
+        bad.start()
+        self.addCleanup(bad.stop)
+        good.start()
+        self.addCleanup(good.stop)
+        dns = Dnsmasq(['--mx-host=step.test,mx1.step.test,10', '--mx-host=step.test,mx2.step.test,20',
+                       '--host-record=mx1.step.test,127.0.0.6', '--host-record=mx2.step.test,127.0.0.7'])
+        dns.start()
+        self.addCleanup(dns.stop)
+        a = self.sender_instance(remote_port=str(port), dns_servers='127.0.0.1:%d' % dns.port)
+        r = self.remote(a, ['bob@step.test'], domain='step.test', msg=MSG)
+        self.assertEqual(r.results[0][:2], ('D', '2.0.0'), r.log)
+        self.assertIn('relay=mx2.step.test[127.0.0.7]:%d status=sent' % port, r.log)
+        self.assertIn('protocol error with mx1.step.test[127.0.0.6]:%d: 250 reply to DATA' % port, r.log)
+        self.assertEqual(len(bad.sessions), 1)
+        self.assertEqual(bad.sessions[0].messages, [])
+        self.assertEqual(good.sessions[0].messages, [b'Subject: step\r\n\r\nthe content\r\n'])
 
     # ---- timeouts and connection failures ----
 

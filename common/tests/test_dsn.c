@@ -267,6 +267,13 @@ static void test_errors(void)
 	T_INTEQ(dsn_build(&out, &info, &r, 1, -1, 0, 0, 50000), -1);
 	r.status = "x.1.1";
 	T_INTEQ(dsn_build(&out, &info, &r, 1, -1, 0, 0, 50000), -1);
+	/* the one status syntax of dsn_status_len: no empty part, at most 3 digits */
+	r.status = "5..1";
+	T_INTEQ(dsn_build(&out, &info, &r, 1, -1, 0, 0, 50000), -1);
+	r.status = "5.1234.1";
+	T_INTEQ(dsn_build(&out, &info, &r, 1, -1, 0, 0, 50000), -1);
+	r.status = "3.1.1";
+	T_INTEQ(dsn_build(&out, &info, &r, 1, -1, 0, 0, 50000), -1);
 	/* the original is shorter than claimed: an error, and nothing appended */
 	fd = orig_file(orig);
 	sa_cats(&out, "keep");

@@ -7,9 +7,18 @@
 
 Each reply hook returns a reply string (without CRLF; '\\n' separates the lines of
 a multi-line reply) or None for the default. greeting=None: accept and say nothing
-(a server that never answers). Every socket has a timeout; stop() closes all."""
+(a server that never answers). Every socket has a timeout; stop() closes all.
+
+Servers out of step with their client (RFC 2920 3.1 desyncs):
+    extra={'MAIL': '250 2.1.0 extra'}  a further, unsolicited reply sent in the same write
+                                       as the reply to that verb ('GREETING' for the greeting)
+    mute=('RCPT',)                     verbs that get no reply at all
+    reverse_group=True                 the replies to a pipelined group sent in reverse order
+    data_wait=0.5                      wait before answering DATA; session.before_354 then holds
+                                       what the client sent after DATA before it had a reply"""
 import socket
 import threading
+import time
 
 
 class Session:
@@ -19,6 +28,7 @@ class Session:
         # for each command: how many further complete lines were already buffered
         # when it was read (pipelining shows as > 0 after MAIL)
         self.buffered_after = []
+        self.before_354 = None
         self.closed_by_client = False
 
 
@@ -35,7 +45,8 @@ def _fmt(reply):
 class FakeSMTP:
     def __init__(self, greeting='220 fake.test ESMTP', ehlo=('PIPELINING', 'SIZE 10000000', '8BITMIME'),
                  ehlo_reply=None, helo_reply=None, mail=None, rcpt=None, data=None, final=None,
-                 silent_after=None, host='127.0.0.1', port=0, timeout=10):
+                 silent_after=None, host='127.0.0.1', port=0, timeout=10, extra=None, mute=(),
+                 reverse_group=False, data_wait=0):
         self.greeting = greeting
         self.ehlo = list(ehlo) if ehlo is not None else None
         self.ehlo_reply = ehlo_reply
@@ -45,6 +56,10 @@ class FakeSMTP:
         self.data = data
         self.final = final
         self.silent_after = silent_after  # a verb after which the server stops answering
+        self.extra = dict(extra or {})
+        self.mute = tuple(v.upper() for v in mute)
+        self.reverse_group = reverse_group
+        self.data_wait = data_wait
         self.host = host
         self.timeout = timeout
         self.sessions = []
@@ -107,8 +122,20 @@ class FakeSMTP:
             line, buf = buf[:i], buf[i:]
             return line
 
+        verb = 'GREETING'
+        held = []   # reverse_group: the replies of the group so far
+
         def send(reply):
-            c.sendall(_fmt(reply))
+            if verb in self.mute:
+                return
+            if self.reverse_group and b'\n' in buf:
+                held.append(reply)
+                return
+            out = [reply] + held[::-1]
+            del held[:]
+            if verb in self.extra:
+                out.append(self.extra[verb])
+            c.sendall(b''.join(_fmt(r) for r in out))
 
         try:
             if self.greeting is None:
@@ -160,6 +187,16 @@ class FakeSMTP:
                         send('554 5.5.1 no valid recipients')
                         continue
                     r = self.data or '354 go ahead'
+                    if self.data_wait:
+                        time.sleep(self.data_wait)
+                        c.setblocking(False)
+                        try:
+                            early = c.recv(65536, socket.MSG_PEEK)
+                        except BlockingIOError:
+                            early = b''
+                        finally:
+                            c.settimeout(self.timeout)
+                        s.before_354 = buf + early
                     send(r)
                     if not r.startswith('354'):
                         continue
