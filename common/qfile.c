@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "addr.h"
+#include "localaddr.h"
 #include "qfile.h"
 #include "rec.h"
 
@@ -61,9 +61,7 @@ static int qfile_rcpt_ok(const char *s, size_t len)
 {
 	struct addr a;
 
-	if (len == 10 && strncasecmp(s, "postmaster", 10) == 0)
-		return 1;
-	return len > 0 && qfile_text_ok(s, len) && addr_parse(s, len, &a) == ADDR_OK;
+	return qfile_text_ok(s, len) && localaddr_parse(s, len, &a) == ADDR_OK;
 }
 
 static int qfile_rcpt_add(struct qfile *q, const char *s, size_t len, size_t *cap)

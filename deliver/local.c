@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include "addr.h"
 #include "conf.h"
 #include "dresult.h"
 #include "io.h"
 #include "local.h"
+#include "localaddr.h"
 #include "log.h"
 #include "paths.h"
 #include "qid.h"
@@ -53,36 +53,6 @@ static int text_ok(const char *s)
 	return 1;
 }
 
-/* the mailbox of a local recipient: the local part lowercased, its +extension
- * removed; postmaster (bare or @ any local domain) is the postmaster key */
-static int rcpt_user(const struct conf *c, const char *rcpt, char *user, size_t size)
-{
-	const char *at = strrchr(rcpt, '@');
-	size_t n = at ? (size_t)(at - rcpt) : strlen(rcpt);
-	const char *delim = c->recipient_delimiter;
-
-	if (!at && strcasecmp(rcpt, "postmaster") != 0)
-		return -1;
-	if (n == 0 || n >= size)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char ch = rcpt[i];
-		user[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
-	}
-	user[n] = '\0';
-	if (delim && delim[0]) {
-		char *d = strchr(user, delim[0]);
-		if (d && d != user)
-			*d = '\0';
-	}
-	if (strcmp(user, "postmaster") == 0) {
-		if (strlen(c->postmaster) >= size)
-			return -1;
-		strcpy(user, c->postmaster);
-	}
-	return 0;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: pochta-local [-r ROOT] [-q QID] [-f SENDER] [--] RECIPIENT\n");
@@ -96,8 +66,8 @@ int main(int argc, char **argv)
 	struct addr a;
 	struct local_result r = { 0, NULL, SA_INIT };
 	sa_t err = SA_INIT, dir = SA_INIT, users = SA_INIT;
-	char user[USER_NAME_MAX + 2];
-	int c, ex;
+	char user[USER_NAME_MAX + 1];
+	int c;
 
 	log_init("pochta-local", LOG_DEST_AUTO);
 	while ((c = getopt(argc, argv, "r:q:f:")) != -1) {
@@ -123,19 +93,27 @@ int main(int argc, char **argv)
 	 * could not have held */
 	if (!text_ok(sender) || (sender[0] && addr_parse(sender, strlen(sender), &a) != ADDR_OK))
 		result('P', "5.1.7", "bad sender address");
-	if (!text_ok(rcpt) || (strcasecmp(rcpt, "postmaster") != 0 &&
-	    addr_parse(rcpt, strlen(rcpt), &a) != ADDR_OK))
+	if (!text_ok(rcpt) || localaddr_parse(rcpt, strlen(rcpt), &a) != ADDR_OK)
 		result('P', "5.1.3", "bad recipient address");
-	if (rcpt_user(&conf, rcpt, user, sizeof user) < 0 || !user_name_valid(user, strlen(user)))
+	/* the mapping pochta-smtpd accepted the recipient with */
+	if (sa_catf(&users, "%s/users", paths.etc) < 0)
+		result('T', "4.3.0", "out of memory");
+	switch (localaddr_lookup(&conf, users.s, &a, user)) {
+	case LOCALADDR_USER:
+	case LOCALADDR_POSTMASTER:
+		break;
+	case LOCALADDR_UNKNOWN:
 		result('P', "5.1.1", "user unknown");
-	if (strcmp(user, conf.postmaster) != 0) {
-		if (sa_catf(&users, "%s/users", paths.etc) < 0)
-			result('T', "4.3.0", "out of memory");
-		ex = users_exists(users.s, user);
-		if (ex < 0)
-			result('T', "4.3.0", "cannot read the users file");
-		if (ex == 0)
-			result('P', "5.1.1", "user unknown");
+		break;
+	case LOCALADDR_REMOTE:
+		/* local_domains changed under a running pochta-qmgr: it routes
+		 * the recipient again once restarted */
+		result('T', "4.3.5", "not a local domain");
+		break;
+	default:
+		if (errno == EINVAL)
+			result('T', "4.3.5", "configuration error: postmaster");
+		result('T', "4.3.0", "cannot read the users file");
 	}
 	if (sa_catf(&dir, "%s/%s", paths.mail, user) < 0)
 		result('T', "4.3.0", "out of memory");

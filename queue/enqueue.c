@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "addr.h"
 #include "conf.h"
 #include "enqproto.h"
 #include "enqueue.h"
+#include "localaddr.h"
 #include "log.h"
 #include "paths.h"
 #include "qdir.h"
@@ -90,9 +90,7 @@ static int rcpt_ok(const char *s, size_t len)
 {
 	struct addr a;
 
-	if (len == 10 && strncasecmp(s, "postmaster", 10) == 0)
-		return 1;
-	return len > 0 && text_ok(s, len) && addr_parse(s, len, &a) == ADDR_OK;
+	return text_ok(s, len) && localaddr_parse(s, len, &a) == ADDR_OK;
 }
 
 /* A recipient given twice (RCPT TO:<a@x> and <a@X>, <Postmaster> and

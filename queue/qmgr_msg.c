@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "localaddr.h"
 #include "log.h"
 #include "paths.h"
 #include "qfile.h"
@@ -112,16 +112,6 @@ static qid_t *dir_qids(const char *sub, size_t *n)
 	if (*n)
 		qsort(v, *n, sizeof *v, qid_cmp);
 	return v;
-}
-
-/* bare postmaster, or a domain in local_domains */
-static int rcpt_local(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-
-	if (!at)
-		return strcasecmp(addr, "postmaster") == 0;
-	return conf_list_has(Q.conf.local_domains, at + 1, strlen(at + 1));
 }
 
 static void rcpt_text(struct rcpt *r, const char *status, const char *text, size_t len)
@@ -236,7 +226,7 @@ int msg_load(const char *qid)
 		q.rcpt[i].s = NULL;
 		q.rcpt[i].len = q.rcpt[i].cap = 0;
 		m->rcpt[i].status = R_PENDING;
-		if (!rcpt_local(m->rcpt[i].addr)) {
+		if (!localaddr_text_is_local(&Q.conf, m->rcpt[i].addr)) {
 			const char *at = strrchr(m->rcpt[i].addr, '@');
 			/* the enqueuer accepts only mailboxes and the bare postmaster */
 			const char *dom = at ? at + 1 : "";

@@ -13,47 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dsn.h"
 #include "enqclient.h"
+#include "localaddr.h"
 #include "log.h"
 #include "paths.h"
 #include "qmgr.h"
-
-/* postmaster of a local domain, or the bare postmaster */
-static int is_postmaster(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-	size_t n = at ? (size_t)(at - addr) : strlen(addr);
-
-	if (n != 10 || strncasecmp(addr, "postmaster", 10) != 0)
-		return 0;
-	return !at || conf_list_has(Q.conf.local_domains, at + 1, strlen(at + 1));
-}
-
-static int first_item(const char *item, size_t len, void *arg)
-{
-	sa_t *out = arg;
-
-	if (sa_catb(out, item, len) < 0)
-		sa_trunc(out, 0);
-	return 1;
-}
-
-/* postmaster@<first local domain>, or "postmaster" without local domains */
-static void postmaster_addr(sa_t *out)
-{
-	sa_t dom = SA_INIT;
-
-	sa_trunc(out, 0);
-	conf_list_each(Q.conf.local_domains, first_item, &dom);
-	if (sa_cats(out, "postmaster") < 0 ||
-	    (dom.len && (sa_catc(out, '@') < 0 || sa_catb(out, dom.s, dom.len) < 0)))
-		log_fatal("out of memory");
-	sa_free(&dom);
-}
 
 static const char *status_for(const struct rcpt *r, char cls)
 {
@@ -168,7 +135,7 @@ int notify_failures(struct msg *m)
 	if (!v)
 		return n == 0 ? 0 : -1;
 	for (size_t i = 0; i < n; i++)
-		npm += is_postmaster(v[i].addr);
+		npm += localaddr_is_postmaster(&Q.conf, v[i].addr);
 	if (m->sender[0]) {
 		kind = "bounce";
 		if (sa_cats(&to, m->sender) < 0)
@@ -181,7 +148,8 @@ int notify_failures(struct msg *m)
 		r = 0;
 	} else {
 		kind = "double-bounce";
-		postmaster_addr(&to);
+		if (localaddr_postmaster(&Q.conf, &to) < 0)
+			log_fatal("out of memory");
 		r = 0;
 	}
 	if (kind) {

@@ -14,6 +14,7 @@
 #include "smtpd.h"
 #include "tcpenv.h"
 #include "log.h"
+#include "localaddr.h"
 #include "paths.h"
 #include "smtpcmd.h"
 
@@ -171,25 +172,13 @@ static void cmd_mail(struct session *s, const struct smtp_cmd *c)
 	reply(s, "250 2.1.0 Ok");
 }
 
-static int first_item(const char *item, size_t len, void *arg)
-{
-	sa_t *out = arg;
-
-	return sa_catb(out, item, len) < 0 ? -1 : 1;
-}
-
-/* the envelope form of an accepted recipient: a bare <Postmaster> becomes
- * postmaster@ the first local domain (or myhostname) so that every recipient
- * in the queue has a domain */
+/* the envelope form of an accepted recipient: a bare <Postmaster> becomes the
+ * postmaster address pochta-qmgr uses too (common/localaddr.h) */
 static int rcpt_text(struct session *s, const struct addr *a, sa_t *out)
 {
 	if (a->has_domain)
 		return addr_format(a, out);
-	if (sa_cats(out, "postmaster@") < 0)
-		return -1;
-	if (conf_list_each(s->conf.local_domains, first_item, out) == 1)
-		return 0;
-	return sa_cats(out, s->host);
+	return localaddr_postmaster(&s->conf, out);
 }
 
 static void cmd_rcpt(struct session *s, const struct smtp_cmd *c)
@@ -343,8 +332,7 @@ int main(int argc, char **argv)
 	s->pol.users_path = strdup(s->scratch.s);
 	if (!s->pol.users_path)
 		fatal_config("out of memory");
-	s->pol.local_domains = s->conf.local_domains;
-	s->pol.delimiter = s->conf.recipient_delimiter;
+	s->pol.conf = &s->conf;
 	s->pol.relay_client = s->ip_known && cidr_match(s->relay, s->nrelay, s->ip);
 
 	tmo = (int)s->conf.smtp_timeout * 1000;

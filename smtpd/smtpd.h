@@ -23,19 +23,13 @@ enum rcpt_verdict {
 };
 
 struct rcpt_policy {
-	const char *local_domains;
-	const char *delimiter;     /* recipient_delimiter: "" or one character */
+	const struct conf *conf;   /* local_domains, recipient_delimiter, postmaster */
 	const char *users_path;    /* etc/users */
 	int relay_client;          /* the client IP is in relay_networks */
 };
 
-/* the verdict for a parsed RCPT path */
+/* the verdict for a parsed RCPT path (common/localaddr.h maps local ones) */
 enum rcpt_verdict rcpt_check(const struct rcpt_policy *p, const struct addr *a);
-/* 1 when a's domain is one of the local domains (never for a literal or no domain) */
-int rcpt_is_local_domain(const struct rcpt_policy *p, const struct addr *a);
-/* the user name a local address is delivered to: the local part lowercased,
- * extension (from the first delimiter on) removed; into out (>= ADDR_LOCAL_MAX+1) */
-void rcpt_user(const struct rcpt_policy *p, const struct addr *a, char *out, size_t outsz);
 
 /* ---- smtpd_queue.c: the pochta-enqueue child ---- */
 struct enq {

@@ -234,25 +234,24 @@ static void test_rcpt_policy(void)
 {
 	char path[] = "/tmp/test_smtpd_usersXXXXXX";
 	int fd = mkstemp(path);
+	static const char text[] = "local_domains = example.test, other.test\n";
 	struct rcpt_policy p;
+	struct conf conf;
 	struct addr a;
-	char u[ADDR_LOCAL_MAX + 1];
 
 	T_ASSERT(fd >= 0);
 	if (fd < 0)
 		return;
 	T_ASSERT(write(fd, "alice\nbob\n", 10) == 10);
 	close(fd);
-	p.local_domains = "example.test, other.test";
-	p.delimiter = "+";
+	T_INTEQ(conf_parse(&conf, "test", text, sizeof text - 1, NULL), 0);
+	p.conf = &conf;
 	p.users_path = path;
 	p.relay_client = 0;
 
 	a = mk("alice", "example.test");
 	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
 	a = mk("Alice+Lists", "other.test");
-	rcpt_user(&p, &a, u, sizeof u);
-	T_STREQ(u, "alice");
 	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
 	a = mk("carol", "example.test");
 	T_INTEQ(rcpt_check(&p, &a), RCPT_UNKNOWN);
@@ -274,9 +273,10 @@ static void test_rcpt_policy(void)
 	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
 	a = mk("carol", "example.test"); /* relaying never opens local domains */
 	T_INTEQ(rcpt_check(&p, &a), RCPT_UNKNOWN);
-	p.delimiter = "";
+	T_INTEQ(conf_set(&conf, conf_key_find("recipient_delimiter"), "", NULL), 0);
 	a = mk("alice+x", "example.test");
 	T_INTEQ(rcpt_check(&p, &a), RCPT_UNKNOWN);
+	conf_free(&conf);
 	unlink(path);
 }
 

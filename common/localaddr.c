@@ -1,0 +1,120 @@
+/* localaddr: local recipients and their mailboxes (localaddr.h). */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include "localaddr.h"
+
+#define PM "postmaster"
+#define PM_LEN 10
+
+int localaddr_domain_is_local(const struct conf *c, const char *dom, size_t len)
+{
+	if (len == 0 || dom[0] == '[')
+		return 0;
+	return conf_list_has(c->local_domains, dom, len);
+}
+
+int localaddr_text_is_local(const struct conf *c, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (!at)
+		return strcasecmp(addr, PM) == 0;
+	return localaddr_domain_is_local(c, at + 1, strlen(at + 1));
+}
+
+int localaddr_parse(const char *s, size_t len, struct addr *a)
+{
+	if (len == PM_LEN && strncasecmp(s, PM, PM_LEN) == 0) {
+		memset(a, 0, sizeof *a);
+		memcpy(a->local, s, PM_LEN);
+		return ADDR_OK;
+	}
+	return addr_parse(s, len, a);
+}
+
+int localaddr_map(const struct conf *c, const struct addr *a, char *user)
+{
+	char delim = c->recipient_delimiter ? c->recipient_delimiter[0] : '\0';
+	size_t n = 0;
+
+	user[0] = '\0';
+	if (a->null)
+		return LOCALADDR_UNKNOWN;
+	if (a->has_domain && !localaddr_domain_is_local(c, a->domain, strlen(a->domain)))
+		return LOCALADDR_REMOTE;
+	if (!a->has_domain) {
+		/* only <Postmaster> lives without a domain (RFC 5321 §4.5.1) */
+		if (strcasecmp(a->local, PM) != 0)
+			return LOCALADDR_UNKNOWN;
+	} else {
+		for (const char *p = a->local; *p && *p != delim; p++) {
+			if (n == USER_NAME_MAX) {
+				user[0] = '\0';
+				return LOCALADDR_UNKNOWN;   /* no user name is that long */
+			}
+			user[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+		}
+		user[n] = '\0';
+		if (strcmp(user, PM) != 0) {
+			if (!user_name_valid(user, n)) {
+				user[0] = '\0';
+				return LOCALADDR_UNKNOWN;
+			}
+			return LOCALADDR_USER;
+		}
+	}
+	/* pochtactl checks the key; a hand-edited file may still be wrong */
+	n = c->postmaster ? strlen(c->postmaster) : 0;
+	if (!user_name_valid(c->postmaster ? c->postmaster : "", n)) {
+		user[0] = '\0';
+		errno = EINVAL;
+		return LOCALADDR_TEMPFAIL;
+	}
+	memcpy(user, c->postmaster, n + 1);
+	return LOCALADDR_POSTMASTER;
+}
+
+int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
+                     char *user)
+{
+	int r = localaddr_map(c, a, user), ex;
+
+	if (r != LOCALADDR_USER)
+		return r;
+	ex = users_exists(users_path, user);
+	if (ex == 1)
+		return LOCALADDR_USER;
+	user[0] = '\0';
+	return ex < 0 ? LOCALADDR_TEMPFAIL : LOCALADDR_UNKNOWN;
+}
+
+int localaddr_is_postmaster(const struct conf *c, const char *addr)
+{
+	struct addr a;
+	char user[USER_NAME_MAX + 1];
+
+	if (localaddr_parse(addr, strlen(addr), &a) != ADDR_OK)
+		return 0;
+	return localaddr_map(c, &a, user) == LOCALADDR_POSTMASTER;
+}
+
+static int first_item(const char *item, size_t len, void *arg)
+{
+	sa_t *out = arg;
+
+	return (sa_catc(out, '@') < 0 || sa_catb(out, item, len) < 0) ? -1 : 1;
+}
+
+int localaddr_postmaster(const struct conf *c, sa_t *out)
+{
+	size_t old = out->len;
+
+	if (sa_cats(out, PM) < 0)
+		return -1;
+	if (conf_list_each(c->local_domains, first_item, out) < 0) {
+		sa_trunc(out, old);
+		return -1;
+	}
+	return 0;
+}
