@@ -2,8 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include "addr.h"
 #include "enqproto.h"
 
 void enqp_init(struct enqp *p, unsigned long long size_max)
@@ -35,32 +33,6 @@ int enqp_fail(struct enqp *p, int type, const char *text)
 		sa_free(&p->fail_text);
 	}
 	return act;
-}
-
-static int enqp_text_ok(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
-static int enqp_sender_ok(const char *s, size_t len)
-{
-	struct addr a;
-
-	return len == 0 || (enqp_text_ok(s, len) && addr_parse(s, len, &a) == ADDR_OK);
-}
-
-static int enqp_rcpt_ok(const char *s, size_t len)
-{
-	struct addr a;
-
-	if (len == 10 && strncasecmp(s, "postmaster", 10) == 0)
-		return 1;
-	return len > 0 && enqp_text_ok(s, len) && addr_parse(s, len, &a) == ADDR_OK;
 }
 
 /* "7BIT", "8BITMIME" or "" (as text: a NUL ends it; the control check follows) */
@@ -134,14 +106,14 @@ static int enqp_envelope(struct enqp *p, int type, const char *d, size_t len)
 		return enqp_fail(p, ENQ_R_PERM, "5.5.0 envelope field too long");
 	switch (type) {
 	case 'S':
-		if (!enqp_sender_ok(d, len))
+		if (!qfile_sender_ok(d, len))
 			return enqp_fail(p, ENQ_R_PERM, "5.1.7 bad sender address");
 		field = &p->q.sender;
 		break;
 	case 'R':
 		if (p->q.nrcpt >= QFILE_MAX_RCPT)
 			return enqp_fail(p, ENQ_R_PERM, "5.5.3 too many recipients");
-		if (!enqp_rcpt_ok(d, len))
+		if (!qfile_rcpt_ok(d, len))
 			return enqp_fail(p, ENQ_R_PERM, "5.1.3 bad recipient address");
 		if (enqp_rcpt_dup(p, d, len))
 			return 0;
@@ -161,7 +133,7 @@ static int enqp_envelope(struct enqp *p, int type, const char *d, size_t len)
 		field = &p->q.client;
 		break;
 	}
-	if (!enqp_text_ok(d, len))
+	if (!qfile_text_ok(d, len))
 		return enqp_fail(p, ENQ_R_PERM, "5.5.4 control character in envelope");
 	return sa_copyb(field, d, len) < 0 ? enqp_nomem(p) : 0;
 }
