@@ -15,6 +15,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[64], upath[96], ppath[96];
 
+static void cleanup(void)
+{
+	unlink(upath);
+	unlink(ppath);
+	rmdir(dir);
+}
+
 static void put(const char *path, const uint8_t *p, size_t n)
 {
 	FILE *f = fopen(path, "w");
@@ -67,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		snprintf(upath, sizeof upath, "%s/users", dir);
 		snprintf(ppath, sizeof ppath, "%s/passwd", dir);
+		atexit(cleanup);
 	}
 	put(upath, data, size);
 	put(ppath, data, size);
