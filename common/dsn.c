@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "dsn.h"
+#include "hdr.h"
 
 #define DSN_FOLD 76          /* fold header-style lines at a space past this column */
 #define DSN_HARD 900         /* and break a word that long anyway (limit is 998) */
@@ -211,7 +212,9 @@ static int orig_read(sa_t *p, int fd, unsigned long long off, unsigned long long
 {
 	unsigned long long done = 0, want = whole ? size : (size < DSN_HEADERS_MAX ? size : DSN_HEADERS_MAX);
 	size_t base = p->len;
+	struct hdr hs;
 
+	hdr_init(&hs, NULL, 0, NULL, NULL);
 	while (done < want) {
 		size_t chunk = want - done > DSN_READ ? DSN_READ : (size_t)(want - done);
 		ssize_t r;
@@ -229,19 +232,12 @@ static int orig_read(sa_t *p, int fd, unsigned long long off, unsigned long long
 		p->len += (size_t)r;
 		p->s[p->len] = '\0';
 		done += (unsigned long long)r;
+		/* stop at the empty line that ends the header section */
 		if (!whole) {
-			/* stop at the empty line that ends the header section */
-			const char *h = p->s + base;
-			size_t hl = p->len - base, k;
-			if (hl > 0 && h[0] == '\n') {
-				sa_trunc(p, base);
+			hdr_feed(&hs, p->s + p->len - (size_t)r, (size_t)r);
+			if (hs.done) {
+				sa_trunc(p, base + (size_t)hs.hlen);
 				return 0;
-			}
-			for (k = 1; k < hl; k++) {
-				if (h[k] == '\n' && h[k - 1] == '\n') {
-					sa_trunc(p, base + k);
-					return 0;
-				}
 			}
 		}
 	}

@@ -394,6 +394,7 @@ void pop3_wire_init(struct pop3_wire *w, int stuff, unsigned long long top)
 	w->stuff = stuff;
 	w->top = top;
 	w->bol = 1;
+	hdr_init(&w->hdr, NULL, 0, NULL, NULL);
 }
 
 int pop3_wire_done(const struct pop3_wire *w)
@@ -401,16 +402,14 @@ int pop3_wire_done(const struct pop3_wire *w)
 	return w->done;
 }
 
-/* a line (its LF just seen) has ended: headers end at the first blank line;
- * body lines count toward the TOP limit */
+/* a line (its LF just seen) has ended: the header section ends at the empty
+ * line (hdr.h finds it); body lines count toward the TOP limit */
 static void wire_eol(struct pop3_wire *w)
 {
-	int blank = w->linelen == 0 || (w->linelen == 1 && w->first_cr);
-
 	if (w->top == POP3_WIRE_ALL)
 		return;
 	if (!w->in_body) {
-		if (blank) {
+		if (w->hdr.done) {
 			w->in_body = 1;
 			if (w->top == 0)
 				w->done = 1;
@@ -429,6 +428,8 @@ size_t pop3_wire_put(struct pop3_wire *w, const char *in, size_t n, char *out)
 	for (i = 0; i < n && !w->done; i++) {
 		char ch = in[i];
 
+		if (w->top != POP3_WIRE_ALL && !w->in_body)
+			hdr_feed(&w->hdr, &ch, 1);
 		if (ch == '\n') {
 			if (!w->prev_cr) {
 				if (out)
@@ -438,14 +439,9 @@ size_t pop3_wire_put(struct pop3_wire *w, const char *in, size_t n, char *out)
 			if (out)
 				out[o] = '\n';
 			o++;
-			/* a CR before the LF belongs to the line ending, not the line */
-			if (w->prev_cr && w->linelen > 0)
-				w->linelen--;
 			wire_eol(w);
 			w->bol = 1;
 			w->prev_cr = 0;
-			w->linelen = 0;
-			w->first_cr = 0;
 			continue;
 		}
 		if (w->bol) {
@@ -454,11 +450,8 @@ size_t pop3_wire_put(struct pop3_wire *w, const char *in, size_t n, char *out)
 					out[o] = '.';
 				o++;
 			}
-			w->first_cr = ch == '\r';
 			w->bol = 0;
 		}
-		if (w->linelen < 3)
-			w->linelen++;
 		w->prev_cr = ch == '\r';
 		if (out)
 			out[o] = ch;
@@ -478,7 +471,6 @@ size_t pop3_wire_end(struct pop3_wire *w, char *out)
 	}
 	w->bol = 1;
 	w->prev_cr = 0;
-	w->linelen = 0;
 	w->octets += 2;
 	return 2;
 }

@@ -10,6 +10,7 @@
 #ifndef POCHTA_POP3CMD_H
 #define POCHTA_POP3CMD_H
 #include <stddef.h>
+#include "hdr.h"
 #include "sa.h"
 
 /* RFC 2449 §4: a command line is at most 255 octets, CRLF included */
@@ -83,7 +84,7 @@ size_t pop3_uid_make(const char *uniq, size_t len, char out[POP3_UID_MAX + 1]);
  * begins with '.' gets another '.' in front; a last line without LF gets CRLF
  * (pop3_wire_end). With top != POP3_WIRE_ALL only the header lines, the blank
  * line that ends them, and `top` body lines are sent (a line that is empty or a
- * lone CR ends the headers). The terminating ".CRLF" is the caller's. */
+ * lone CR ends the headers: hdr.h). The terminating ".CRLF" is the caller's. */
 #define POP3_WIRE_ALL (~0ULL)
 struct pop3_wire {
 	int stuff;
@@ -91,8 +92,7 @@ struct pop3_wire {
 	/* private state */
 	int bol;                 /* at the beginning of a line */
 	int prev_cr;             /* the last byte was CR */
-	int linelen;             /* bytes in the current line, saturated at 3 */
-	int first_cr;            /* the current line began with CR */
+	struct hdr hdr;          /* where the header section ends (TOP) */
 	int in_body;
 	int done;                /* TOP limit reached: the rest is skipped */
 	unsigned long long body_lines;

@@ -21,7 +21,7 @@ static int qfile_fail(sa_t *err, const char *why)
 
 /* field text: no control characters (rec.h records can carry any byte, but
  * nothing in an envelope needs them, and logs and headers are built from it) */
-static int qfile_text_ok(const char *s, size_t len)
+int qfile_text_ok(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -47,7 +47,7 @@ static int qfile_time_parse(const char *s, size_t len, long long *out)
 }
 
 /* the envelope sender: "" (null path) or a mailbox */
-static int qfile_sender_ok(const char *s, size_t len)
+int qfile_sender_ok(const char *s, size_t len)
 {
 	struct addr a;
 
@@ -57,7 +57,7 @@ static int qfile_sender_ok(const char *s, size_t len)
 }
 
 /* a recipient: a mailbox, or the bare "postmaster" (RFC 5321 §4.5.1) */
-static int qfile_rcpt_ok(const char *s, size_t len)
+int qfile_rcpt_ok(const char *s, size_t len)
 {
 	struct addr a;
 

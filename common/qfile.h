@@ -37,5 +37,11 @@ int qfile_read(int fd, struct qfile *q, sa_t *err);
 /* write the envelope records, up to and including M */
 int qfile_write_env(io_t *out, const struct qfile *q);
 void qfile_free(struct qfile *q);
+/* the checks of envelope fields, for every writer too: 1 good, 0 not.
+ * Text: no control characters (0x00-0x1f, 0x7f). A sender: "" (the null
+ * path) or a mailbox. A recipient: a mailbox or the bare "postmaster". */
+int qfile_text_ok(const char *s, size_t len);
+int qfile_sender_ok(const char *s, size_t len);
+int qfile_rcpt_ok(const char *s, size_t len);
 
 #endif

@@ -2,19 +2,17 @@
 #ifndef POCHTA_LOCAL_H
 #define POCHTA_LOCAL_H
 #include <stddef.h>
+#include "hdr.h"
 #include "sa.h"
 
 #define LOCAL_FIELD_MAX 2048   /* longest header field examined for loops */
 
 /* the header-section scan for Delivered-To: loops, fed the message in pieces */
 struct hdrscan {
+	struct hdr h;
 	const char *rcpt;
 	size_t rcptlen;
-	int done;                  /* past the header section */
-	int bol;                   /* at the start of a line */
-	int overflow;              /* the current field is too long to matter */
 	int loop;                  /* found Delivered-To: <rcpt> */
-	size_t len;
 	char field[LOCAL_FIELD_MAX];
 };
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "ctl.h"
 #include "durable.h"
+#include "hdr.h"
 #include "paths.h"
 #include "qdir.h"
 #include "qfile.h"
@@ -400,17 +401,10 @@ static void show_headers(const struct entry *e)
 	if (n < 0)
 		ctl_die_sys("read %s", e->qid);
 	/* the header ends at the first empty line */
-	size_t end = (size_t)n, pos = 0;
-	while (pos < (size_t)n) {
-		char *nl = memchr(buf + pos, '\n', (size_t)n - pos);
-		size_t ll = nl ? (size_t)(nl - buf - pos) : (size_t)n - pos;
-		if (ll == 0) {
-			end = pos;
-			break;
-		}
-		pos += ll + 1;
-	}
-	pos = 0;
+	struct hdr hs;
+	hdr_init(&hs, NULL, 0, NULL, NULL);
+	hdr_feed(&hs, buf, (size_t)n);
+	size_t end = hs.done ? (size_t)hs.hlen : (size_t)n, pos = 0;
 	while (pos < end) {
 		char *nl = memchr(buf + pos, '\n', end - pos);
 		size_t ll = nl ? (size_t)(nl - buf - pos) : end - pos;

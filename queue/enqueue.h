@@ -11,25 +11,20 @@
 struct enqfile {
 	int fd;                        /* the tmp file; -1 when no message is open */
 	sa_t tmppath;                  /* QUEUE/tmp/NAME */
-	struct qfile q;                /* the envelope as received */
-	size_t rcpt_cap;
 	int env_written;               /* the envelope records are in the file */
-	unsigned long long size;       /* message bytes written */
 	io_t out;                      /* buffered writes to fd */
 	char *buf;                     /* ENQ_FILEBUF bytes, allocated once */
 };
 
-/* create QUEUE/tmp/<unique>, mode 0600, and give it its queue ID; 0 or -1 */
-int enqfile_create(struct enqfile *f, const char *queuedir);
-/* add a recipient to the envelope; 0 or -1 (ENOMEM) */
-int enqfile_rcpt(struct enqfile *f, const char *s, size_t len);
-/* write the envelope records (once) */
-int enqfile_env(struct enqfile *f);
-/* message bytes; 0 or -1 */
-int enqfile_data(struct enqfile *f, const void *p, size_t n);
-/* flush, fsync, rename to incoming/QID, fsync incoming/; the file is closed
- * either way and on failure nothing is left in tmp/ or incoming/. 0 or -1 */
-int enqfile_commit(struct enqfile *f, const char *queuedir);
+/* create QUEUE/tmp/<unique>, mode 0600, and set the envelope's queue ID and
+ * arrival time; 0 or -1 */
+int enqfile_create(struct enqfile *f, const char *queuedir, struct qfile *q);
+/* message bytes, after the envelope records (written once); 0 or -1 */
+int enqfile_data(struct enqfile *f, const struct qfile *q, const void *p, size_t n);
+/* the envelope (if not yet written), flush, fsync, rename to incoming/QID,
+ * fsync incoming/; the file is closed either way and on failure nothing is
+ * left in tmp/ or incoming/. 0 or -1 */
+int enqfile_commit(struct enqfile *f, const struct qfile *q, const char *queuedir);
 /* remove the tmp file and forget the message (no message open: no-op) */
 void enqfile_abort(struct enqfile *f);
 

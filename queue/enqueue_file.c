@@ -20,14 +20,10 @@ static void enqfile_reset(struct enqfile *f)
 		close(f->fd);
 	f->fd = -1;
 	sa_trunc(&f->tmppath, 0);
-	qfile_free(&f->q);
-	memset(&f->q, 0, sizeof f->q);
-	f->rcpt_cap = 0;
 	f->env_written = 0;
-	f->size = 0;
 }
 
-int enqfile_create(struct enqfile *f, const char *queuedir)
+int enqfile_create(struct enqfile *f, const char *queuedir, struct qfile *q)
 {
 	struct timeval tv;
 	struct stat st;
@@ -54,59 +50,38 @@ int enqfile_create(struct enqfile *f, const char *queuedir)
 		enqfile_abort(f);
 		return -1;
 	}
-	qid_make(f->q.qid, &tv, (unsigned long long)st.st_ino);
-	f->q.arrival = tv.tv_sec;
+	qid_make(q->qid, &tv, (unsigned long long)st.st_ino);
+	q->arrival = tv.tv_sec;
 	io_init(&f->out, f->fd, f->buf, ENQ_FILEBUF, -1);
 	return 0;
 }
 
-int enqfile_rcpt(struct enqfile *f, const char *s, size_t len)
-{
-	sa_t r = SA_INIT;
-
-	if (f->q.nrcpt == f->rcpt_cap) {
-		size_t ncap = f->rcpt_cap ? f->rcpt_cap * 2 : 8, bytes;
-		sa_t *n;
-		if (size_mul(ncap, sizeof *n, &bytes) < 0)
-			return -1;
-		n = realloc(f->q.rcpt, bytes);
-		if (!n)
-			return -1;
-		f->q.rcpt = n;
-		f->rcpt_cap = ncap;
-	}
-	if (sa_copyb(&r, s, len) < 0)
-		return -1;
-	f->q.rcpt[f->q.nrcpt++] = r;
-	return 0;
-}
-
-int enqfile_env(struct enqfile *f)
+/* the envelope records, once */
+static int enqfile_env(struct enqfile *f, const struct qfile *q)
 {
 	if (f->env_written)
 		return 0;
-	if (qfile_write_env(&f->out, &f->q) < 0)
+	if (qfile_write_env(&f->out, q) < 0)
 		return -1;
 	f->env_written = 1;
 	return 0;
 }
 
-int enqfile_data(struct enqfile *f, const void *p, size_t n)
+int enqfile_data(struct enqfile *f, const struct qfile *q, const void *p, size_t n)
 {
-	if (io_put(&f->out, p, n) < 0)
+	if (enqfile_env(f, q) < 0)
 		return -1;
-	f->size += n;
-	return 0;
+	return io_put(&f->out, p, n);
 }
 
-int enqfile_commit(struct enqfile *f, const char *queuedir)
+int enqfile_commit(struct enqfile *f, const struct qfile *q, const char *queuedir)
 {
 	sa_t dst = SA_INIT;
 	int e;
 
-	if (enqfile_env(f) < 0 || io_flush(&f->out) < 0)
+	if (enqfile_env(f, q) < 0 || io_flush(&f->out) < 0)
 		goto fail;
-	if (sa_catf(&dst, "%s/incoming/%s", queuedir, f->q.qid) < 0)
+	if (sa_catf(&dst, "%s/incoming/%s", queuedir, q->qid) < 0)
 		goto fail;
 	if (durable_commit(f->fd, f->tmppath.s, dst.s) < 0) {
 		e = errno;

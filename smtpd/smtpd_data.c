@@ -10,9 +10,6 @@ enum {
 	D_END,
 };
 
-static const char received_name[] = "received:";
-#define RECEIVED_NAME_LEN (sizeof received_name - 1)
-
 static void size_inc(struct data_sm *d, unsigned n)
 {
 	if (d->size <= ~0ULL - n)
@@ -21,9 +18,13 @@ static void size_inc(struct data_sm *d, unsigned n)
 		d->size = ~0ULL;
 }
 
-static char data_lower(char c)
+/* a whole header field: count the Received: ones */
+static void data_field(const struct hdr *h, void *arg)
 {
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	struct data_sm *d = arg;
+
+	if (hdr_name_is(h->buf, h->len, "received", NULL) && d->received < ~0UL)
+		d->received++;
 }
 
 /* one byte of message output, with the header-section bookkeeping */
@@ -32,26 +33,8 @@ static void emit(struct data_sm *d, char *out, size_t *o, char c)
 	out[(*o)++] = c;
 	size_inc(d, 1);
 	if (d->in_header) {
-		if (d->out_bol) {
-			if (c == '\n') {
-				d->in_header = 0; /* the empty line ends the header section */
-			} else {
-				d->hdr_match = 0;
-			}
-		}
-		if (d->in_header && d->hdr_match >= 0 && c != '\n') {
-			if ((size_t)d->hdr_match < RECEIVED_NAME_LEN &&
-			    data_lower(c) == received_name[d->hdr_match]) {
-				d->hdr_match++;
-				if ((size_t)d->hdr_match == RECEIVED_NAME_LEN) {
-					if (d->received < ~0UL)
-						d->received++;
-					d->hdr_match = -1;
-				}
-			} else {
-				d->hdr_match = -1;
-			}
-		}
+		hdr_feed(&d->hdr, &c, 1);
+		d->in_header = !d->hdr.done;
 	}
 	d->out_bol = (c == '\n');
 }
@@ -77,8 +60,8 @@ void data_init(struct data_sm *d)
 	d->bare = 0;
 	d->in_header = 1;
 	d->out_bol = 1;
-	d->hdr_match = 0;
 	d->received = 0;
+	hdr_init(&d->hdr, d->hdr_name, sizeof d->hdr_name, data_field, d);
 	d->size = 0;
 }
 
@@ -123,6 +106,7 @@ size_t data_feed(struct data_sm *d, const char *in, size_t inlen,
 			if (c == '\n') {
 				d->state = D_END;
 				d->done = 1;
+				hdr_end(&d->hdr); /* a last field without the empty line */
 			} else {
 				/* CRLF "." CR without LF: not the end; the CR is bare */
 				d->bare = 1;

@@ -7,6 +7,7 @@
 #ifndef POCHTA_SMTPD_DATA_H
 #define POCHTA_SMTPD_DATA_H
 #include <stddef.h>
+#include "hdr.h"
 
 #define DATA_RECEIVED_MAX 100 /* more Received: headers than this: a mail loop */
 
@@ -16,7 +17,8 @@ struct data_sm {
 	int bare;                 /* a bare CR or bare LF was in the data */
 	int in_header;            /* still in the header section (before the empty line) */
 	int out_bol;              /* the next output byte starts a line */
-	int hdr_match;            /* bytes of "received:" matched on this line; -1: no match */
+	struct hdr hdr;           /* the header-section scan (hdr.h) */
+	char hdr_name[64];        /* the start of each field: room for "Received :" */
 	unsigned long received;   /* Received: header lines seen */
 	unsigned long long size;  /* message size: CRLF counts 2, stuffing dots and the
 	                           * terminating ".CRLF" do not (saturates) */

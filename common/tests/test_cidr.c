@@ -144,10 +144,44 @@ static void test_match(void)
 	free(v);
 }
 
+/* the longest address text there is, and texts over the 64-byte bound */
+static void test_bounds(void)
+{
+	char t[80];
+	struct cidr c, *v = NULL;
+	size_t n = 9;
+	sa_t err = SA_INIT;
+
+	snprintf(t, sizeof t, "0000:0000:0000:0000:0000:ffff:192.168.100.201/128");
+	T_INTEQ(cidr_parse(t, strlen(t), &c), 0);
+	T_INTEQ(c.bits, 128);
+	memset(t, ' ', sizeof t);
+	memcpy(t, "10.0.0.0/8", 10);
+	T_INTEQ(cidr_parse(t, 64, &c), -1); /* trailing blanks are not an address */
+	T_INTEQ(cidr_parse(t, 65, &c), -1);
+	/* separators only: an empty list */
+	T_INTEQ(cidr_list_parse(" ,\t, ", &v, &n, &err), 0);
+	T_INTEQ(n, 0);
+	T_ASSERT(v == NULL);
+	/* an item over the bound is refused and named */
+	memset(t, '1', 65);
+	t[65] = '\0';
+	T_INTEQ(cidr_list_parse(t, &v, &n, &err), -1);
+	T_INTEQ(err.len, 65);
+	T_ASSERT(v == NULL && n == 0);
+	/* a client address over the bound never matches */
+	T_INTEQ(cidr_list_parse("0.0.0.0/0 ::/0", &v, &n, NULL), 0);
+	T_INTEQ(cidr_match(v, n, t), 0);
+	T_INTEQ(cidr_match(v, n, "1.2.3.4"), 1);
+	free(v);
+	sa_free(&err);
+}
+
 int main(void)
 {
 	T_RUN(test_parse);
 	T_RUN(test_list);
 	T_RUN(test_match);
+	T_RUN(test_bounds);
 	return t_done();
 }

@@ -162,6 +162,24 @@ static void test_headers_only(void)
 	sa_free(&out);
 }
 
+/* the header section of an original with CRLF line ends (a local submission)
+ * ends at its empty line too: the body is not returned */
+static void test_headers_only_crlf(void)
+{
+	static const char crlf[] = "From: alice@a.test\r\nSubject: hi\r\n\r\nsecret body\r\n";
+	sa_t out = SA_INIT;
+	int fd = orig_file(crlf);
+
+	T_INTEQ(dsn_build(&out, &info, rcpts, 1, fd, sizeof envelope - 1, strlen(crlf), 0), 0);
+	if (!out.s)
+		return;
+	T_ASSERT(strstr(out.s, "Content-Type: text/rfc822-headers\n\n"
+	                       "From: alice@a.test\r\nSubject: hi\r\n\n--") != NULL);
+	T_ASSERT(strstr(out.s, "secret body") == NULL);
+	close(fd);
+	sa_free(&out);
+}
+
 static void test_no_original(void)
 {
 	sa_t out = SA_INIT;
@@ -302,6 +320,7 @@ int main(void)
 {
 	T_RUN(test_failure_whole);
 	T_RUN(test_headers_only);
+	T_RUN(test_headers_only_crlf);
 	T_RUN(test_no_original);
 	T_RUN(test_delayed);
 	T_RUN(test_long_diag_folded);

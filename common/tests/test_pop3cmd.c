@@ -356,6 +356,8 @@ static void test_top(void)
 		/* a line holding one CR and something else is not blank */
 		T_STREQ(wire("H: 1\n\rX\nmore\n\nb\n", 1, 0, sp, NULL), "H: 1\r\n\rX\r\nmore\r\n\r\n");
 		T_STREQ(wire("\nb1\nb2\n", 1, 1, sp, NULL), "\r\nb1\r\n");
+		/* nor is a line of two CRs: only LF or CRLF alone end the headers */
+		T_STREQ(wire("H: 1\n\r\r\nmore\n\nb\n", 1, 0, sp, NULL), "H: 1\r\n\r\r\nmore\r\n\r\n");
 	}
 }
 

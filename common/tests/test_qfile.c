@@ -241,6 +241,91 @@ static void test_bad(void)
 	}
 }
 
+static int reads(const char *const *kv)
+{
+	struct qfile q;
+	sa_t err = SA_INIT;
+	int r = read_str(kv, "body\n", &q, &err);
+
+	if (r == 0)
+		qfile_free(&q);
+	sa_free(&err);
+	return r == 0;
+}
+
+/* the limits, each side of them, and bytes no envelope may hold */
+static void test_bounds(void)
+{
+	char field[QFILE_MAX_FIELD + 2];
+	struct qfile q;
+	sa_t err = SA_INIT;
+	const char *t18[] = { "V", "1", "I", qid, "T", "999999999999999999", "S", "", "B", "", "P", "",
+	                      "H", "", "C", "", "R", "a@b.c", "M", "", NULL };
+	const char *t19[] = { "V", "1", "I", qid, "T", "9999999999999999999", NULL };
+	const char *t0[] = { "V", "1", "I", qid, "T", "", NULL };
+	const char *h[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", field,
+	                    "C", "", "R", "a@b.c", "M", "", NULL };
+
+	T_ASSERT(reads(t18));
+	expect_bad(t19, "arrival");
+	expect_bad(t0, "arrival");
+	/* a field of QFILE_MAX_FIELD bytes is read, one more is refused */
+	memset(field, 'h', QFILE_MAX_FIELD);
+	field[QFILE_MAX_FIELD] = '\0';
+	T_ASSERT(reads(h));
+	field[QFILE_MAX_FIELD] = 'h';
+	field[QFILE_MAX_FIELD + 1] = '\0';
+	expect_bad(h, "too long");
+	/* M carries nothing; the version is exactly "1" */
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "a@b.c", "M", "x", NULL };
+		expect_bad(kv, "end of envelope");
+	}
+	{
+		const char *kv[] = { "V", "", NULL };
+		expect_bad(kv, "version");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "a@b.c\tX", NULL };
+		expect_bad(kv, "recipient");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "a@b.c\x7f", NULL };
+		expect_bad(kv, "sender");
+	}
+	/* NUL inside a record: the length is what counts, and the NUL is refused */
+	{
+		sa_t s = SA_INIT;
+		int fd;
+		T_INTEQ(rec_cat(&s, 'V', "1", 1), 0);
+		T_INTEQ(rec_cat(&s, 'I', qid, QID_LEN), 0);
+		T_INTEQ(rec_cat(&s, 'T', "1", 1), 0);
+		T_INTEQ(rec_cat(&s, 'S', "", 0), 0);
+		T_INTEQ(rec_cat(&s, 'B', "7BIT\0x", 6), 0);
+		fd = tmpfile_with(s.s, s.len);
+		errno = 0;
+		T_INTEQ(qfile_read(fd, &q, &err), -1);
+		T_INTEQ(errno, EPROTO);
+		T_ASSERT(err.s && strstr(err.s, "control"));
+		close(fd);
+		sa_free(&s);
+	}
+	/* an empty file, and a record length with too many digits */
+	{
+		int fd = tmpfile_with(NULL, 0);
+		T_INTEQ(qfile_read(fd, &q, &err), -1);
+		T_INTEQ(errno, EPROTO);
+		close(fd);
+		fd = tmpfile_with("V99999999999:1\n", 15);
+		T_INTEQ(qfile_read(fd, &q, &err), -1);
+		T_INTEQ(errno, EPROTO);
+		close(fd);
+	}
+	sa_free(&err);
+}
+
 int main(void)
 {
 	struct timeval tv = { 1700000000, 123456 };
@@ -250,5 +335,6 @@ int main(void)
 	T_RUN(test_minimal);
 	T_RUN(test_offset);
 	T_RUN(test_bad);
+	T_RUN(test_bounds);
 	return t_done();
 }

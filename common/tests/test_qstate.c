@@ -93,6 +93,44 @@ static void test_parse_bad(void)
 	T_INTEQ(qstate_parse('Z', "1 1 1 0 4.0.0 t", 15, &p), 0);
 }
 
+/* each limit, from both sides */
+static void test_parse_bounds(void)
+{
+	struct qstate_rec p;
+	char buf[1200];
+	int n;
+
+	T_INTEQ(qstate_parse('D', "1 1 4294967295 0 2.0.0 t", 24, &p), 0);
+	T_INTEQ(p.attempts, 4294967295u);
+	T_INTEQ(qstate_parse('D', "1 1 4294967296 0 2.0.0 t", 24, &p), -1);
+	T_INTEQ(qstate_parse('Z', "0 9223372036854775807 1 9223372036854775807 4.0.0 t", 50, &p), 0);
+	T_INTEQ(p.when, 9223372036854775807LL);
+	T_INTEQ(qstate_parse('Z', "0 9223372036854775808 1 0 4.0.0 t", 33, &p), -1);
+	T_INTEQ(qstate_parse('Z', "0 1 1 9223372036854775808 4.0.0 t", 33, &p), -1);
+	/* 20 digits with leading zeros pass, 21 do not */
+	T_INTEQ(qstate_parse('D', "00000000000000000001 1 0 0 2.0.0 t", 34, &p), 0);
+	T_INTEQ(p.index, 1);
+	T_INTEQ(qstate_parse('D', "000000000000000000001 1 0 0 2.0.0 t", 35, &p), -1);
+	/* an empty text; a status of another class; no space after the status */
+	T_INTEQ(qstate_parse('D', "1 1 0 0 2.0.0 ", 14, &p), 0);
+	T_INTEQ(p.textlen, 0);
+	T_INTEQ(qstate_parse('D', "1 1 0 0 3.0.0 t", 15, &p), -1);
+	T_INTEQ(qstate_parse('D', "1 1 0 0 2.0.0", 13, &p), -1);
+	T_INTEQ(qstate_parse('D', "1 1 0 0 2.0.000000000000 t", 26, &p), -1);
+	/* a text of QSTATE_TEXT_MAX bytes is read, one more is refused */
+	n = snprintf(buf, sizeof buf, "1 1 0 0 2.0.0 ");
+	memset(buf + n, 'x', QSTATE_TEXT_MAX + 1);
+	T_INTEQ(qstate_parse('D', buf, (size_t)n + QSTATE_TEXT_MAX, &p), 0);
+	T_INTEQ(p.textlen, QSTATE_TEXT_MAX);
+	T_INTEQ(qstate_parse('D', buf, (size_t)n + QSTATE_TEXT_MAX + 1, &p), -1);
+	/* a NUL or a DEL in the text; 8-bit text is kept */
+	T_INTEQ(qstate_parse('D', "1 1 0 0 2.0.0 a\0b", 17, &p), -1);
+	T_INTEQ(qstate_parse('D', "1 1 0 0 2.0.0 a\x7f", 16, &p), -1);
+	T_INTEQ(qstate_parse('D', "1 1 0 0 2.0.0 \xc3\xa9", 16, &p), 0);
+	/* the length bounds the parse: the same bytes cut short are refused */
+	T_INTEQ(qstate_parse('D', "1 1 0 0 2.0.0 t", 7, &p), -1);
+}
+
 /* B (failed, sender told) and W (delay notice queued) round-trip; final
  * records never carry a retry time */
 static void test_bounced_warned(void)
@@ -233,6 +271,7 @@ int main(void)
 	T_RUN(test_format_parse);
 	T_RUN(test_format_sanitise);
 	T_RUN(test_parse_bad);
+	T_RUN(test_parse_bounds);
 	T_RUN(test_bounced_warned);
 	T_RUN(test_append_load);
 	T_RUN(test_torn_tail);

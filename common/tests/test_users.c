@@ -222,6 +222,36 @@ static void test_messy_files(void)
 	sa_free(&out);
 }
 
+/* a users line of USERS_LINE_MAX (1024) bytes counts, blanks included; a
+ * longer one is skipped whole, and the next line is read again */
+static void test_line_bounds(void)
+{
+	char line[1100];
+	sa_t text = SA_INIT;
+
+	reset();
+	memset(line, ' ', sizeof line);
+	memcpy(line + 500, "ivan", 4);
+	T_INTEQ(sa_catb(&text, line, 1024), 0);
+	T_INTEQ(sa_cats(&text, "\n"), 0);
+	memcpy(line + 500, "judy", 4);
+	T_INTEQ(sa_catb(&text, line, 1025), 0);
+	T_INTEQ(sa_cats(&text, "\nkate\n"), 0);
+	putb(upath, text.s, text.len);
+	T_INTEQ(users_exists(upath, "ivan"), 1);
+	T_INTEQ(users_exists(upath, "judy"), 0);
+	T_INTEQ(users_exists(upath, "kate"), 1);
+	/* passwd: a line that long (its hash over 512 bytes) is nobody's */
+	sa_trunc(&text, 0);
+	T_INTEQ(sa_cats(&text, "judy:$6$"), 0);
+	memset(line, 'x', sizeof line);
+	T_INTEQ(sa_catb(&text, line, 1025 - 8), 0);
+	T_INTEQ(sa_cats(&text, "\n"), 0);
+	putb(ppath, text.s, text.len);
+	T_INTEQ(users_add(upath, ppath, "judy", "h", 0), 0); /* the long line is not judy's */
+	sa_free(&text);
+}
+
 static void test_hash_check(void)
 {
 	sa_t h1 = SA_INIT, h2 = SA_INIT;
@@ -351,6 +381,7 @@ int main(void)
 	T_RUN(test_add_del);
 	T_RUN(test_half_state);
 	T_RUN(test_messy_files);
+	T_RUN(test_line_bounds);
 	T_RUN(test_hash_check);
 	T_RUN(test_too_large);
 	T_RUN(test_concurrent);

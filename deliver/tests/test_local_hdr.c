@@ -48,6 +48,10 @@ static void test_no_loop(void)
 	/* a continuation line is part of the previous field, not a new one */
 	T_INTEQ(scan_all("alice@example.test", "Subject: x\n Delivered-To: alice@example.test\n\nb\n"), 0);
 	T_INTEQ(scan_all("alice@example.test", ""), 0);
+	/* the CRLF that ends the header section split between two reads: the
+	 * body that follows is not a header (pieces used to cut CR from LF) */
+	T_INTEQ(scan_all("alice@example.test", "X: y\r\n\r\nDelivered-To: alice@example.test\r\n"), 0);
+	T_INTEQ(scan_all("alice@example.test", "\r\nDelivered-To: alice@example.test\r\n"), 0);
 }
 
 static void test_long_field(void)

@@ -182,7 +182,10 @@ static void test_received_count(void)
 	FEED(&r, "Received: a\r\nreceived:b\r\n\tcont\r\nX-Received: c\r\n"
 	         "RECEIVED: d\r\nReceived : e\r\n.Received: f\r\n\r\nReceived: body\r\n.\r\n");
 	T_INTEQ(r.d.done, 1);
-	T_INTEQ(r.d.received, 4);
+	/* "Received :" too: RFC 5322 4.5.7 allows blanks before the colon */
+	T_INTEQ(r.d.received, 5);
+	FEED(&r, "Received: a\r\nReceived: b\r\n.\r\n"); /* no body: the last field counts */
+	T_INTEQ(r.d.received, 2);
 	FEED(&r, "\r\nReceived: x\r\n.\r\n"); /* empty header section */
 	T_INTEQ(r.d.received, 0);
 }
