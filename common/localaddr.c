@@ -79,9 +79,29 @@ int localaddr_lookup(const struct conf *c, const char *users_path, const struct 
                      char *user)
 {
 	int r = localaddr_map(c, a, user), ex;
+	size_t n = strlen(a->local), i;
 
 	if (r != LOCALADDR_USER)
 		return r;
+	/* As Postfix does, the whole local part first: with recipient_delimiter
+	 * '-', mary-jane is a user, not mary with extension "jane". */
+	if (n > strlen(user) && n <= USER_NAME_MAX) {
+		char whole[USER_NAME_MAX + 1];
+		for (i = 0; i <= n; i++)
+			whole[i] = (a->local[i] >= 'A' && a->local[i] <= 'Z') ? (char)(a->local[i] - 'A' + 'a')
+			                                                    : a->local[i];
+		if (user_name_valid(whole, n)) {
+			ex = users_exists(users_path, whole);
+			if (ex < 0) {
+				user[0] = '\0';
+				return LOCALADDR_TEMPFAIL;
+			}
+			if (ex == 1) {
+				memcpy(user, whole, n + 1);
+				return LOCALADDR_USER;
+			}
+		}
+	}
 	ex = users_exists(users_path, user);
 	if (ex == 1)
 		return LOCALADDR_USER;

@@ -13,7 +13,9 @@
  *   - user part "postmaster" at a local domain, or the bare <Postmaster>: the
  *     mailbox the postmaster key names (it always exists);
  *   - any other user part must be a valid user name (users.h) listed in
- *     etc/users; a bare local part other than postmaster is unknown. */
+ *     etc/users; a bare local part other than postmaster is unknown;
+ *   - localaddr_lookup tries the whole local part as a user name first, as
+ *     Postfix does, so a name holding the delimiter (mary-jane) is reachable. */
 #ifndef POCHTA_LOCALADDR_H
 #define POCHTA_LOCALADDR_H
 #include <stddef.h>

@@ -23,7 +23,7 @@ static void setup(void)
 	f = fopen(users, "w");
 	T_ASSERT(f != NULL);
 	if (f) {
-		fputs("alice\nbob\nmary.jane\n" U32 "\n", f);
+		fputs("alice\nbob\nmary.jane\nmary-jane\n" U32 "\n", f);
 		fclose(f);
 	}
 }
@@ -76,6 +76,10 @@ static const struct map_case map_cases[] = {
 	/* the delimiter: another character, or none */
 	{ DEF "recipient_delimiter = -\n", "<alice-x@example.test>", LOCALADDR_USER, "alice" },
 	{ DEF "recipient_delimiter = -\n", "<alice+x@example.test>", LOCALADDR_UNKNOWN, "" },
+	/* the whole local part is tried before the extension is cut off */
+	{ DEF "recipient_delimiter = -\n", "<Mary-Jane@example.test>", LOCALADDR_USER, "mary-jane" },
+	{ DEF "recipient_delimiter = -\n", "<mary-jane-x@example.test>", LOCALADDR_UNKNOWN, "" },
+	{ DEF "recipient_delimiter = -\n", "<bob-x@example.test>", LOCALADDR_USER, "bob" },
 	{ DEF "recipient_delimiter =\n", "<alice+x@example.test>", LOCALADDR_UNKNOWN, "" },
 	{ DEF "recipient_delimiter =\n", "<alice@example.test>", LOCALADDR_USER, "alice" },
 	{ DEF "recipient_delimiter =\n", "<\"alice\"@example.test>", LOCALADDR_USER, "alice" },
