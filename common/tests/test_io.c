@@ -215,6 +215,24 @@ static void test_timeout(void)
 	sa_free(&l);
 }
 
+/* a child writing one byte to fds[1] every 20 ms (4 s at most); fds[0] stays ours */
+static pid_t trickler(int fds[2])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		close(fds[0]);
+		for (int i = 0; i < 200; i++) {
+			if (write(fds[1], "x", 1) != 1)
+				_exit(0);
+			usleep(20000);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	return pid;
+}
+
 /* a peer trickling bytes of an endless line: each read succeeds quickly, only
  * the deadline ends it; data always ready must not escape it either */
 static void deadline(int sock)
@@ -231,18 +249,7 @@ static void deadline(int sock)
 		T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
 	else
 		T_ASSERT(pipe(fds) == 0);
-	pid = fork();
-	if (pid == 0) {
-		int w = fds[1];
-		close(fds[0]);
-		for (int i = 0; i < 200; i++) { /* 4 s at most */
-			if (write(w, "x", 1) != 1)
-				_exit(0);
-			usleep(20000);
-		}
-		_exit(0);
-	}
-	close(fds[1]);
+	pid = trickler(fds);
 	io_init(&in, fds[0], buf, sizeof buf, 1000);
 	io_deadline(&in, 300);
 	t0 = ms_now();
@@ -291,17 +298,7 @@ static int trickle_times_out(long long rate, long long *elapsed)
 	long long t0;
 
 	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		for (int i = 0; i < 200; i++) {
-			if (write(fds[1], "x", 1) != 1)
-				_exit(0);
-			usleep(20000);
-		}
-		_exit(0);
-	}
-	close(fds[1]);
+	pid = trickler(fds);
 	io_init(&in, fds[0], buf, sizeof buf, 1000);
 	io_deadline(&in, 300);
 	t0 = ms_now();
