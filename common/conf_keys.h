@@ -20,7 +20,13 @@
 	X(max_recipients, INT, "1000", 1, 100000, \
 	  "recipients accepted per message; more get 452 4.5.3") \
 	X(smtp_timeout, INT, "300", 1, 3600, \
-	  "seconds an SMTP client may stay silent before 421 and close") \
+	  "seconds an SMTP client may stay silent, or take over one command line, before 421 and close") \
+	X(smtp_min_data_rate, INT, "500", 1, 1000000000, \
+	  "bytes per second an SMTP client must keep up in DATA: each read extends the DATA deadline by bytes/rate seconds") \
+	X(smtp_allow_long_lines, INT, "0", 0, 1, \
+	  "1: accept message lines over 998 octets; 0: refuse such a message with 550 5.6.0") \
+	X(smtp_forbid_unauth_pipelining, INT, "1", 0, 1, \
+	  "1: end an SMTP session with 554 when a client sends input before the reply it must wait for") \
 	X(smtp_error_limit, INT, "20", 1, 1000, \
 	  "bad commands and refused recipients tolerated per SMTP session before 421 and close") \
 	X(smtp_listen, STR, "127.0.0.1:25", 0, 300, \

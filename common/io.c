@@ -41,6 +41,18 @@ void io_deadline(io_t *io, int ms)
 		io->deadline = 1;
 }
 
+void io_deadline_extend(io_t *io, long long ms, int cap_ms)
+{
+	long long cap;
+
+	if (!io->deadline || ms <= 0)
+		return;
+	cap = now_ms() + cap_ms;
+	io->deadline = ms > cap - io->deadline ? cap : io->deadline + ms;
+	if (io->deadline < 1)
+		io->deadline = 1;
+}
+
 /* the wait allowed now: timeout_ms, shortened by the deadline; -2 when the
  * deadline has passed */
 static int io_wait_ms(const io_t *io)
@@ -103,6 +115,31 @@ static int io_ready_now(int fd)
 		if (errno != EINTR)
 			return -1;
 	}
+}
+
+int io_input_ready(io_t *io)
+{
+	ssize_t r;
+
+	if (io->start < io->end)
+		return 1;
+	io->start = io->end = 0;
+	if (io->cap == 0)
+		return 0;
+	do
+		r = recv(io->fd, io->buf, io->cap, MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == ENOTSOCK) {
+		if (io_ready_now(io->fd) <= 0)
+			return 0;
+		do
+			r = read(io->fd, io->buf, io->cap);
+		while (r < 0 && errno == EINTR);
+	}
+	if (r <= 0)
+		return 0;
+	io->end = (size_t)r;
+	return 1;
 }
 
 static int io_pending(const io_t *out)

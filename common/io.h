@@ -45,6 +45,14 @@ int io_readn(io_t *io, void *p, size_t n);
  * bound again). timeout_ms bounds each wait; this bounds a whole reply, so a
  * peer that trickles bytes forever still times out (ETIMEDOUT). */
 void io_deadline(io_t *io, int ms);
+/* Move a set deadline ms later, but never past cap_ms from now (a minimum data
+ * rate: each read buys time, silence never does). No deadline set: no effect. */
+void io_deadline_extend(io_t *io, long long ms, int cap_ms);
+
+/* 1 when input is there without waiting: unread bytes are buffered, or a read
+ * that cannot block gets some (they are buffered then). 0 otherwise, also at EOF
+ * or on an error, which the next read reports. Never waits, never flushes. */
+int io_input_ready(io_t *io);
 
 /* output; all return 0 or -1 (errno; ETIMEDOUT when the peer does not read) */
 int io_put(io_t *io, const void *p, size_t n);

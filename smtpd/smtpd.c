@@ -242,6 +242,50 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *c)
 	sa_free(&shown);
 }
 
+/* RFC 2920 3.1: these may only end a pipelined group; the client must wait
+ * for their reply (354 for DATA) before it sends more */
+static const char *group_end_name(int verb)
+{
+	switch (verb) {
+	case SMTP_HELO:
+		return "HELO";
+	case SMTP_EHLO:
+		return "EHLO";
+	case SMTP_DATA:
+		return "DATA";
+	case SMTP_NOOP:
+		return "NOOP";
+	case SMTP_VRFY:
+		return "VRFY";
+	case SMTP_EXPN:
+		return "EXPN";
+	default:
+		return NULL;
+	}
+}
+
+/* input already there when a group-ending command is about to be answered was
+ * sent without waiting for the reply (message content before the 354, say):
+ * refused, as Postfix's smtpd_forbid_unauth_pipelining */
+static void sync_check(struct session *s, int verb)
+{
+	const char *name = group_end_name(verb);
+	sa_t seen = SA_INIT;
+
+	if (!name || !s->conf.smtp_forbid_unauth_pipelining || !io_input_ready(&s->in))
+		return;
+	if (sa_catb(&seen, s->in.buf + s->in.start, s->in.end - s->in.start) == 0)
+		smtpd_clean_text(&seen, 60);
+	log_info(NULL, "reject: improper pipelining after %s from %s: %s", name, s->ip,
+	         seen.s ? seen.s : "");
+	sa_free(&seen);
+	reply(s, "554 5.5.0 Error: SMTP protocol synchronization error"
+	         " (input sent before the reply to %s)", name);
+	io_flush(&s->out);
+	linger_close();
+	session_exit(s, 0, "protocol synchronization error");
+}
+
 static void command(struct session *s)
 {
 	struct smtp_cmd c;
@@ -251,6 +295,7 @@ static void command(struct session *s)
 		bad(s, c.err ? c.err : "500 5.5.2 Error: bad syntax");
 		return;
 	}
+	sync_check(s, c.verb);
 	switch (c.verb) {
 	case SMTP_HELO:
 	case SMTP_EHLO:
@@ -345,7 +390,11 @@ int main(int argc, char **argv)
 	log_info(NULL, "connect from %s%s", s->ip, s->pol.relay_client ? " relay=yes" : "");
 	reply(s, "220 %s ESMTP pochta", s->host);
 	for (;;) {
-		int r = io_getline(&s->in, &s->line, SMTPD_LINE_MAX, NULL);
+		int r;
+
+		/* a whole command line within smtp_timeout: a drip cannot stretch it */
+		io_deadline(&s->in, tmo);
+		r = io_getline(&s->in, &s->line, SMTPD_LINE_MAX, NULL);
 
 		if (r == IO_OK) {
 			command(s);

@@ -94,5 +94,7 @@ void session_exit(struct session *s, int code, const char *why) __attribute__((n
 void tx_reset(struct session *s);
 /* smtpd_msg.c: DATA, from the checks to the final reply */
 void msg_data(struct session *s);
+/* t cut to max bytes, every byte outside printable ASCII made '?' */
+void smtpd_clean_text(sa_t *t, size_t max);
 
 #endif

@@ -32,6 +32,14 @@ static void emit(struct data_sm *d, char *out, size_t *o, char c)
 {
 	out[(*o)++] = c;
 	size_inc(d, 1);
+	if (c == '\0')
+		d->nul = 1;
+	if (c == '\n') {
+		d->linelen = 0;
+	} else if (++d->linelen > DATA_LINE_MAX) {
+		d->longline = 1;
+		d->linelen = DATA_LINE_MAX + 1; /* no wrap, however long */
+	}
 	if (d->in_header) {
 		hdr_feed(&d->hdr, &c, 1);
 		d->in_header = !d->hdr.done;
@@ -58,6 +66,9 @@ void data_init(struct data_sm *d)
 	d->state = D_BOL;
 	d->done = 0;
 	d->bare = 0;
+	d->nul = 0;
+	d->longline = 0;
+	d->linelen = 0;
 	d->in_header = 1;
 	d->out_bol = 1;
 	d->received = 0;

@@ -2,19 +2,24 @@
  * Byte by byte, no line buffer: the data ends only at CRLF "." CRLF; a leading
  * '.' of a line is removed (dot-unstuffing); CRLF becomes LF; a bare CR or bare
  * LF never ends and never splits the data (the SMTP smuggling class), it only
- * marks the message as bad. Also counts the "Received:" lines of the header
- * section for loop detection. Pure: no I/O, no allocation. */
+ * marks the message as bad. Also marks NUL bytes (RFC 5322 §2.3, RFC 6152)
+ * and lines over 998 octets (RFC 5321 §4.5.3.1.6), and counts the "Received:"
+ * lines of the header section for loop detection. Pure: no I/O, no allocation. */
 #ifndef POCHTA_SMTPD_DATA_H
 #define POCHTA_SMTPD_DATA_H
 #include <stddef.h>
 #include "hdr.h"
 
 #define DATA_RECEIVED_MAX 100 /* more Received: headers than this: a mail loop */
+#define DATA_LINE_MAX 998     /* octets of a text line, without CRLF and stuffing dot */
 
 struct data_sm {
 	int state;
 	int done;                 /* CRLF.CRLF seen; nothing more is consumed */
 	int bare;                 /* a bare CR or bare LF was in the data */
+	int nul;                  /* a NUL byte was in the data */
+	int longline;             /* a line had more than DATA_LINE_MAX octets */
+	unsigned long linelen;    /* octets of the current output line so far */
 	int in_header;            /* still in the header section (before the empty line) */
 	int out_bol;              /* the next output byte starts a line */
 	struct hdr hdr;           /* the header-section scan (hdr.h) */

@@ -64,13 +64,12 @@ static int send_received(struct session *s, const char *qid)
 	return r;
 }
 
-/* text from enqueue, made safe for a reply line */
-static void clean_text(sa_t *t)
+void smtpd_clean_text(sa_t *t, size_t max)
 {
 	size_t i;
 
-	if (t->len > 200)
-		sa_trunc(t, 200);
+	if (t->len > max)
+		sa_trunc(t, max);
 	for (i = 0; i < t->len; i++) {
 		unsigned char c = (unsigned char)t->s[i];
 		if (c < ' ' || c >= 0x7f)
@@ -100,12 +99,42 @@ static int has_perm_code(const char *t)
 	return *t == ' ';
 }
 
+/* why a fully read message is refused: its reply and log text, or NULL */
+static const char *refusal(const struct session *s, const struct data_sm *d, int oversize,
+                           const char **why)
+{
+	if (d->bare) {
+		*why = "bare CR or LF";
+		return "550 5.6.0 Message contains bare CR or LF (see RFC 5321 section 2.3.8)";
+	}
+	if (d->nul) {
+		*why = "NUL character";
+		return "550 5.6.0 Message contains NUL characters (see RFC 5322 section 2.1)";
+	}
+	if (d->longline && !s->conf.smtp_allow_long_lines) {
+		*why = "line over 998 octets";
+		return "550 5.6.0 Message contains a line longer than 998 octets"
+		       " (see RFC 5321 section 4.5.3.1.6)";
+	}
+	if (oversize) {
+		*why = "message too big";
+		return "552 5.3.4 Error: message file too big";
+	}
+	if (d->received > DATA_RECEIVED_MAX) {
+		*why = "mail loop";
+		return "554 5.4.6 Too many Received headers: mail loop";
+	}
+	return NULL;
+}
+
 void msg_data(struct session *s)
 {
 	struct data_sm d;
 	sa_t qid = SA_INIT, text = SA_INIT;
-	int oversize = 0, r;
+	int oversize = 0, r, tmo = (int)s->conf.smtp_timeout * 1000;
 	unsigned long long limit = (unsigned long long)s->conf.message_size_limit;
+	long long rate = s->conf.smtp_min_data_rate;
+	const char *refuse, *why = NULL;
 
 	if (enq_begin(&s->enq, &qid) < 0 || send_envelope(s) < 0 || send_received(s, qid.s) < 0) {
 		enq_abort(&s->enq); /* a message may be open; a broken child is reaped */
@@ -115,6 +144,9 @@ void msg_data(struct session *s)
 	}
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
 
+	/* a drip cannot stretch DATA: smtp_timeout to start with, then each byte
+	 * buys 1/smtp_min_data_rate s, never more than smtp_timeout ahead */
+	io_deadline(&s->in, tmo);
 	data_init(&d);
 	while (!d.done) {
 		size_t used, n;
@@ -136,21 +168,18 @@ void msg_data(struct session *s)
 			oversize = 1;
 		/* a message that will be refused is not passed on; a failed write
 		 * leaves the child broken and the rest of the data is only read */
-		if (n > 0 && !d.bare && !oversize && d.received <= DATA_RECEIVED_MAX)
+		if (n > 0 && !refusal(s, &d, oversize, &why))
 			(void)enq_put(&s->enq, ENQ_DATA, chunk, n);
+		/* after our own write: a slow queue disk is not the client's delay */
+		io_deadline_extend(&s->in, (long long)used * 1000 / rate, tmo);
 	}
 
-	if (d.bare || oversize || d.received > DATA_RECEIVED_MAX) {
+	refuse = refusal(s, &d, oversize, &why);
+	if (refuse) {
 		enq_abort(&s->enq);
-		if (d.bare)
-			reply(s, "550 5.6.0 Message contains bare CR or LF (see RFC 5321 section 2.3.8)");
-		else if (oversize)
-			reply(s, "552 5.3.4 Error: message file too big");
-		else
-			reply(s, "554 5.4.6 Too many Received headers: mail loop");
+		reply(s, "%s", refuse);
 		log_info(qid.s, "reject: DATA from %s: %s from=<%s> size=%llu nrcpt=%zu helo=%s",
-		         s->ip, d.bare ? "bare CR or LF" : oversize ? "message too big" : "mail loop",
-		         s->sender.s, d.size, s->nrcpt, s->helo);
+		         s->ip, why, s->sender.s, d.size, s->nrcpt, s->helo);
 		tx_reset(s);
 		goto out;
 	}
@@ -162,7 +191,7 @@ void msg_data(struct session *s)
 		log_info(text.s, "from=<%s> size=%llu nrcpt=%zu client=%s helo=%s",
 		         s->sender.s, d.size, s->nrcpt, s->ip, s->helo);
 	} else if (r == 'X') {
-		clean_text(&text);
+		smtpd_clean_text(&text, 200);
 		/* enqueue's reason may start with its own enhanced code: keep it */
 		if (has_perm_code(text.s))
 			reply(s, "554 %s", text.s);
@@ -171,7 +200,7 @@ void msg_data(struct session *s)
 		log_warn(qid.s, "queue refused the message: %s", text.len ? text.s : "(no reason)");
 	} else {
 		if (r == 'Z') {
-			clean_text(&text);
+			smtpd_clean_text(&text, 200);
 			log_warn(qid.s, "queue temporary failure: %s", text.len ? text.s : "(no reason)");
 		}
 		reply(s, "451 4.3.0 Error: queue file write error");

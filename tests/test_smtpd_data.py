@@ -1,15 +1,20 @@
 """pochta-smtpd DATA: dot-stuffing, SMTP smuggling (bare CR/LF never ends or
-splits a message), pipelining, a client dropping mid-DATA, mail loops, the
-trace headers, and an end-to-end byte-for-byte check."""
+splits a message), NUL bytes and lines over 998 octets refused, pipelining and
+protocol synchronization (no content before the 354), a client dropping
+mid-DATA, mail loops, the trace headers, and an end-to-end byte-for-byte check."""
 import os
 import re
 import time
 import unittest
 
-from pochta import Instance, tmp_files, wait_until
+from pochta import Instance, InstanceTest, tmp_files, wait_until
 
 HOST = 'mx.example.test'
 QID = re.compile(r'queued as ([0-9A-V]{24})\b')
+BARE = '550 5.6.0 Message contains bare CR or LF'
+NUL = '550 5.6.0 Message contains NUL characters'
+LONG = '550 5.6.0 Message contains a line longer than 998 octets'
+SYNC = '554 5.5.0 Error: SMTP protocol synchronization error (input sent before the reply to %s)'
 
 
 def split_message(m):
@@ -80,21 +85,11 @@ class SmtpdData(unittest.TestCase):
         m = self.mail_with('alice', b'Subject: dots-1')[0]
         self.assertTrue(m.endswith(b'Subject: dots-1\n\n.one\n..two\nthree\nfour.\n.\n \n'), m)
 
-    def smuggle(self, form, tag):
-        r = self.start_data()
-        r.send(b'Subject: ' + tag.encode() + b'-first\r\n\r\nfirst part' + form +
-               b'MAIL FROM:<evil@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n'
-               b'Subject: ' + tag.encode() + b'-smuggled\r\n\r\nsmuggled\r\n.\r\nQUIT\r\n')
-        code, lines = r.reply()
-        # the only reply to all of that: the message is refused as a whole
-        self.assertEqual(code, 550, lines)
-        self.assertTrue(lines[0].startswith('550 5.6.0 Message contains bare CR or LF'), lines)
-        self.assertEqual(r.reply()[0], 221)
-        self.assertTrue(r.closed(5))
+    def assert_nothing_kept(self, tag):
+        """no message holding tag was delivered or is in the queue"""
         self.barrier()
         for m in self.inst.mails('alice'):
-            self.assertNotIn(tag.encode() + b'-smuggled', m)
-            self.assertNotIn(tag.encode() + b'-first', m)
+            self.assertNotIn(tag.encode(), m)
         for q in self.inst.queue_files():
             for sub in ('incoming', 'mess'):
                 p = os.path.join(self.inst.root, 'queue', sub, q)
@@ -103,6 +98,19 @@ class SmtpdData(unittest.TestCase):
                         self.assertNotIn(tag.encode(), f.read())
                 except FileNotFoundError:
                     pass  # not there, or delivered and removed meanwhile
+
+    def smuggle(self, form, tag, refusal=BARE):
+        r = self.start_data()
+        r.send(b'Subject: ' + tag.encode() + b'-first\r\n\r\nfirst part' + form +
+               b'MAIL FROM:<evil@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n'
+               b'Subject: ' + tag.encode() + b'-smuggled\r\n\r\nsmuggled\r\n.\r\nQUIT\r\n')
+        code, lines = r.reply()
+        # the only reply to all of that: the message is refused as a whole
+        self.assertEqual(code, 550, lines)
+        self.assertTrue(lines[0].startswith(refusal), lines)
+        self.assertEqual(r.reply()[0], 221)
+        self.assertTrue(r.closed(5))
+        self.assert_nothing_kept(tag)
 
     def test_smuggling_lf_dot_lf(self):
         self.smuggle(b'\n.\n', 'smug-a')
@@ -116,6 +124,50 @@ class SmtpdData(unittest.TestCase):
     def test_smuggling_crlf_dot_cr(self):
         self.smuggle(b'\r\n.\r', 'smug-d')
 
+    def test_smuggling_crlf_nul_dot_crlf(self):
+        self.smuggle(b'\r\n\x00.\r\n', 'smug-e', NUL)
+
+    def test_smuggling_crlf_dot_nul_crlf(self):
+        self.smuggle(b'\r\n.\x00\r\n', 'smug-f', NUL)
+
+    def test_nul_in_body(self):
+        r = self.start_data()
+        r.send(b'Subject: nul-1\r\n\r\nbefore\x00after\r\n.\r\n')
+        code, lines = r.reply()
+        self.assertEqual(code, 550, lines)
+        self.assertEqual(lines, [NUL + ' (see RFC 5322 section 2.1)'])
+        # the session goes on: the data was read to its end, nothing taken for a command
+        self.assertEqual(r.cmd('NOOP')[0], 250)
+        self.assertEqual(r.cmd('QUIT')[0], 221)
+        self.assert_nothing_kept('nul-1')
+        self.assertIn('reject: DATA from 127.0.0.1: NUL character', self.inst.log())
+
+    def test_long_line_refused(self):
+        r = self.start_data()
+        # 999 octets of text: one too many, even when stuffed (the dot does not count)
+        r.send('Subject: long-1\r\n\r\nshort\r\n..' + 'x' * 998 + '\r\nshort\r\n.\r\n')
+        code, lines = r.reply()
+        self.assertEqual(code, 550, lines)
+        self.assertEqual(lines, [LONG + ' (see RFC 5321 section 4.5.3.1.6)'])
+        self.assertIn('reject: DATA from 127.0.0.1: line over 998 octets', self.inst.log())
+        # in the header section too
+        self.assertEqual(r.cmd('MAIL FROM:<sender@remote.test>')[0], 250)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        self.assertEqual(r.cmd('DATA')[0], 354)
+        r.send('Subject: long-2 ' + 'h' * 990 + '\r\n\r\nbody\r\n.\r\n')
+        self.assertEqual(r.reply()[0], 550)
+        # 998 octets, the most RFC 5321 allows, stuffed or not: accepted as they are
+        self.assertEqual(r.cmd('MAIL FROM:<sender@remote.test>')[0], 250)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        self.assertEqual(r.cmd('DATA')[0], 354)
+        r.send('Subject: long-998\r\n\r\n' + 'y' * 998 + '\r\n..' + 'z' * 997 + '\r\n.\r\n')
+        code, lines = r.reply()
+        self.assertEqual(code, 250, lines)
+        m = self.mail_with('alice', b'Subject: long-998')[0]
+        self.assertTrue(m.endswith(b'\n' + b'y' * 998 + b'\n.' + b'z' * 997 + b'\n'), m[-100:])
+        self.assert_nothing_kept('long-1')
+        self.assert_nothing_kept('long-2')
+
     def test_bare_lf_in_body(self):
         r = self.start_data()
         r.send('Subject: bare-lf\r\n\r\nline one\nline two\r\n.\r\n')
@@ -125,32 +177,63 @@ class SmtpdData(unittest.TestCase):
         self.assertEqual(r.cmd('NOOP')[0], 250)
 
     def test_pipelined_transactions(self):
-        r = self.inst.raw()
-        self.addCleanup(r.close)
-        r.send('EHLO client.test\r\n'
-               'MAIL FROM:<sender@remote.test>\r\n'
+        """RFC 2920: MAIL, RCPTs and DATA in one write; the content only after the
+        354, and it may start the next group (RSET ... DATA, or NOOP)"""
+        r = self.session()
+        r.send('MAIL FROM:<sender@remote.test>\r\n'
                'RCPT TO:<alice@example.test>\r\n'
                'RCPT TO:<nobody@example.test>\r\n'
                'RCPT TO:<bob@example.test>\r\n'
-               'DATA\r\n'
-               'Subject: piped-1\r\n\r\nfirst\r\n.\r\n'
+               'DATA\r\n')
+        got = [r.reply() for _ in range(5)]
+        self.assertEqual([c for c, _ in got], [250, 250, 550, 250, 354], got)
+        r.send('Subject: piped-1\r\n\r\nfirst\r\n.\r\n'
                'RSET\r\n'
                'MAIL FROM:<> SIZE=20\r\n'
                'RCPT TO:<bob@example.test>\r\n'
-               'DATA\r\n'
-               'Subject: piped-2\r\n\r\nsecond\r\n.\r\n'
-               'NOOP\r\n'
-               'QUIT\r\n')
-        want = [220, 250, 250, 250, 550, 250, 354, 250, 250, 250, 250, 354, 250, 250, 221]
-        got = [r.reply() for _ in want]
-        self.assertEqual([c for c, _ in got], want, got)
-        self.assertEqual(len(got[1][1]), 6)  # the whole EHLO reply
-        self.assertRegex(got[7][1][0], QID)
-        self.assertRegex(got[12][1][0], QID)
+               'DATA\r\n')
+        got = [r.reply() for _ in range(5)]
+        self.assertEqual([c for c, _ in got], [250, 250, 250, 250, 354], got)
+        self.assertRegex(got[0][1][0], QID)
+        r.send('Subject: piped-2\r\n\r\nsecond\r\n.\r\nNOOP\r\n')
+        got = [r.reply() for _ in range(2)]
+        self.assertEqual([c for c, _ in got], [250, 250], got)
+        self.assertRegex(got[0][1][0], QID)
+        self.assertEqual(r.cmd('QUIT')[0], 221)
         self.assertTrue(r.closed(5))
         self.mail_with('alice', b'Subject: piped-1')
         self.mail_with('bob', b'Subject: piped-1')
         self.mail_with('bob', b'Subject: piped-2')
+
+    def test_content_before_354_refused(self):
+        """a whole transaction in one write (smtpsmug's 'pipelining' check): the
+        content came before the 354, so the session ends and nothing is queued"""
+        r = self.session()
+        r.send('MAIL FROM:<sender@remote.test>\r\n'
+               'RCPT TO:<alice@example.test>\r\n'
+               'DATA\r\n'
+               'Subject: sync-1\r\n\r\nnot waited for\r\n.\r\n'
+               'QUIT\r\n')
+        got = [r.reply() for _ in range(3)]
+        self.assertEqual([c for c, _ in got], [250, 250, 554], got)
+        self.assertEqual(got[2][1], [SYNC % 'DATA'])
+        self.assertTrue(r.closed(5))
+        self.assertIn('reject: improper pipelining after DATA from 127.0.0.1: Subject: sync-1??',
+                      self.inst.log())
+        self.assertIn('reason=protocol synchronization error', self.inst.log())
+        self.assert_nothing_kept('sync-1')
+
+    def test_commands_after_ehlo_refused(self):
+        for verb in ('EHLO', 'HELO', 'NOOP'):
+            r = self.inst.raw()
+            self.addCleanup(r.close)
+            self.assertEqual(r.reply()[0], 220)
+            if verb == 'NOOP':
+                self.assertEqual(r.cmd('EHLO client.test')[0], 250)
+            r.send(verb + ' client.test\r\nMAIL FROM:<sender@remote.test>\r\n')
+            code, lines = r.reply()
+            self.assertEqual(lines, [SYNC % verb])
+            self.assertTrue(r.closed(5))
 
     def test_client_drops_mid_data(self):
         r = self.start_data()
@@ -242,7 +325,7 @@ class SmtpdData(unittest.TestCase):
                 b'\r\n'
                 b'trailing spaces   \r\n'
                 b'\ttab\r\n'
-                + b'L' * 5000 + b'\r\n'
+                + b'L' * 998 + b'\r\n'
                 + b''.join(b'line %d\r\n' % i for i in range(3000))
                 + b'last line\r\n')
         with self.inst.smtp() as s:
@@ -253,6 +336,36 @@ class SmtpdData(unittest.TestCase):
         self.assertEqual(rest, body.replace(b'\r\n', b'\n'))
         self.assertEqual([l.split(b':')[0] for l in added if not l.startswith(b'\t')],
                          [b'Return-Path', b'Delivered-To', b'Received'])
+
+
+class SmtpdDataKeys(InstanceTest):
+    """the keys that turn the DATA refusals off"""
+
+    def test_long_lines_allowed(self):
+        inst = self.instance(users={'alice': 's'},
+                             conf={'myhostname': HOST, 'smtp_allow_long_lines': '1'})
+        body = b'Subject: long-ok\r\n\r\n' + b'L' * 5000 + b'\r\n..' + b'M' * 999 + b'\r\n'
+        with inst.smtp() as s:
+            s.sendmail('sender@remote.test', ['alice@example.test'], body)
+        m = inst.wait_mail('alice', 1)[0]
+        self.assertTrue(m.endswith(b'\n\n' + b'L' * 5000 + b'\n..' + b'M' * 999 + b'\n'), m[-80:])
+
+    def test_pipelining_check_off(self):
+        inst = self.instance(users={'alice': 's'},
+                             conf={'myhostname': HOST, 'smtp_forbid_unauth_pipelining': '0'})
+        r = inst.raw()
+        self.addCleanup(r.close)
+        r.send('EHLO client.test\r\n'
+               'MAIL FROM:<sender@remote.test>\r\n'
+               'RCPT TO:<alice@example.test>\r\n'
+               'DATA\r\n'
+               'Subject: unsynced\r\n\r\nsent at once\r\n.\r\n'
+               'QUIT\r\n')
+        want = [220, 250, 250, 250, 354, 250, 221]
+        got = [r.reply() for _ in want]
+        self.assertEqual([c for c, _ in got], want, got)
+        self.assertTrue(r.closed(5))
+        self.assertIn(b'Subject: unsynced', inst.wait_mail('alice', 1)[0])
 
 
 if __name__ == '__main__':

@@ -1,6 +1,8 @@
-"""pochta-smtpd limits: smtp_timeout (between commands and inside DATA),
-smtp_error_limit, message_size_limit during DATA."""
+"""pochta-smtpd limits: smtp_timeout (between commands and inside DATA), the
+deadlines a trickling client cannot stretch (a whole command line; DATA with
+smtp_min_data_rate), smtp_error_limit, message_size_limit during DATA."""
 import os
+import socket
 import time
 import unittest
 
@@ -44,6 +46,93 @@ class SmtpdLimits(InstanceTest):
         time.sleep(0.3)
         self.assertEqual(inst.queue_files(), [])
         self.assertEqual(inst.mail_files('alice'), [])
+
+    def drip(self, r, data, limit):
+        """send data one byte a second until the server answers; returns
+        (seconds from the first byte to the reply, the reply, bytes sent)"""
+        r.sock.settimeout(1.0)
+        t0 = time.monotonic()
+        sent = 0
+        got = b''
+        while time.monotonic() - t0 < limit and b'\n' not in got:
+            if sent < len(data):
+                try:
+                    r.sock.sendall(data[sent:sent + 1])
+                    sent += 1
+                except OSError:
+                    break  # closed: the reply is read below
+            try:
+                d = r.sock.recv(4096)
+                if not d:
+                    break
+                got += d
+            except socket.timeout:
+                pass
+        return time.monotonic() - t0, got.decode(errors='replace'), sent
+
+    def test_trickled_command_line(self):
+        """one byte a second never completes a line: 421 after smtp_timeout (3 s)
+        from the start of the line, though no single wait is that long"""
+        inst = self.instance(users={'alice': 's'}, conf={'myhostname': HOST, 'smtp_timeout': '3'})
+        r = self.greet(inst)
+        took, got, sent = self.drip(r, b'HELO ' + b'a' * 40 + b'\r\n', 15)
+        self.assertEqual(got, '421 4.4.2 %s Error: timeout exceeded\r\n' % HOST, (took, sent))
+        self.assertGreater(took, 2)
+        self.assertLess(took, 3 + 3)
+        r.sock.settimeout(5)
+        self.assertTrue(r.closed(5))
+        self.assertIn('reason=timeout', inst.log())
+
+    def test_trickled_data(self):
+        """one byte a second in DATA (the default 500 bytes/s required): 421 at
+        smtp_timeout + bytes/smtp_min_data_rate (about 3 s); nothing queued"""
+        inst = self.instance(users={'alice': 's'}, conf={'myhostname': HOST, 'smtp_timeout': '3'})
+        r = self.greet(inst)
+        self.assertEqual(r.cmd('EHLO client.test')[0], 250)
+        self.assertEqual(r.cmd('MAIL FROM:<bob@remote.test>')[0], 250)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        self.assertEqual(r.cmd('DATA')[0], 354)
+        took, got, sent = self.drip(r, b'Subject: dripped\r\n\r\n' + b'x' * 60 + b'\r\n.\r\n', 20)
+        self.assertEqual(got, '421 4.4.2 %s Error: timeout exceeded\r\n' % HOST, (took, sent))
+        self.assertGreater(took, 2)
+        self.assertLess(took, 3 + 3)
+        r.sock.settimeout(5)
+        self.assertTrue(r.closed(5))
+        self.assertIn('reason=timeout after DATA', inst.log())
+        wait_until(lambda: not tmp_files(inst), 10, 0.05, 'queue tmp/ empty')
+        time.sleep(0.3)
+        self.assertEqual(inst.queue_files(), [])
+        self.assertEqual(inst.mail_files('alice'), [])
+
+    def test_data_at_the_minimum_rate_gets_through(self):
+        """a slow client that keeps up smtp_min_data_rate may take longer than
+        smtp_timeout over its DATA; a fast large message passes too"""
+        inst = self.instance(users={'alice': 's'},
+                             conf={'myhostname': HOST, 'smtp_timeout': '2', 'smtp_min_data_rate': '100'})
+        r = self.greet(inst)
+        self.assertEqual(r.cmd('EHLO client.test')[0], 250)
+        self.assertEqual(r.cmd('MAIL FROM:<bob@remote.test>')[0], 250)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        self.assertEqual(r.cmd('DATA')[0], 354)
+        t0 = time.monotonic()
+        r.send('Subject: slow-but-steady\r\n\r\n')
+        for i in range(10):  # 400 bytes/s for 5 s: over smtp_timeout in all
+            time.sleep(0.5)
+            r.send('%-198s\r\n' % ('line %d' % i))
+        r.send('.\r\n')
+        code, lines = r.reply()
+        self.assertEqual(code, 250, lines)
+        self.assertGreater(time.monotonic() - t0, 4)
+        # 8 MB as fast as the client can: the rate buys time, silence never does
+        self.assertEqual(r.cmd('MAIL FROM:<bob@remote.test>')[0], 250)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        self.assertEqual(r.cmd('DATA')[0], 354)
+        r.sock.settimeout(60)
+        r.send('Subject: big-and-fast\r\n\r\n' + ('b' * 78 + '\r\n') * 100000 + '.\r\n')
+        code, lines = r.reply()
+        self.assertEqual(code, 250, lines)
+        self.assertEqual(r.cmd('QUIT')[0], 221)
+        inst.wait_mail('alice', 2, timeout=30)
 
     def test_too_many_errors(self):
         inst = self.instance(users={'alice': 's'},

@@ -126,7 +126,9 @@ class SmtpdSession(InstanceTest):
         the message: DATA is a byte-level state machine with fixed buffers"""
         if sanitized_build():
             self.skipTest('sanitizer builds use much more memory')
-        inst = self.instance(users={'alice': 's'}, conf={'myhostname': HOST})
+        # the 1 MB line must be taken, to show it costs no memory
+        inst = self.instance(users={'alice': 's'},
+                             conf={'myhostname': HOST, 'smtp_allow_long_lines': '1'})
 
         def anon(pid):
             with open('/proc/%d/smaps_rollup' % pid) as f:
@@ -190,7 +192,8 @@ class SmtpdDirect(InstanceTest):
 
     def test_no_tcpremoteip_is_not_a_relay_client(self):
         inst = self.instance(start=False, users={'alice': 's'},
-                             conf={'myhostname': HOST, 'relay_networks': '0.0.0.0/0 ::/0'})
+                             conf={'myhostname': HOST, 'relay_networks': '0.0.0.0/0 ::/0',
+                                   'smtp_forbid_unauth_pipelining': '0'})
         cmds = (b'EHLO c.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<x@remote.test>\r\n'
                 b'RCPT TO:<alice@example.test>\r\nQUIT\r\n')
         out, rc = self.run_smtpd(inst, cmds)
@@ -203,7 +206,8 @@ class SmtpdDirect(InstanceTest):
 
     def test_relay_networks_match_client_ip(self):
         inst = self.instance(start=False, users={'alice': 's'},
-                             conf={'myhostname': HOST, 'relay_networks': '10.0.0.0/8, 2001:db8::/32'})
+                             conf={'myhostname': HOST, 'relay_networks': '10.0.0.0/8, 2001:db8::/32',
+                                   'smtp_forbid_unauth_pipelining': '0'})
         cmds = b'EHLO c.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<x@remote.test>\r\nQUIT\r\n'
         for ip, ok in (('10.200.0.1', True), ('11.0.0.1', False), ('2001:db8::5', True),
                        ('2001:db9::5', False), ('::ffff:10.0.0.1', True), ('not-an-ip', False)):
@@ -221,9 +225,23 @@ class SmtpdDirect(InstanceTest):
         self.assertEqual(out.count('\r\n'), 1)
 
     def test_pipes_instead_of_a_socket(self):
-        inst = self.instance(start=False, users={'alice': 's'}, conf={'myhostname': HOST})
+        inst = self.instance(start=False, users={'alice': 's'},
+                             conf={'myhostname': HOST, 'smtp_forbid_unauth_pipelining': '0'})
         out, rc = self.run_smtpd(inst, b'HELO c.test\r\nNOOP\r\nQUIT\r\n',
                                  {'TCPREMOTEIP': '127.0.0.1'}, pipes=True)
         self.assertEqual(rc, 0)
         self.assertEqual(out, '220 %s ESMTP pochta\r\n250 %s\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n'
                          % (HOST, HOST))
+
+    def test_input_before_a_reply_is_refused(self):
+        """commands sent after HELO/EHLO without waiting for its reply: 554, on a
+        socket and on pipes (RFC 2920 3.1; smtp_forbid_unauth_pipelining default)"""
+        inst = self.instance(start=False, users={'alice': 's'}, conf={'myhostname': HOST})
+        sync = '554 5.5.0 Error: SMTP protocol synchronization error (input sent before the reply to %s)'
+        for pipes in (False, True):
+            for verb in ('HELO', 'EHLO'):
+                out, rc = self.run_smtpd(inst, verb.encode() + b' c.test\r\nNOOP\r\nQUIT\r\n',
+                                         {'TCPREMOTEIP': '127.0.0.1'}, pipes=pipes)
+                self.assertEqual(rc, 0)
+                self.assertEqual(out, '220 %s ESMTP pochta\r\n%s\r\n' % (HOST, sync % verb),
+                                 (pipes, verb))

@@ -215,6 +215,24 @@ static void test_timeout(void)
 	sa_free(&l);
 }
 
+/* a child writing one byte to fds[1] every 20 ms (4 s at most); fds[0] stays ours */
+static pid_t trickler(int fds[2])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		close(fds[0]);
+		for (int i = 0; i < 200; i++) {
+			if (write(fds[1], "x", 1) != 1)
+				_exit(0);
+			usleep(20000);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	return pid;
+}
+
 /* a peer trickling bytes of an endless line: each read succeeds quickly, only
  * the deadline ends it; data always ready must not escape it either */
 static void deadline(int sock)
@@ -231,18 +249,7 @@ static void deadline(int sock)
 		T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
 	else
 		T_ASSERT(pipe(fds) == 0);
-	pid = fork();
-	if (pid == 0) {
-		int w = fds[1];
-		close(fds[0]);
-		for (int i = 0; i < 200; i++) { /* 4 s at most */
-			if (write(w, "x", 1) != 1)
-				_exit(0);
-			usleep(20000);
-		}
-		_exit(0);
-	}
-	close(fds[1]);
+	pid = trickler(fds);
 	io_init(&in, fds[0], buf, sizeof buf, 1000);
 	io_deadline(&in, 300);
 	t0 = ms_now();
@@ -260,6 +267,103 @@ static void deadline(int sock)
 }
 static void test_deadline_socket(void) { deadline(1); }
 static void test_deadline_pipe(void) { deadline(0); }
+
+static void test_deadline_extend(void)
+{
+	char buf[8];
+	io_t in;
+	long long d;
+
+	io_init(&in, -1, buf, sizeof buf, 1000);
+	io_deadline_extend(&in, 5000, 1000); /* no deadline: none set */
+	T_INTEQ(in.deadline, 0);
+	io_deadline(&in, 200);
+	d = in.deadline;
+	io_deadline_extend(&in, 50, 10000);
+	T_INTEQ(in.deadline, d + 50);
+	io_deadline_extend(&in, 0, 10000);
+	T_INTEQ(in.deadline, d + 50);
+	io_deadline_extend(&in, 100000, 500); /* capped at 500 ms from now */
+	T_ASSERT(in.deadline >= ms_now() + 450 && in.deadline <= ms_now() + 500);
+}
+
+/* a peer writing one byte every 20 ms (50 bytes/s), read with a deadline of
+ * 300 ms extended by 1000/rate ms per byte: 1 when it timed out within 4 s */
+static int trickle_times_out(long long rate, long long *elapsed)
+{
+	int fds[2], timed_out = 0;
+	char buf[8];
+	io_t in;
+	pid_t pid;
+	long long t0;
+
+	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+	pid = trickler(fds);
+	io_init(&in, fds[0], buf, sizeof buf, 1000);
+	io_deadline(&in, 300);
+	t0 = ms_now();
+	for (;;) {
+		size_t n;
+		int r = io_fill(&in);
+		if (r != IO_OK) {
+			timed_out = r == IO_ERR && errno == ETIMEDOUT;
+			break;
+		}
+		n = in.end - in.start;
+		io_consume(&in, n);
+		io_deadline_extend(&in, (long long)n * 1000 / rate, 300);
+	}
+	*elapsed = ms_now() - t0;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(fds[0]);
+	return timed_out;
+}
+
+static void test_deadline_min_rate(void)
+{
+	long long t;
+
+	/* 100 bytes/s required, 50 sent: each byte buys 10 ms, 20 ms pass */
+	T_INTEQ(trickle_times_out(100, &t), 1);
+	T_ASSERT(t >= 500 && t < 2500);
+	/* 10 bytes/s required: the trickle keeps the session (EOF after 200 bytes) */
+	T_INTEQ(trickle_times_out(10, &t), 0);
+	T_ASSERT(t >= 3000);
+}
+
+static void test_input_ready(void)
+{
+	int sv[2], p[2];
+	char buf[8];
+	io_t in;
+
+	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	io_init(&in, sv[0], buf, sizeof buf, 1000);
+	T_INTEQ(io_input_ready(&in), 0);
+	T_INTEQ(fd_write_all(sv[1], "abc", 3), 0);
+	T_INTEQ(io_input_ready(&in), 1);
+	T_INTEQ(in.end - in.start, 3);
+	T_INTEQ(io_input_ready(&in), 1); /* still buffered, nothing read */
+	io_consume(&in, 3);
+	T_INTEQ(io_input_ready(&in), 0);
+	close(sv[1]);
+	T_INTEQ(io_input_ready(&in), 0); /* EOF is not input */
+	T_INTEQ(io_fill(&in), IO_EOF);
+	close(sv[0]);
+
+	T_ASSERT(pipe(p) == 0);
+	io_init(&in, p[0], buf, sizeof buf, 1000);
+	T_INTEQ(io_input_ready(&in), 0);
+	T_INTEQ(fd_write_all(p[1], "xy", 2), 0);
+	T_INTEQ(io_input_ready(&in), 1);
+	T_ASSERT(in.end - in.start == 2 && memcmp(in.buf + in.start, "xy", 2) == 0);
+	io_consume(&in, 2);
+	close(p[1]);
+	T_INTEQ(io_input_ready(&in), 0);
+	T_INTEQ(io_fill(&in), IO_EOF);
+	close(p[0]);
+}
 
 static void test_readn_fill_consume(void)
 {
@@ -581,5 +685,8 @@ int main(void)
 	T_RUN(test_fd_write_all);
 	T_RUN(test_deadline_socket);
 	T_RUN(test_deadline_pipe);
+	T_RUN(test_deadline_extend);
+	T_RUN(test_deadline_min_rate);
+	T_RUN(test_input_ready);
 	return t_done();
 }

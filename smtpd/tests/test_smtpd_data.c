@@ -173,7 +173,101 @@ static void test_long_line(void)
 	T_INTEQ(d.done, 1);
 	T_INTEQ(total, 200001);
 	T_INTEQ(d.bare, 0);
+	T_INTEQ(d.longline, 1);
+	T_INTEQ(d.nul, 0);
 	free(in);
+}
+
+/* the flags of a whole input, the same for every split and output capacity;
+ * want_out may hold NULs (want_outlen bytes) */
+static void check_flags_all_splits(const char *in, size_t len, const char *want_out,
+                                   size_t want_outlen, int want_nul, int want_long)
+{
+	size_t step, cap;
+
+	for (step = 1; step <= len + 1; step++) {
+		for (cap = 2; cap <= 9; cap += 7) {
+			struct run r;
+			feed(&r, in, len, step, cap);
+			T_INTEQ(r.d.done, 1);
+			T_INTEQ(r.used, len);
+			T_INTEQ(r.outlen, want_outlen);
+			T_ASSERT(r.outlen == want_outlen && memcmp(r.out, want_out, want_outlen) == 0);
+			T_INTEQ(r.d.nul, want_nul);
+			T_INTEQ(r.d.longline, want_long);
+			T_INTEQ(r.d.bare, 0);
+		}
+	}
+}
+
+static void test_nul(void)
+{
+	static const char a[] = "Subject: x\r\n\r\na\0b\r\n.\r\n";
+	check_flags_all_splits(a, sizeof a - 1, "Subject: x\n\na\0b\n", 16, 1, 0);
+	/* the smuggling endings with a NUL never end the data, and are refused */
+	static const char b[] = "x\r\n\0.\r\nMAIL FROM:<a@b>\r\n.\r\n";
+	check_flags_all_splits(b, sizeof b - 1, "x\n\0.\nMAIL FROM:<a@b>\n", 21, 1, 0);
+	static const char c[] = "x\r\n.\0\r\nMAIL FROM:<a@b>\r\n.\r\n";
+	check_flags_all_splits(c, sizeof c - 1, "x\n\0\nMAIL FROM:<a@b>\n", 20, 1, 0);
+	static const char d[] = "x\r\n\0\r\n.\r\n"; /* a line of one NUL */
+	check_flags_all_splits(d, sizeof d - 1, "x\n\0\n", 4, 1, 0);
+	static const char e[] = "no nul here\r\n.\r\n";
+	check_flags_all_splits(e, sizeof e - 1, "no nul here\n", 12, 0, 0);
+}
+
+/* a message of lines of the given lengths (each 'x' * n CRLF, with a leading
+ * "prefix"), its flags checked for every split */
+static void check_lines(const char *prefix, const size_t *lens, size_t nlens, int want_long)
+{
+	static char in[8192], want[8192];
+	size_t len = 0, wlen = 0, i, pl = strlen(prefix);
+
+	for (i = 0; i < nlens; i++) {
+		memcpy(in + len, prefix, pl);
+		len += pl;
+		/* "..": a stuffed dot, one '.' of output; ".x": the dot is dropped */
+		if (pl == 2)
+			want[wlen++] = '.';
+		memset(in + len, 'x', lens[i]);
+		memset(want + wlen, 'x', lens[i]);
+		len += lens[i];
+		wlen += lens[i];
+		memcpy(in + len, "\r\n", 2);
+		len += 2;
+		want[wlen++] = '\n';
+	}
+	memcpy(in + len, ".\r\n", 3);
+	len += 3;
+	/* every split is slow for long inputs: a few steps only */
+	{
+		size_t steps[] = {1, 7, 997, 998, 999, 1000, 1001, 4096}, k;
+		for (k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+			struct run r;
+			feed(&r, in, len, steps[k], 9);
+			T_INTEQ(r.d.done, 1);
+			T_INTEQ(r.used, len);
+			T_ASSERT(r.outlen == wlen && memcmp(r.out, want, wlen) == 0);
+			T_INTEQ(r.d.longline, want_long);
+			T_INTEQ(r.d.nul, 0);
+		}
+	}
+}
+
+static void test_line_length(void)
+{
+	size_t ok[] = {998, 0, 998, 1}, over[] = {10, 999, 3}, last[] = {1, 2, 999},
+	       first[] = {999, 1}, two[] = {997, 1}, dot_ok[] = {998, 1, 998};
+
+	check_lines("", ok, 4, 0);
+	check_lines("", over, 3, 1);
+	check_lines("", last, 3, 1);
+	check_lines("", first, 2, 1);
+	/* the stuffing dot does not count (RFC 5321 4.5.3.1.6) */
+	check_lines(".", dot_ok, 3, 0); /* "." alone would end the data */
+	check_lines(".", over, 3, 1);
+	/* a stuffed "..": one dot is text and counts */
+	check_lines("..", two, 2, 0);
+	check_lines("..", ok, 4, 1);
 }
 
 static void test_received_count(void)
@@ -298,6 +392,8 @@ int main(void)
 	T_RUN(test_incomplete);
 	T_RUN(test_size);
 	T_RUN(test_long_line);
+	T_RUN(test_nul);
+	T_RUN(test_line_length);
 	T_RUN(test_received_count);
 	T_RUN(test_received_header);
 	T_RUN(test_rcpt_policy);

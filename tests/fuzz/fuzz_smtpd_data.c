@@ -2,7 +2,8 @@
  * Properties: the result does not depend on how the input is split into reads;
  * the data ends only right after CRLF "." CRLF (or "." CRLF at the very start);
  * and when no bare CR/LF was seen, the output is exactly the unstuffed input
- * with CRLF turned into LF. */
+ * with CRLF turned into LF; a NUL is flagged exactly when one was consumed, a
+ * long line exactly when an output line has more than DATA_LINE_MAX octets. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 	feed(in, len, len ? in[0] + 1u : 7u, b, &rb);
 	if (ra.used != rb.used || ra.outlen != rb.outlen || memcmp(a, b, ra.outlen) != 0 ||
 	    ra.d.done != rb.d.done || ra.d.bare != rb.d.bare || ra.d.received != rb.d.received ||
-	    ra.d.size != rb.d.size)
+	    ra.d.size != rb.d.size || ra.d.nul != rb.d.nul || ra.d.longline != rb.d.longline)
+		abort();
+	if (ra.d.nul != (ra.used > 0 && memchr(in, 0, ra.used) != NULL))
 		abort();
 	if (ra.outlen > ra.used)
 		abort();
@@ -81,6 +84,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 		}
 		if (n != ra.outlen || memcmp(ref, a, n) != 0)
 			abort();
+		{
+			size_t line = 0, longest = 0;
+			for (i = 0; i < n; i++) {
+				line = ref[i] == '\n' ? 0 : line + 1;
+				if (line > longest)
+					longest = line;
+			}
+			if (ra.d.longline != (longest > DATA_LINE_MAX))
+				abort();
+		}
 	}
 	free(a);
 	free(b);
