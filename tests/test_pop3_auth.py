@@ -106,6 +106,27 @@ class TestPop3Auth(Pop3Base):
         self.assertTrue(c.pass_(pw).startswith(b'+OK'))
         c.quit()
 
+    def test_password_limit_is_what_pass_can_send(self):
+        """pochtactl takes a password up to the longest PASS line POP3 allows
+        (255 octets with "PASS " and CRLF: 248 bytes) and refuses a longer one"""
+        name = 'longpw'
+        longest = ''.join(chr(0x21 + i % 94) for i in range(248))
+        self.inst.ctl('user', 'add', name, input=longest + '\r\n')
+        p = self.login(name, longest)
+        self.assertTrue(p.cmd('QUIT').startswith('+OK'))
+        for pw in (longest + 'x', 'y' * 300):
+            r = self.inst.ctl('user', 'passwd', name, input=pw + '\n', check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.stderr, b'pochtactl: password longer than 248 bytes, the most a POP3 '
+                                       b'client can send (PASS in a command line of 255 octets)\n')
+        r = self.inst.ctl('user', 'add', 'longpw2', input='z' * 300 + '\n', check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b'password longer than 248 bytes', r.stderr)
+        self.assertNotIn(b'longpw2', self.inst.ctl('user', 'list').stdout)
+        # the refused change left the old password working
+        p = self.login(name, longest)
+        self.assertTrue(p.cmd('QUIT').startswith('+OK'))
+
 
 class TestPop3Timeout(Pop3Base):
     conf = {'pop3_timeout': 1}
