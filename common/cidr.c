@@ -126,6 +126,44 @@ int cidr_list_parse(const char *list, struct cidr **out, size_t *n, sa_t *err)
 	return 0;
 }
 
+int cidr_list_parse_ref(const char *list, const char *name, const char *named,
+                        struct cidr **out, size_t *n, sa_t *err)
+{
+	sa_t x = SA_INIT;
+	size_t nl = strlen(name);
+	const char *p;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	for (p = list; *p;) {
+		const char *item, *w;
+		size_t len, wl;
+		while (*p && cidr_sep(*p))
+			p++;
+		if (!*p)
+			break;
+		item = p;
+		while (*p && !cidr_sep(*p))
+			p++;
+		len = (size_t)(p - item);
+		w = item[0] == '$' ? item + 1 : item;
+		wl = len - (size_t)(w - item);
+		if (wl == nl && memcmp(w, name, nl) == 0)
+			r = sa_cats(&x, named);
+		else
+			r = sa_catb(&x, item, len);
+		if (r < 0 || sa_catc(&x, ' ') < 0) {
+			sa_free(&x);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	r = cidr_list_parse(x.s ? x.s : "", out, n, err);
+	sa_free(&x);
+	return r;
+}
+
 static int cidr_in(const struct cidr *c, int family, const unsigned char *addr)
 {
 	int full, rest;

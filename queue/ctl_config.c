@@ -57,6 +57,20 @@ int ctl_conf_semantic(const struct conf_key *k, const char *value, sa_t *err)
 		sa_free(&bad);
 		return r < 0 ? -1 : 0;
 	}
+	if (strcmp(n, "connection_limit_exempt") == 0) {
+		/* relay_networks itself is checked as its own key */
+		struct cidr *list = NULL;
+		size_t cnt = 0;
+		sa_t bad = SA_INIT;
+		int r = cidr_list_parse_ref(value, "relay_networks", "", &list, &cnt, &bad);
+		free(list);
+		if (r < 0) {
+			sa_copys(err, "not a CIDR block or relay_networks: ");
+			sa_catb(err, bad.s ? bad.s : "", bad.len);
+		}
+		sa_free(&bad);
+		return r < 0 ? -1 : 0;
+	}
 	if (strcmp(n, "local_domains") == 0) {
 		if (conf_list_each(value, domain_item, err) != 0)
 			return -1;

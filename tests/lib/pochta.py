@@ -169,6 +169,34 @@ class Instance:
             self.proc = None
             self.logf.close()
 
+    def sessions(self):
+        """PIDs of the supervisor's children that are sessions still running:
+        not pochta-qmgr, not a helper orphaned to it, not a zombie (which the
+        supervisor reaps before it counts connections)"""
+        if not self.proc:
+            return []
+        try:
+            with open('/proc/%d/task/%d/children' % (self.proc.pid, self.proc.pid)) as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+        out = []
+        for k in kids:
+            try:
+                with open('/proc/%d/stat' % k, 'rb') as f:
+                    state = f.read().rsplit(b')', 1)[1].split()[0]
+                with open('/proc/%d/cmdline' % k, 'rb') as f:
+                    argv0 = os.path.basename(f.read().split(b'\0')[0])
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if state != b'Z' and argv0 not in (b'pochta-qmgr', b'pochta-enqueue'):
+                out.append(k)
+        return out
+
+    def wait_sessions_ended(self, timeout=10):
+        """until every session started so far (the probe of start() included) has exited"""
+        wait_until(lambda: not self.sessions(), timeout, 0.02, 'earlier sessions to end')
+
     def cleanup(self):
         try:
             self.stop()
