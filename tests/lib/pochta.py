@@ -118,10 +118,21 @@ class Instance:
             if self.proc and self.proc.poll() is not None:
                 raise AssertionError('pochtactl start exited %s:\n%s' % (self.proc.returncode, self.log()))
             try:
-                socket.create_connection(('127.0.0.1', port), timeout=1).close()
-                return True
+                c = socket.create_connection(('127.0.0.1', port), timeout=1)
             except OSError:
                 return False
+            # a whole session: served, and over once the server closes (so it
+            # is no longer counted by the time a test starts, see sessions())
+            try:
+                c.shutdown(socket.SHUT_WR)
+                c.settimeout(10)
+                while c.recv(4096):
+                    pass
+            except OSError:
+                pass
+            finally:
+                c.close()
+            return True
         wait_until(ok, timeout, 0.05, 'port %d' % port)
 
     def log(self):
@@ -194,7 +205,8 @@ class Instance:
         return out
 
     def wait_sessions_ended(self, timeout=10):
-        """until every session started so far (the probe of start() included) has exited"""
+        """until every session accepted so far has exited (the probe of
+        wait_listening() included: it returns once that session was accepted)"""
         wait_until(lambda: not self.sessions(), timeout, 0.02, 'earlier sessions to end')
 
     def cleanup(self):
