@@ -5,18 +5,21 @@
 
 int pop3d_line(struct sess *s, sa_t *line, size_t max, const char *state)
 {
-	unsigned long long pos;
+	unsigned long long pos = 0;
 	int r, partial;
 
-	/* the deadline runs from the previous reply, once it is sent */
-	if (s->in.start == s->in.end && io_flush(&s->out) < 0)
-		return IO_EOF;
-	pos = s->in.pos;
-	io_deadline(&s->in, s->timeout_ms);
-	r = io_getline(&s->in, line, max, NULL);
-	io_deadline(&s->in, -1);
-	if (r == IO_OK || r == IO_TOOLONG)
-		return r;
+	/* the deadline runs from the previous reply, once it is sent (a client
+	 * that does not read it fails here, after pop3_timeout) */
+	if (s->in.start == s->in.end && io_flush(&s->out) < 0) {
+		r = IO_EOF;
+	} else {
+		pos = s->in.pos;
+		io_deadline(&s->in, s->timeout_ms);
+		r = io_getline(&s->in, line, max, NULL);
+		io_deadline(&s->in, -1);
+		if (r == IO_OK || r == IO_TOOLONG)
+			return r;
+	}
 	if (r == IO_ERR && errno == ETIMEDOUT) {
 		partial = s->in.pos != pos || s->in.start != s->in.end;
 		log_info(NULL, "timeout state=%s user=%s client=%s retr=%lu%s", state,
