@@ -75,24 +75,35 @@ static int cidr_sep(char c)
 	return c == ',' || c == ' ' || c == '\t';
 }
 
+/* the next item of a list at *p (its length in *len, *p moved past it), or
+ * NULL at the end */
+static const char *cidr_item(const char **p, size_t *len)
+{
+	const char *item, *q = *p;
+
+	while (*q && cidr_sep(*q))
+		q++;
+	if (!*q)
+		return NULL;
+	item = q;
+	while (*q && !cidr_sep(*q))
+		q++;
+	*len = (size_t)(q - item);
+	*p = q;
+	return item;
+}
+
 int cidr_list_parse(const char *list, struct cidr **out, size_t *n, sa_t *err)
 {
 	struct cidr *v = NULL;
-	size_t count = 0, k = 0, bytes;
-	const char *p;
+	size_t count = 0, k = 0, bytes, len;
+	const char *p, *item;
 
 	*out = NULL;
 	*n = 0;
 	/* count the items first so one allocation (size checked) holds them */
-	for (p = list; *p;) {
-		while (*p && cidr_sep(*p))
-			p++;
-		if (!*p)
-			break;
+	for (p = list; cidr_item(&p, &len);)
 		count++;
-		while (*p && !cidr_sep(*p))
-			p++;
-	}
 	if (count == 0)
 		return 0;
 	if (size_mul(count, sizeof *v, &bytes) < 0)
@@ -102,28 +113,46 @@ int cidr_list_parse(const char *list, struct cidr **out, size_t *n, sa_t *err)
 		errno = ENOMEM;
 		return -1;
 	}
-	for (p = list; *p;) {
-		const char *item;
-		while (*p && cidr_sep(*p))
-			p++;
-		if (!*p)
-			break;
-		item = p;
-		while (*p && !cidr_sep(*p))
-			p++;
-		if (cidr_parse(item, (size_t)(p - item), &v[k]) < 0) {
-			if (err) {
-				sa_copyb(err, item, (size_t)(p - item));
-			}
+	for (p = list; (item = cidr_item(&p, &len)) != NULL; k++) {
+		if (cidr_parse(item, len, &v[k]) < 0) {
+			if (err)
+				sa_copyb(err, item, len);
 			free(v);
 			errno = EINVAL;
 			return -1;
 		}
-		k++;
 	}
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+int cidr_list_parse_ref(const char *list, const char *name, const char *named,
+                        struct cidr **out, size_t *n, sa_t *err)
+{
+	sa_t x = SA_INIT;
+	size_t nl = strlen(name), len;
+	const char *p, *item;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	for (p = list; (item = cidr_item(&p, &len)) != NULL;) {
+		const char *w = item[0] == '$' ? item + 1 : item;
+		size_t wl = len - (size_t)(w - item);
+		if (wl == nl && memcmp(w, name, nl) == 0)
+			r = sa_cats(&x, named);
+		else
+			r = sa_catb(&x, item, len);
+		if (r < 0 || sa_catc(&x, ' ') < 0) {
+			sa_free(&x);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	r = cidr_list_parse(x.s ? x.s : "", out, n, err);
+	sa_free(&x);
+	return r;
 }
 
 static int cidr_in(const struct cidr *c, int family, const unsigned char *addr)

@@ -16,6 +16,10 @@ int cidr_parse(const char *s, size_t len, struct cidr *c);
 /* a comma/space separated list into a new array (*out, *n; free() it);
  * 0, or -1 with the bad item named in err */
 int cidr_list_parse(const char *list, struct cidr **out, size_t *n, sa_t *err);
+/* the same, where an item that is name, or name with a '$' before it (as
+ * Postfix writes $mynetworks), stands for the blocks of the list named */
+int cidr_list_parse_ref(const char *list, const char *name, const char *named,
+                        struct cidr **out, size_t *n, sa_t *err);
 /* 1 when the textual address ip is inside one of the blocks, 0 when not or unparsable */
 int cidr_match(const struct cidr *list, size_t n, const char *ip);
 

@@ -37,8 +37,10 @@
 	  "seconds a POP3 client may stay silent before the session is closed with no deletion") \
 	X(max_connections, INT, "100", 1, 100000, \
 	  "concurrent connections per listener of `pochtactl start`") \
-	X(max_connections_per_ip, INT, "10", 1, 100000, \
-	  "concurrent connections from one client address per listener") \
+	X(max_connections_per_ip, INT, "50", 1, 100000, \
+	  "concurrent connections from one client address per listener (as Postfix's default)") \
+	X(connection_limit_exempt, STR, "relay_networks", 0, 4096, \
+	  "CIDR blocks whose clients max_connections_per_ip does not limit; the word relay_networks stands for its blocks; empty: none") \
 	X(delivery_concurrency, INT, "10", 1, 1000, \
 	  "deliveries the queue manager runs at once") \
 	X(queue_lifetime, INT, "432000", 0, 31536000, \

@@ -420,7 +420,9 @@ int pass_hash(const char *pass, sa_t *out)
 	const char *h;
 	int r = -1, saved;
 
-	if (strlen(pass) >= CRYPT_MAX_PASSPHRASE_SIZE) {
+	_Static_assert(USER_PASS_MAX < CRYPT_MAX_PASSPHRASE_SIZE, "crypt takes every password");
+	/* one that no POP3 client could send would lock its user out */
+	if (strlen(pass) > USER_PASS_MAX) {
 		errno = ERANGE;
 		return -1;
 	}

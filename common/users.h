@@ -7,9 +7,13 @@
 #ifndef POCHTA_USERS_H
 #define POCHTA_USERS_H
 #include <stddef.h>
+#include "pop3cmd.h"
 #include "sa.h"
 
 #define USER_NAME_MAX 32
+/* the longest password, in bytes: what a POP3 client can send, "PASS " and
+ * CRLF around it in one command line of POP3_LINE_MAX octets (RFC 2449) */
+#define USER_PASS_MAX (POP3_LINE_MAX - 7)
 
 /* 1 valid, 0 not */
 int user_name_valid(const char *name, size_t len);
@@ -24,7 +28,7 @@ int users_add(const char *users_path, const char *passwd_path, const char *name,
 /* remove from both files; 0, or -1 (ENOENT when absent) */
 int users_del(const char *users_path, const char *passwd_path, const char *name);
 /* crypt(3) the password with a fresh random salt ("$y$" yescrypt when libcrypt
- * has it, else "$6$" SHA-512); 0 or -1 */
+ * has it, else "$6$" SHA-512); 0 or -1 (ERANGE: longer than USER_PASS_MAX) */
 int pass_hash(const char *pass, sa_t *out);
 /* 1 the password matches NAME's hash, 0 no (unknown user included: a dummy
  * hash is checked so both take the same time), -1 error */

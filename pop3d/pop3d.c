@@ -60,10 +60,10 @@ static void replyf(const char *fmt, ...)
 }
 
 /* read one command line: 1 got one, 0 too long (already answered);
- * ends the session at EOF, on errors and at the idle timeout */
+ * ends the session at EOF, on errors and at the deadline */
 static int read_cmd(sa_t *line, const char *state)
 {
-	int r = io_getline(&S.in, line, POP3_LINE_MAX, NULL);
+	int r = pop3d_line(&S, line, POP3_LINE_MAX, state);
 
 	if (r == IO_OK)
 		return 1;
@@ -71,14 +71,6 @@ static int read_cmd(sa_t *line, const char *state)
 		reply("-ERR line too long");
 		return 0;
 	}
-	if (r == IO_ERR && errno == ETIMEDOUT) {
-		log_info(NULL, "timeout state=%s user=%s client=%s retr=%lu", state,
-		         S.user[0] ? S.user : "-", S.client, S.retr);
-		io_puts(&S.out, "-ERR [SYS/TEMP] idle timeout, closing\r\n");
-		leave(0);
-	}
-	if (S.user[0])
-		log_info(NULL, "disconnect user=%s client=%s retr=%lu dele=0", S.user, S.client, S.retr);
 	leave(0);
 }
 
@@ -386,6 +378,7 @@ int main(int argc, char **argv)
 	}
 	sa_free(&err);
 	tmo = (int)conf.pop3_timeout * 1000;
+	S.timeout_ms = tmo;
 	io_init(&S.in, 0, inbuf, sizeof inbuf, tmo);
 	io_init(&S.out, 1, outbuf, sizeof outbuf, tmo);
 	S.in.flush = &S.out;

@@ -2,7 +2,8 @@
  *   pop3d.c       main, the AUTHORIZATION / TRANSACTION / UPDATE loops
  *   pop3d_auth.c  USER/PASS and AUTH PLAIN, the failure delay, privilege drop
  *   pop3d_box.c   the maildrop: lock, snapshot, new/ -> cur/, sizes, removal
- *   pop3d_send.c  RETR and TOP output */
+ *   pop3d_send.c  RETR and TOP output
+ *   pop3d_line.c  command lines under the pop3_timeout deadline */
 #ifndef POCHTA_POP3D_H
 #define POCHTA_POP3D_H
 #include <stddef.h>
@@ -35,7 +36,16 @@ struct sess {
 	char user[USER_NAME_MAX + 1];
 	struct box box;
 	unsigned long retr;
+	int timeout_ms;             /* pop3_timeout */
 };
+
+/* One line from the client (up to max octets with its CRLF), which must arrive
+ * whole within pop3_timeout from the previous reply: a deadline that a client
+ * trickling bytes cannot extend (each read alone would wait pop3_timeout
+ * again). IO_OK, IO_TOOLONG (the line was discarded), or IO_EOF: the session
+ * is over (EOF, an error, or the deadline: then the -ERR is queued in s->out
+ * and logged); the caller ends it without UPDATE. state is for the log. */
+int pop3d_line(struct sess *s, sa_t *line, size_t max, const char *state);
 
 /* results of box_open */
 #define BOX_OK 0

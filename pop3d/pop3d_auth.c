@@ -88,8 +88,8 @@ int auth_plain(struct sess *s, const char *resp, size_t resplen, const char **er
 		/* RFC 5034: an empty challenge, then the response on its own line */
 		if (io_puts(&s->out, "+ \r\n") < 0 || io_flush(&s->out) < 0)
 			return AUTH_EOF;
-		r = io_getline(&s->in, &line, POP3_SASL_LINE_MAX, NULL);
-		if (r == IO_EOF || r == IO_ERR) {
+		r = pop3d_line(s, &line, POP3_SASL_LINE_MAX, "authorization");
+		if (r == IO_EOF) {
 			sa_free(&line);
 			return AUTH_EOF;
 		}

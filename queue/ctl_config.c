@@ -40,18 +40,22 @@ int ctl_conf_semantic(const struct conf_key *k, const char *value, sa_t *err)
 			return 0;
 		return ctl_listen_parse(value, &l, err);
 	}
-	if (strcmp(n, "relay_networks") == 0) {
+	if (strcmp(n, "relay_networks") == 0 || strcmp(n, "connection_limit_exempt") == 0) {
+		/* in connection_limit_exempt the word relay_networks stands for that
+		 * key's blocks, which are checked as their own key */
+		int exempt = strcmp(n, "connection_limit_exempt") == 0;
 		struct cidr *list = NULL;
 		size_t cnt = 0;
 		sa_t bad = SA_INIT;
-		int r = cidr_list_parse(value, &list, &cnt, &bad);
-		for (size_t i = 0; r == 0 && i < cnt; i++)
+		int r = exempt ? cidr_list_parse_ref(value, "relay_networks", "", &list, &cnt, &bad)
+		               : cidr_list_parse(value, &list, &cnt, &bad);
+		for (size_t i = 0; r == 0 && !exempt && i < cnt; i++)
 			if (list[i].bits == 0) /* valid, but almost never what was meant */
 				ctl_warn("warning: relay_networks holds %s/0: every client may relay (an open relay)",
 				         list[i].family == AF_INET ? "0.0.0.0" : "::");
 		free(list);
 		if (r < 0) {
-			sa_copys(err, "not a CIDR block: ");
+			sa_copys(err, exempt ? "not a CIDR block or relay_networks: " : "not a CIDR block: ");
 			sa_catb(err, bad.s ? bad.s : "", bad.len);
 		}
 		sa_free(&bad);

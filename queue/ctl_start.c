@@ -3,7 +3,9 @@
  *   - listens on smtp_listen and pop3_listen and runs one pochta-smtpd or
  *     pochta-pop3d per connection, the connection on fds 0 and 1, UCSPI
  *     variables (PROTO, TCPREMOTEIP, ...) in the environment;
- *   - enforces max_connections and max_connections_per_ip per listener;
+ *   - enforces max_connections and max_connections_per_ip per listener (not
+ *     for clients in connection_limit_exempt); a session counts until its
+ *     process has exited: children are reaped right before each count;
  *   - keeps pochta-qmgr running (restarted at most once a second);
  *   - on SIGTERM/SIGINT stops every process it started and exits 0.
  * Signals only write a byte to a self-pipe; all work happens in the poll() loop.
@@ -25,6 +27,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "cidr.h"
 #include "conf.h"
 #include "ctl.h"
 #include "io.h"
@@ -59,6 +62,8 @@ static int nlsn;
 static struct child *kids;
 static size_t nkids, kids_cap;
 static long long max_conn, max_per_ip;
+static struct cidr *exempt;   /* connection_limit_exempt */
+static size_t nexempt;
 static pid_t qmgr_pid;
 static long long qmgr_started, qmgr_next, qmgr_delay = 1000;
 static int qmgr_quick;
@@ -285,17 +290,22 @@ static void conn_new(int li, int fd, const struct sockaddr_storage *peer)
 	int fam;
 	unsigned char key[16];
 	addr_key(peer, &fam, key);
+	/* a session that has ended must not count: its SIGCHLD may still be on
+	 * its way (or come in the middle of a burst of accepts) */
+	reap(0);
 	if (l->nconn >= max_conn || nkids >= kids_cap) {
 		refuse(fd, l, ip, "max_connections");
 		return;
 	}
-	long long same = 0;
-	for (size_t i = 0; i < nkids; i++)
-		if (kids[i].lsn == li && kids[i].family == fam && memcmp(kids[i].ip, key, 16) == 0)
-			same++;
-	if (same >= max_per_ip) {
-		refuse(fd, l, ip, "max_connections_per_ip");
-		return;
+	if (!cidr_match(exempt, nexempt, ip)) {
+		long long same = 0;
+		for (size_t i = 0; i < nkids; i++)
+			if (kids[i].lsn == li && kids[i].family == fam && memcmp(kids[i].ip, key, 16) == 0)
+				same++;
+		if (same >= max_per_ip) {
+			refuse(fd, l, ip, "max_connections_per_ip");
+			return;
+		}
 	}
 	signals_block(SIG_BLOCK);
 	pid_t pid = fork();
@@ -531,6 +541,10 @@ int ctl_cmd_start(int argc, char **argv)
 
 	max_conn = c.max_connections;
 	max_per_ip = c.max_connections_per_ip;
+	if (cidr_list_parse_ref(c.connection_limit_exempt, "relay_networks", c.relay_networks,
+	                        &exempt, &nexempt, &err) < 0)
+		ctl_die("connection_limit_exempt: %s", err.s ? err.s : strerror(errno));
+	sa_free(&err);
 
 	const char *p = paths_prog("pochta-smtpd");
 	char smtpd[4300];

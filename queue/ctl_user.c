@@ -11,8 +11,6 @@
 #include "paths.h"
 #include "users.h"
 
-#define PASS_MAX 512
-
 static void path_of(sa_t *p, const char *dir, const char *name)
 {
 	sa_trunc(p, 0);
@@ -62,8 +60,9 @@ static void read_password(char *buf, size_t cap)
 		errno = rerr;
 		ctl_die_sys("cannot read the password from standard input");
 	}
-	if (toolong)
-		ctl_die("password longer than %d bytes", PASS_MAX - 1);
+	if (toolong || n > USER_PASS_MAX)
+		ctl_die("password longer than %d bytes, the most a POP3 client can send"
+		        " (PASS in a command line of %d octets)", USER_PASS_MAX, POP3_LINE_MAX);
 	if (n == 0)
 		ctl_die("empty password (give it as the first line of standard input)");
 	if (memchr(buf, '\0', n))
@@ -93,7 +92,7 @@ static int cmd_add(const char *name, int replace, int must_exist)
 	if (!ex && must_exist)
 		ctl_die("no such user %s", name);
 
-	char pass[PASS_MAX];
+	char pass[USER_PASS_MAX + 2]; /* and a CR to strip */
 	read_password(pass, sizeof pass);
 	int r = pass_hash(pass, &hash);
 	explicit_bzero(pass, sizeof pass);

@@ -34,25 +34,16 @@ def qmgr_pids(root):
     return prog_pids(root, b'pochta-qmgr')
 
 
-def open_sessions(inst, n, timeout=15):
-    """n SMTP sessions that got their 220. The connection Instance.start() made to
-    probe the port holds a slot until its pochta-smtpd has exited and been reaped,
-    so a first try may meet the limit: then close everything and try again."""
-    end = time.time() + timeout
-    while True:
-        got = []
-        for _ in range(n):
-            r = inst.raw()
-            got.append(r)
-            if greeting(r) != 220:
-                break
-        else:
-            return got
-        for r in got:
-            r.close()
-        if time.time() > end:
-            raise AssertionError('could not open %d sessions' % n)
-        time.sleep(0.1)
+def open_sessions(inst, n):
+    """n SMTP sessions, once the earlier ones (the probe of Instance.start()) have
+    exited: each must get its 220 at the first try"""
+    inst.wait_sessions_ended()
+    got = [inst.raw() for _ in range(n)]
+    for r in got:
+        code, lines = r.reply()
+        if code != 220:
+            raise AssertionError('session %d of %d refused: %s' % (got.index(r) + 1, n, lines))
+    return got
 
 
 def greeting(r):
@@ -82,17 +73,15 @@ class StartTest(InstanceTest):
         self.assertTrue(c.closed())
         c.close()
         wait_until(lambda: 'reason=max_connections_per_ip' in inst.log(), 5, what='refusal logged')
-        # the count is of live connections: once one ends, a new one is served
+        # the count is of live sessions: once one has exited, a new one is
+        # served at the first try
         a.cmd('QUIT')
+        self.assertTrue(a.closed())
         a.close()
-
-        def served():
-            d = inst.raw()
-            try:
-                return greeting(d) == 220
-            finally:
-                d.close()
-        wait_until(served, 10, 0.1, 'a connection slot to free up')
+        wait_until(lambda: len(inst.sessions()) == 1, 10, what="a's session to exit")
+        d = inst.raw()
+        self.assertEqual(greeting(d), 220)
+        d.close()
         b.close()
 
     def test_max_connections(self):

@@ -3,6 +3,7 @@ delay, the log) and the idle timeout, against a real instance. Kept apart from
 tests/test_pop3.py so that the one-second failure delays run in parallel with it."""
 import base64
 import poplib
+import socket
 import time
 import unittest
 
@@ -106,6 +107,27 @@ class TestPop3Auth(Pop3Base):
         self.assertTrue(c.pass_(pw).startswith(b'+OK'))
         c.quit()
 
+    def test_password_limit_is_what_pass_can_send(self):
+        """pochtactl takes a password up to the longest PASS line POP3 allows
+        (255 octets with "PASS " and CRLF: 248 bytes) and refuses a longer one"""
+        name = 'longpw'
+        longest = ''.join(chr(0x21 + i % 94) for i in range(248))
+        self.inst.ctl('user', 'add', name, input=longest + '\r\n')
+        p = self.login(name, longest)
+        self.assertTrue(p.cmd('QUIT').startswith('+OK'))
+        for pw in (longest + 'x', 'y' * 300):
+            r = self.inst.ctl('user', 'passwd', name, input=pw + '\n', check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.stderr, b'pochtactl: password longer than 248 bytes, the most a POP3 '
+                                       b'client can send (PASS in a command line of 255 octets)\n')
+        r = self.inst.ctl('user', 'add', 'longpw2', input='z' * 300 + '\n', check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b'password longer than 248 bytes', r.stderr)
+        self.assertNotIn(b'longpw2', self.inst.ctl('user', 'list').stdout)
+        # the refused change left the old password working
+        p = self.login(name, longest)
+        self.assertTrue(p.cmd('QUIT').startswith('+OK'))
+
 
 class TestPop3Timeout(Pop3Base):
     conf = {'pop3_timeout': 1}
@@ -129,6 +151,72 @@ class TestPop3Timeout(Pop3Base):
         p = self.raw()
         self.assertTrue((p.line() or '').startswith('-ERR'))
         self.assertTrue(p.closed())
+
+
+class TestPop3Trickle(Pop3Base):
+    """a client sending one byte a second never completes a command: each
+    read alone would wait pop3_timeout again, the deadline for the whole line
+    ends the session"""
+    conf = {'pop3_timeout': 3}
+    BOUND = 8  # pop3_timeout plus margin, as pochta-pop3d(8) states
+
+    def drip(self, p, limit=20):
+        """one byte a second until the server answers or closes; the seconds taken"""
+        t0 = time.time()
+        p.sock.settimeout(1.0)
+        while time.time() - t0 < limit:
+            try:
+                p.sock.sendall(b'X')
+            except OSError:
+                break
+            try:
+                d = p.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            p.buf += d
+            break
+        took = time.time() - t0
+        p.sock.settimeout(5)
+        return took
+
+    def dropped(self, p):
+        took = self.drip(p)
+        self.assertEqual(p.line(), '-ERR [SYS/TEMP] command not completed within 3 seconds, closing')
+        self.assertTrue(p.closed())
+        self.assertLess(took, self.BOUND)
+        self.assertGreater(took, 2)
+
+    def test_trickle_before_login(self):
+        p = self.raw()
+        p.send('USER ')
+        self.dropped(p)
+        wait_until(lambda: 'timeout state=authorization user=- client=127.0.0.1 retr=0 '
+                           'reason=incomplete-command' in self.inst.log(), 5, what='the log line')
+
+    def test_trickle_in_sasl_response(self):
+        p = self.raw()
+        self.assertEqual(p.cmd('AUTH PLAIN'), '+ ')
+        self.dropped(p)
+
+    def test_trickle_after_login_removes_nothing(self):
+        u, pw = self.user()
+        self.put(u, b'Subject: 1\n\n1\n')
+        p = self.login(u, pw)
+        self.assertTrue(p.cmd('DELE 1').startswith('+OK'))
+        p.send('NOOP')
+        self.dropped(p)
+        self.assertEqual(len(self.files(u)), 1)
+        wait_until(lambda: 'timeout state=transaction user=%s' % u in self.inst.log(), 5,
+                   what='the log line')
+
+    def test_quiet_client_still_gets_idle_timeout(self):
+        p = self.raw()
+        t0 = time.time()
+        self.assertEqual(p.line(), '-ERR [SYS/TEMP] idle timeout, closing')
+        self.assertTrue(p.closed())
+        self.assertLess(time.time() - t0, self.BOUND)
 
 
 if __name__ == '__main__':

@@ -73,7 +73,7 @@ class SmtpdSession(InstanceTest):
 
     def test_concurrent_sessions(self):
         inst = self.instance(users={'alice': 's'},
-                             conf={'myhostname': HOST, 'max_connections_per_ip': '50'})
+                             conf={'myhostname': HOST})
         n = 20
         errors = []
         start = threading.Barrier(n)

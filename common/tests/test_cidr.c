@@ -96,6 +96,45 @@ static void test_list(void)
 	sa_free(&err);
 }
 
+static void test_list_ref(void)
+{
+	struct cidr *v = NULL;
+	size_t n = 99;
+	sa_t err = SA_INIT;
+	const char *relay = "10.0.0.0/8, ::1";
+
+	/* the name, with or without '$', stands for the named list, anywhere */
+	T_ASSERT(cidr_list_parse_ref("relay_networks", "relay_networks", relay, &v, &n, &err) == 0);
+	T_INTEQ(n, 2);
+	T_ASSERT(cidr_match(v, n, "10.1.2.3") && cidr_match(v, n, "::1") && !cidr_match(v, n, "11.0.0.1"));
+	free(v);
+	T_ASSERT(cidr_list_parse_ref("192.0.2.0/24,$relay_networks 127.0.0.1", "relay_networks", relay,
+	                             &v, &n, &err) == 0);
+	T_INTEQ(n, 4);
+	T_ASSERT(cidr_match(v, n, "192.0.2.9") && cidr_match(v, n, "10.9.9.9") &&
+	         cidr_match(v, n, "127.0.0.1") && !cidr_match(v, n, "127.0.0.2"));
+	free(v);
+	/* an empty named list, an empty list */
+	T_ASSERT(cidr_list_parse_ref("relay_networks", "relay_networks", "", &v, &n, &err) == 0);
+	T_INTEQ(n, 0);
+	free(v);
+	T_ASSERT(cidr_list_parse_ref(" ,", "relay_networks", relay, &v, &n, &err) == 0);
+	T_INTEQ(n, 0);
+	free(v);
+	v = NULL;
+	/* other words, a bare '$', a near miss: named as the bad item */
+	static const char *bad[] = { "$relay_network", "relay_networksx", "$", "$$relay_networks",
+	                             "$10.0.0.0/8", "mynetworks" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		errno = 0;
+		T_ASSERT(cidr_list_parse_ref(bad[i], "relay_networks", relay, &v, &n, &err) == -1);
+		T_INTEQ(errno, EINVAL);
+		T_STREQ(err.s, bad[i]);
+		T_ASSERT(v == NULL);
+	}
+	sa_free(&err);
+}
+
 static void test_match(void)
 {
 	struct cidr *v = NULL;
@@ -181,6 +220,7 @@ int main(void)
 {
 	T_RUN(test_parse);
 	T_RUN(test_list);
+	T_RUN(test_list_ref);
 	T_RUN(test_match);
 	T_RUN(test_bounds);
 	return t_done();

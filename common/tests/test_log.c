@@ -88,6 +88,63 @@ static void test_control_chars(void)
 	sa_free(&out);
 }
 
+static void do_c1(void)
+{
+	log_init("t", LOG_DEST_STDERR);
+	/* 8-bit CSI, NEL, lone continuation bytes, UTF-8 C1 (U+009B, U+0085),
+	 * bad lead bytes, an overlong, a surrogate; then good UTF-8 of 2, 3 and 4
+	 * bytes whose continuation bytes lie in 0x80..0x9f (must stay) */
+	log_info(NULL, "r=%s|%s|%s", "a\x9b[31mb\x85" "c\x80\xbf",
+	         "\xc2\x9b[2J\xc2\x85\xc0\xaf\xe0\x80\xaf\xed\xa0\x80\xff\xc3",
+	         "\xd0\x9f\xd1\x80 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0");
+}
+
+static void test_c1_controls(void)
+{
+	sa_t out = SA_INIT;
+	const char *p;
+	int st = capture(do_c1, &out);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	p = out.s ? strchr(out.s, ' ') : NULL;
+	T_ASSERT(p != NULL);
+	T_STREQ(p, " r=a?[31mb?c??|?[2J???????????|"
+	        "\xd0\x9f\xd1\x80 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0\n");
+	sa_free(&out);
+}
+
+static void do_cut_utf8(void)
+{
+	static char big[3000];
+	size_t i;
+	log_init("t", LOG_DEST_STDERR);
+	for (i = 0; i + 2 < sizeof big; i += 2)
+		memcpy(big + i, "\xd0\x9f", 2); /* a 2-byte letter, over and over */
+	log_info(NULL, "x%s", big);
+}
+
+static void test_cut_keeps_utf8_whole(void)
+{
+	sa_t out = SA_INIT;
+	const char *p, *end;
+	int st = capture(do_cut_utf8, &out);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	p = out.s ? strstr(out.s, ": x") : NULL;
+	T_ASSERT(p != NULL);
+	end = out.s ? out.s + out.len : NULL;
+	T_ASSERT(end && end - out.s <= 2001);
+	T_ASSERT(end && end - 4 > p && memcmp(end - 4, "...\n", 4) == 0);
+	if (p && end) {
+		/* whole letters only up to the "..." */
+		p += 3;
+		T_ASSERT((end - 4 - p) % 2 == 0);
+		for (; p < end - 4; p += 2)
+			if (memcmp(p, "\xd0\x9f", 2) != 0)
+				break;
+		T_ASSERT(p == end - 4);
+	}
+	sa_free(&out);
+}
+
 static void do_long(void)
 {
 	static char big[10000];
@@ -171,6 +228,8 @@ int main(void)
 {
 	T_RUN(test_basic);
 	T_RUN(test_control_chars);
+	T_RUN(test_c1_controls);
+	T_RUN(test_cut_keeps_utf8_whole);
 	T_RUN(test_line_cap);
 	T_RUN(test_fatal);
 	T_RUN(test_auto);

@@ -118,10 +118,21 @@ class Instance:
             if self.proc and self.proc.poll() is not None:
                 raise AssertionError('pochtactl start exited %s:\n%s' % (self.proc.returncode, self.log()))
             try:
-                socket.create_connection(('127.0.0.1', port), timeout=1).close()
-                return True
+                c = socket.create_connection(('127.0.0.1', port), timeout=1)
             except OSError:
                 return False
+            # a whole session: served, and over once the server closes (so it
+            # is no longer counted by the time a test starts, see sessions())
+            try:
+                c.shutdown(socket.SHUT_WR)
+                c.settimeout(10)
+                while c.recv(4096):
+                    pass
+            except OSError:
+                pass
+            finally:
+                c.close()
+            return True
         wait_until(ok, timeout, 0.05, 'port %d' % port)
 
     def log(self):
@@ -168,6 +179,35 @@ class Instance:
             self.proc.wait(5)
             self.proc = None
             self.logf.close()
+
+    def sessions(self):
+        """PIDs of the supervisor's children that are sessions still running:
+        not pochta-qmgr, not a helper orphaned to it, not a zombie (which the
+        supervisor reaps before it counts connections)"""
+        if not self.proc:
+            return []
+        try:
+            with open('/proc/%d/task/%d/children' % (self.proc.pid, self.proc.pid)) as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+        out = []
+        for k in kids:
+            try:
+                with open('/proc/%d/stat' % k, 'rb') as f:
+                    state = f.read().rsplit(b')', 1)[1].split()[0]
+                with open('/proc/%d/cmdline' % k, 'rb') as f:
+                    argv0 = os.path.basename(f.read().split(b'\0')[0])
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if state != b'Z' and argv0 not in (b'pochta-qmgr', b'pochta-enqueue'):
+                out.append(k)
+        return out
+
+    def wait_sessions_ended(self, timeout=10):
+        """until every session accepted so far has exited (the probe of
+        wait_listening() included: it returns once that session was accepted)"""
+        wait_until(lambda: not self.sessions(), timeout, 0.02, 'earlier sessions to end')
 
     def cleanup(self):
         try:
