@@ -39,7 +39,7 @@ LIB     = $(B)/libpochta.a
 TEST_SRC  = $(wildcard */tests/test_*.c)
 TEST_BINS = $(foreach t,$(TEST_SRC),$(B)/tests/$(basename $(notdir $(t))))
 
-.PHONY: all check unit run clean install fuzz bench
+.PHONY: all check unit run clean install uninstall fuzz bench
 all: $(PROGS) $(TEST_BINS)
 
 $(B)/obj/%.o: %.c
@@ -87,11 +87,62 @@ fuzz:
 bench: all
 	sh tests/bench/run.sh $(B)
 
-# Installing needs the system users and the setgid queue group of the
-# privilege-separation work; until that lands, say so instead of half-installing.
-install:
-	@echo "make install: not available yet; run pochta as an instance (see INSTALL)" >&2
-	@exit 1
+# Installed layout (DESTDIR is prepended to each path; /etc/pochta is not under
+# PREFIX). The programs find each other at run time (/proc/self/exe; see
+# common/paths.h), so a build made with one PREFIX installs under any other.
+SBINDIR     = $(PREFIX)/sbin
+LIBEXECDIR  = $(PREFIX)/libexec/pochta
+MANDIR      = $(PREFIX)/share/man
+SHAREDIR    = $(PREFIX)/share/pochta
+ETCDIR      = /etc/pochta
+QUEUE_GROUP ?= pochta
+SBIN_PROGS    = $(filter %/pochtactl %/pochta-sendmail,$(PROGS))
+LIBEXEC_PROGS = $(filter-out $(SBIN_PROGS),$(PROGS))
+MAN5 = $(wildcard man/*.5)
+MAN8 = $(wildcard man/*.8)
+UNITS = $(wildcard etc/systemd/*.service etc/systemd/*.socket)
+SHARE_FILES = $(UNITS:etc/systemd/%=%) inetd.conf pochta.conf.sample
+INSTALL ?= install
+
+install: $(PROGS)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(ETCDIR)
+	$(INSTALL) -m 755 $(SBIN_PROGS) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 755 $(LIBEXEC_PROGS) $(DESTDIR)$(LIBEXECDIR)/
+	@# pochta-enqueue is the queue's only way in from pochta-smtpd: setgid to the queue group
+	@e=$(DESTDIR)$(LIBEXECDIR)/pochta-enqueue; \
+	if [ ! -f $$e ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && getent group $(QUEUE_GROUP) >/dev/null; then \
+		chgrp $(QUEUE_GROUP) $$e && chmod 2755 $$e && echo "make install: $$e setgid $(QUEUE_GROUP)"; \
+	else \
+		echo "make install: $$e is NOT setgid (group $(QUEUE_GROUP) missing or not root):" \
+		     "run 'pochtactl setup' as root, then 'make install' again" >&2; \
+	fi
+	$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	@set -e; for f in $(UNITS) etc/inetd.conf.sample; do \
+		n=$$(basename $$f .sample); \
+		sed 's|@PREFIX@|$(PREFIX)|g' $$f > $(DESTDIR)$(SHAREDIR)/$$n.tmp; \
+		chmod 644 $(DESTDIR)$(SHAREDIR)/$$n.tmp; \
+		mv -f $(DESTDIR)$(SHAREDIR)/$$n.tmp $(DESTDIR)$(SHAREDIR)/$$n; \
+		echo "installed $(DESTDIR)$(SHAREDIR)/$$n"; \
+	done
+	$(INSTALL) -m 644 etc/pochta.conf.sample $(DESTDIR)$(SHAREDIR)/pochta.conf.sample
+	@# the admin's configuration is never overwritten
+	@c=$(DESTDIR)$(ETCDIR)/pochta.conf; \
+	if [ -e $$c ]; then echo "make install: $$c exists, left as it is (new sample: $(DESTDIR)$(SHAREDIR)/pochta.conf.sample)"; \
+	else $(INSTALL) -m 644 etc/pochta.conf.sample $$c && echo "installed $$c"; fi
+
+# removes what install put under PREFIX; never the configuration in /etc/pochta,
+# the queue or the mailboxes
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(SBIN_PROGS))) \
+	      $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(LIBEXEC_PROGS))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+	      $(addprefix $(DESTDIR)$(SHAREDIR)/,$(SHARE_FILES))
+	rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR) 2>/dev/null || true
+	@echo "make uninstall: $(DESTDIR)$(ETCDIR), the queue and the mailboxes are left in place"
 
 clean:
 	rm -rf build

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "paths.h"
 
@@ -65,13 +66,18 @@ static int paths_root(const char *root)
 	return 0;
 }
 
-/* the directory of the running program, or the configured libexec */
+/* Where the other programs are, found at run time so that one build works
+ * under any PREFIX: a program in PREFIX/sbin or PREFIX/bin (pochtactl,
+ * pochta-sendmail) uses PREFIX/libexec/pochta when it exists; any other
+ * program (in libexec, or in the build tree) its own directory. */
 static int paths_libexec(void)
 {
 	const char *e = getenv("POCHTA_LIBEXEC");
 	char exe[PATH_MAX];
+	char up[PATH_MAX + 32];
+	struct stat st;
 	ssize_t n;
-	char *slash;
+	char *slash, *parent;
 
 	if (e && *e && PATHS_SET(paths.libexec, "%s", e) == 0)
 		return 0;
@@ -81,6 +87,15 @@ static int paths_libexec(void)
 		slash = strrchr(exe, '/');
 		if (slash && exe[0] == '/') {
 			*slash = '\0';
+			parent = strrchr(exe, '/');
+			if (parent && (strcmp(parent, "/sbin") == 0 || strcmp(parent, "/bin") == 0)) {
+				*parent = '\0';
+				n = snprintf(up, sizeof up, "%s/libexec/pochta", exe);
+				*parent = '/';
+				if (n > 0 && (size_t)n < sizeof up && stat(up, &st) == 0 &&
+				    S_ISDIR(st.st_mode))
+					return PATHS_SET(paths.libexec, "%s", up);
+			}
 			return PATHS_SET(paths.libexec, "%s", slash == exe ? "/" : exe);
 		}
 	}

@@ -46,7 +46,8 @@ int paths_args(int argc, char **argv, const char **root);
 
 /* the full path of a sibling program, e.g. paths_prog("pochta-enqueue"):
  * POCHTA_LIBEXEC from the environment, else the directory of this executable
- * (/proc/self/exe), else POCHTA_LIBEXECDIR. Static buffer. */
+ * (/proc/self/exe; for one in PREFIX/sbin or PREFIX/bin, PREFIX/libexec/pochta
+ * when that directory exists), else POCHTA_LIBEXECDIR. Static buffer. */
 const char *paths_prog(const char *name);
 
 #endif

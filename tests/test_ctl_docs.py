@@ -70,16 +70,16 @@ class DocsTest(unittest.TestCase):
 
     def test_service_samples(self):
         inetd = read('etc/inetd.conf.sample')
-        self.assertRegex(inetd, r'(?m)^smtp\s+stream\s+tcp\s+nowait\s+\S+\s+/usr/local/libexec/pochta/pochta-smtpd')
-        self.assertRegex(inetd, r'(?m)^pop3\s+stream\s+tcp\s+nowait\s+\S+\s+/usr/local/libexec/pochta/pochta-pop3d')
+        self.assertRegex(inetd, r'(?m)^smtp\s+stream\s+tcp\s+nowait\s+\S+\s+@PREFIX@/libexec/pochta/pochta-smtpd')
+        self.assertRegex(inetd, r'(?m)^pop3\s+stream\s+tcp\s+nowait\s+\S+\s+@PREFIX@/libexec/pochta/pochta-pop3d')
         for svc in ('smtpd', 'pop3d'):
             sock = read('etc/systemd/pochta-%s.socket' % svc)
             self.assertIn('Accept=yes', sock)
             unit = read('etc/systemd/pochta-%s@.service' % svc)
             for line in ('StandardInput=socket', 'StandardError=journal', 'Environment=POCHTA_LOG=stderr',
-                         'ExecStart=/usr/local/libexec/pochta/pochta-%s' % svc):
+                         'ExecStart=@PREFIX@/libexec/pochta/pochta-%s' % svc):
                 self.assertIn(line, unit)
-        self.assertIn('Restart=always', read('etc/systemd/pochta-qmgr.service'))
+        self.assertIn('ExecStart=@PREFIX@/sbin/pochtactl start', read('etc/systemd/pochta.service'))
 
 
 if __name__ == '__main__':
