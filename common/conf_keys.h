@@ -53,6 +53,16 @@
 	  "character separating a user name from an address extension (user+ext); empty: none") \
 	X(postmaster, STR, "postmaster", 1, 32, \
 	  "local mailbox that receives mail for postmaster@ every local domain and Postmaster") \
+	X(smtpd_user, STR, "pochtad", 1, 32, \
+	  "system user pochta-smtpd runs as (installed, or an instance started as root); created by `pochtactl setup`") \
+	X(qmgr_user, STR, "pochtaq", 1, 32, \
+	  "system user pochta-qmgr runs as; owner of the queue directory") \
+	X(remote_user, STR, "pochtar", 1, 32, \
+	  "system user pochta-remote runs as") \
+	X(virtual_user, STR, "pochtav", 1, 32, \
+	  "system user that owns the virtual mailboxes in the mail directory and delivers to them") \
+	X(queue_group, STR, "pochta", 1, 32, \
+	  "group of the queue directory; pochta-enqueue is setgid to it; smtpd_user must not be in it") \
 	X(destination_concurrency, INT, "4", 1, 1000, \
 	  "remote deliveries to one destination domain at once") \
 	X(remote_port, INT, "25", 1, 65535, \

@@ -58,6 +58,7 @@ void ctl_usage(void)
 	      "  user passwd NAME | user del NAME | user list\n"
 	      "  config get KEY | config set KEY VALUE | config check\n"
 	      "  config list [-n] [-v]\n"
+	      "  setup [--check]             (system users, owners and modes; as root)\n"
 	      "  start\n"
 	      "  queue list [--json] | queue stats [--json] | queue show ID\n"
 	      "  queue delete ID | queue hold ID | queue release ID | queue flush\n",
@@ -194,6 +195,8 @@ int main(int argc, char **argv)
 		rc = ctl_cmd_user(cargc, cargv);
 	else if (strcmp(cmd, "config") == 0)
 		rc = ctl_cmd_config(cargc, cargv);
+	else if (strcmp(cmd, "setup") == 0)
+		rc = ctl_cmd_setup(cargc, cargv);
 	else if (strcmp(cmd, "start") == 0)
 		rc = ctl_cmd_start(cargc, cargv);
 	else if (strcmp(cmd, "queue") == 0)

@@ -1,5 +1,5 @@
 /* pochtactl: the administration tool. One file per command group:
- * ctl.c (main, helpers), ctl_init.c, ctl_user.c, ctl_config.c, ctl_start.c
+ * ctl.c (main, helpers), ctl_init.c, ctl_setup.c, ctl_user.c, ctl_config.c, ctl_start.c
  * (the supervisor), ctl_listen.c (listen addresses), ctl_queue.c. */
 #ifndef POCHTA_CTL_H
 #define POCHTA_CTL_H
@@ -44,6 +44,7 @@ int ctl_sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, unsigne
 int ctl_cmd_init(int argc, char **argv);
 int ctl_cmd_user(int argc, char **argv);
 int ctl_cmd_config(int argc, char **argv);
+int ctl_cmd_setup(int argc, char **argv);
 int ctl_cmd_start(int argc, char **argv);
 int ctl_cmd_queue(int argc, char **argv);
 

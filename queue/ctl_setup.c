@@ -1,0 +1,410 @@
+/* pochtactl setup [--check]: the system users and groups, and the owners and
+ * modes of the configuration, queue and mail directories (installed paths or
+ * an instance root). setup creates what is missing and corrects what is wrong,
+ * so it can be run again at any time; --check changes nothing and prints one
+ * line per problem, as `postfix check` does. Accounts are made with Debian's
+ * groupadd/useradd, run with execv and an argv (never a shell). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "conf.h"
+#include "ctl.h"
+#include "durable.h"
+#include "maildir.h"
+#include "paths.h"
+
+enum setup_kind { SETUP_DIR, SETUP_FILE, SETUP_FIFO };
+
+/* who owns a path: one of the configured accounts, or root */
+enum setup_owner { OWN_ROOT, OWN_QMGR, OWN_VIRTUAL };
+
+struct setup_ent {
+	const char *dir;     /* paths.etc, paths.queue, ... */
+	const char *name;    /* under dir; "" for dir itself */
+	enum setup_kind kind;
+	enum setup_owner user;
+	int qgroup;          /* group: the queue group, else the user's primary group */
+	mode_t mode;         /* with S_ISGID on queue directories: new files get the queue group */
+	int create;          /* setup makes it when missing (pochta.conf it only checks) */
+};
+
+struct setup_ctx {
+	int check;       /* report only */
+	int problems;    /* lines printed by --check, or what setup could not fix */
+	struct conf conf;
+	uid_t uid[3];    /* by enum setup_owner */
+	gid_t gid[3];
+	gid_t qgid;
+	int have_ids;    /* every account exists */
+};
+
+static const char *const sh_paths[] = { "/usr/sbin/nologin", "/sbin/nologin", "/bin/false" };
+
+static void problem(struct setup_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct setup_ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	x->problems++;
+}
+
+/* the first of the candidates that is executable, or NULL */
+static const char *find_prog(const char *const *cand, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (access(cand[i], X_OK) == 0)
+			return cand[i];
+	return NULL;
+}
+
+/* run argv[0] with argv and a fixed environment; 0 when it exited 0 */
+static int run_prog(char *const argv[])
+{
+	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		ctl_die_sys("fork");
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0 && fd != 0) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		execve(argv[0], argv, envp);
+		fprintf(stderr, "pochtactl: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			ctl_die_sys("waitpid");
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void ensure_group(struct setup_ctx *x, const char *name)
+{
+	if (getgrnam(name))
+		return;
+	if (x->check) {
+		problem(x, "missing group %s", name);
+		return;
+	}
+	static const char *const cand[] = { "/usr/sbin/groupadd", "/sbin/groupadd" };
+	const char *tool = find_prog(cand, 2);
+	if (!tool)
+		ctl_die("groupadd not found (Debian: apt-get install passwd)");
+	char *argv[] = { (char *)tool, "--system", (char *)name, NULL };
+	if (run_prog(argv) < 0 || !getgrnam(name))
+		ctl_die("cannot create group %s with %s", name, tool);
+	printf("created group %s\n", name);
+}
+
+/* the user with its own group of the same name as primary group */
+static void ensure_user(struct setup_ctx *x, const char *name, const char *home)
+{
+	struct passwd *pw = getpwnam(name);
+	if (pw) {
+		if (pw->pw_uid == 0)
+			problem(x, "user %s has uid 0: it must be an unprivileged account", name);
+		return;
+	}
+	if (x->check) {
+		problem(x, "missing user %s", name);
+		return;
+	}
+	ensure_group(x, name);
+	static const char *const cand[] = { "/usr/sbin/useradd", "/sbin/useradd" };
+	const char *tool = find_prog(cand, 2);
+	if (!tool)
+		ctl_die("useradd not found (Debian: apt-get install passwd)");
+	const char *shell = find_prog(sh_paths, sizeof sh_paths / sizeof sh_paths[0]);
+	char *argv[] = { (char *)tool, "--system", "--no-create-home", "--home-dir", (char *)home,
+	                 "--shell", (char *)(shell ? shell : "/usr/sbin/nologin"),
+	                 "--gid", (char *)name, "--comment", "pochta mail system", (char *)name, NULL };
+	if (run_prog(argv) < 0 || !(pw = getpwnam(name)))
+		ctl_die("cannot create user %s with %s", name, tool);
+	printf("created user %s (uid %lu)\n", name, (unsigned long)pw->pw_uid);
+}
+
+/* the queue group's members, and smtpd_user's primary group, must not give
+ * pochta-smtpd a way into the queue */
+static void check_smtpd_outside(struct setup_ctx *x)
+{
+	const char *su = x->conf.smtpd_user, *qg = x->conf.queue_group;
+	struct passwd *pw = getpwnam(su);
+	struct group *gr = getgrnam(qg);
+	if (!pw || !gr)
+		return;
+	if (pw->pw_gid == gr->gr_gid)
+		problem(x, "user %s has the queue group %s as primary group: it could read the queue", su, qg);
+	for (char **m = gr->gr_mem; *m; m++)
+		if (strcmp(*m, su) == 0)
+			problem(x, "user %s is a member of the queue group %s: it could read the queue", su, qg);
+}
+
+static int lookup_ids(struct setup_ctx *x)
+{
+	const char *names[3] = { "root", x->conf.qmgr_user, x->conf.virtual_user };
+	for (int i = 0; i < 3; i++) {
+		struct passwd *pw = getpwnam(names[i]);
+		if (!pw)
+			return -1;
+		x->uid[i] = pw->pw_uid;
+		x->gid[i] = pw->pw_gid;
+	}
+	struct group *gr = getgrnam(x->conf.queue_group);
+	if (!gr)
+		return -1;
+	x->qgid = gr->gr_gid;
+	return 0;
+}
+
+static const char *kind_name(enum setup_kind k)
+{
+	return k == SETUP_DIR ? "directory" : k == SETUP_FILE ? "file" : "FIFO";
+}
+
+static int kind_ok(enum setup_kind k, mode_t m)
+{
+	return k == SETUP_DIR ? S_ISDIR(m) : k == SETUP_FILE ? S_ISREG(m) : S_ISFIFO(m);
+}
+
+/* "user:group", by name where there is one (getpwuid's buffer is static) */
+static void owner_text(char *buf, size_t cap, uid_t uid, gid_t gid)
+{
+	struct passwd *pw = getpwuid(uid);
+	int n = pw ? snprintf(buf, cap, "%s:", pw->pw_name)
+	           : snprintf(buf, cap, "%lu:", (unsigned long)uid);
+	if (n < 0 || (size_t)n >= cap)
+		n = 0;
+	struct group *gr = getgrgid(gid);
+	if (gr)
+		snprintf(buf + n, cap - (size_t)n, "%s", gr->gr_name);
+	else
+		snprintf(buf + n, cap - (size_t)n, "%lu", (unsigned long)gid);
+}
+
+static int make_one(const char *path, enum setup_kind kind, mode_t mode)
+{
+	if (kind == SETUP_DIR)
+		return mkdir(path, mode);
+	if (kind == SETUP_FIFO)
+		return mkfifo(path, mode);
+	return durable_replace(path, "", 0, (int)mode);
+}
+
+/* one path: its type, owner and mode; created or corrected unless checking */
+static void fix_path(struct setup_ctx *x, const char *path, enum setup_kind kind,
+                     uid_t uid, gid_t gid, mode_t mode, int create)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT) {
+			problem(x, "%s: %s", path, strerror(errno));
+			return;
+		}
+		if (x->check || !create) {
+			problem(x, "missing %s %s", kind_name(kind), path);
+			return;
+		}
+		if (make_one(path, kind, mode) < 0)
+			ctl_die_sys("cannot create %s", path);
+		printf("created %s %s\n", kind_name(kind), path);
+		if (lstat(path, &st) < 0)
+			ctl_die_sys("%s", path);
+	}
+	if (!kind_ok(kind, st.st_mode)) {
+		/* a symlink or anything else in its place is never followed or replaced */
+		problem(x, "%s: not a %s", path, kind_name(kind));
+		return;
+	}
+	mode_t have = st.st_mode & 07777;
+	if (x->check) {
+		if (st.st_uid != uid || st.st_gid != gid) {
+			char have_o[80], want_o[80];
+			owner_text(have_o, sizeof have_o, st.st_uid, st.st_gid);
+			owner_text(want_o, sizeof want_o, uid, gid);
+			problem(x, "%s: owner %s, should be %s", path, have_o, want_o);
+		}
+		if (have != mode)
+			problem(x, "%s: mode %04o, should be %04o", path, (unsigned)have, (unsigned)mode);
+		return;
+	}
+	/* chown first: it clears the setgid bit that chmod then sets */
+	if ((st.st_uid != uid || st.st_gid != gid) && lchown(path, uid, gid) < 0)
+		ctl_die_sys("cannot change the owner of %s", path);
+	if ((have != mode || st.st_uid != uid || st.st_gid != gid) && chmod(path, mode) < 0)
+		ctl_die_sys("cannot change the mode of %s", path);
+}
+
+static void fix_ent(struct setup_ctx *x, const struct setup_ent *e)
+{
+	sa_t p = SA_INIT;
+	if (sa_catf(&p, "%s%s%s", e->dir, *e->name ? "/" : "", e->name) < 0)
+		ctl_die_sys("out of memory");
+	fix_path(x, p.s, e->kind, x->uid[e->user], e->qgroup ? x->qgid : x->gid[e->user],
+	         e->mode, e->create);
+	sa_free(&p);
+}
+
+/* every mailbox in the mail directory belongs to the virtual owner: its
+ * directories and the messages in tmp/ new/ cur/ (mail written by a program
+ * running as root is corrected here) */
+static void fix_mailboxes(struct setup_ctx *x)
+{
+	static const char *const sub[] = { "", "/tmp", "/new", "/cur" };
+	uid_t u = x->uid[OWN_VIRTUAL];
+	gid_t g = x->gid[OWN_VIRTUAL];
+	DIR *d = opendir(paths.mail);
+	if (!d) {
+		if (errno != ENOENT)
+			problem(x, "%s: %s", paths.mail, strerror(errno));
+		return;
+	}
+	struct dirent *de;
+	sa_t p = SA_INIT;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+			sa_trunc(&p, 0);
+			if (sa_catf(&p, "%s/%s%s", paths.mail, de->d_name, sub[i]) < 0)
+				ctl_die_sys("out of memory");
+			fix_path(x, p.s, SETUP_DIR, u, g, 0700, i > 0);
+			if (i == 0) {
+				struct stat st;
+				if (lstat(p.s, &st) < 0 || !S_ISDIR(st.st_mode))
+					break;
+				continue;
+			}
+			DIR *m = opendir(p.s);
+			if (!m)
+				continue;
+			struct dirent *fe;
+			size_t base = p.len;
+			while ((fe = readdir(m)) != NULL) {
+				if (strcmp(fe->d_name, ".") == 0 || strcmp(fe->d_name, "..") == 0)
+					continue;
+				struct stat st;
+				sa_trunc(&p, base);
+				if (sa_catf(&p, "/%s", fe->d_name) < 0)
+					ctl_die_sys("out of memory");
+				if (lstat(p.s, &st) < 0 || !S_ISREG(st.st_mode))
+					continue;
+				if (st.st_uid == u && st.st_gid == g)
+					continue;
+				if (x->check)
+					problem(x, "%s: not owned by %s", p.s, x->conf.virtual_user);
+				else if (lchown(p.s, u, g) < 0)
+					ctl_die_sys("cannot change the owner of %s", p.s);
+			}
+			closedir(m);
+		}
+	}
+	closedir(d);
+	sa_free(&p);
+}
+
+/* the queue's only way in for pochta-smtpd: setgid to the queue group */
+static void fix_enqueue(struct setup_ctx *x)
+{
+	const char *prog = paths_prog("pochta-enqueue");
+	if (!prog)
+		ctl_die_sys("pochta-enqueue");
+	struct stat st;
+	if (stat(prog, &st) < 0) {
+		problem(x, "missing program %s", prog);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		problem(x, "%s: not a file", prog);
+		return;
+	}
+	fix_path(x, prog, SETUP_FILE, 0, x->qgid, 02755, 0);
+}
+
+int ctl_cmd_setup(int argc, char **argv)
+{
+	struct setup_ctx x;
+	memset(&x, 0, sizeof x);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--check") == 0) {
+			x.check = 1;
+		} else {
+			ctl_warn("setup: unknown argument %s", argv[i]);
+			ctl_usage();
+		}
+	}
+	if (!x.check && geteuid() != 0)
+		ctl_die("setup: must run as root (`pochtactl setup --check` only looks)");
+	if (access(paths.conf, F_OK) < 0)
+		ctl_die_sys("setup: %s (make install puts a sample there; or pochtactl init)", paths.conf);
+	ctl_conf_load(&x.conf);
+	sa_t err = SA_INIT;
+	if (ctl_conf_semantic_all(&x.conf, &err) < 0)
+		ctl_die("%s: %s", paths.conf, err.s);
+	sa_free(&err);
+
+	/* accounts: the queue group, then each user with its own group */
+	ensure_group(&x, x.conf.queue_group);
+	ensure_user(&x, x.conf.smtpd_user, "/nonexistent");
+	ensure_user(&x, x.conf.qmgr_user, paths.queue);
+	ensure_user(&x, x.conf.remote_user, "/nonexistent");
+	ensure_user(&x, x.conf.virtual_user, paths.mail);
+	check_smtpd_outside(&x);
+	if (lookup_ids(&x) < 0) {
+		/* only --check gets here: what is missing was listed above */
+		printf("%d problem%s\n", x.problems, x.problems == 1 ? "" : "s");
+		conf_free(&x.conf);
+		return 1;
+	}
+
+	const struct setup_ent ents[] = {
+		{ paths.etc, "", SETUP_DIR, OWN_ROOT, 0, 0755, 1 },
+		{ paths.etc, "pochta.conf", SETUP_FILE, OWN_ROOT, 0, 0644, 0 },
+		{ paths.etc, "users", SETUP_FILE, OWN_ROOT, 0, 0644, 1 },
+		/* the password hashes: root only (the POP3 password check) */
+		{ paths.etc, "passwd", SETUP_FILE, OWN_ROOT, 0, 0600, 1 },
+		{ paths.queue, "", SETUP_DIR, OWN_QMGR, 1, 02750, 1 },
+		/* pochta-enqueue (setgid queue group) writes tmp/ and renames into incoming/ */
+		{ paths.queue, "tmp", SETUP_DIR, OWN_QMGR, 1, 02770, 1 },
+		{ paths.queue, "incoming", SETUP_DIR, OWN_QMGR, 1, 02770, 1 },
+		{ paths.queue, "mess", SETUP_DIR, OWN_QMGR, 1, 02750, 1 },
+		{ paths.queue, "state", SETUP_DIR, OWN_QMGR, 1, 02700, 1 },
+		{ paths.queue, "hold", SETUP_DIR, OWN_QMGR, 1, 02700, 1 },
+		{ paths.queue, "trigger", SETUP_FIFO, OWN_QMGR, 1, 0620, 1 },
+		{ paths.mail, "", SETUP_DIR, OWN_VIRTUAL, 0, 0700, 1 },
+		{ paths.log, "", SETUP_DIR, OWN_ROOT, 0, 0755, 1 },
+	};
+	for (size_t i = 0; i < sizeof ents / sizeof ents[0]; i++)
+		fix_ent(&x, &ents[i]);
+	fix_mailboxes(&x);
+	fix_enqueue(&x);
+	conf_free(&x.conf);
+	if (x.check) {
+		if (x.problems)
+			printf("%d problem%s\n", x.problems, x.problems == 1 ? "" : "s");
+		return x.problems ? 1 : 0;
+	}
+	if (x.problems) {
+		fprintf(stderr, "pochtactl: setup: %d problem%s left (above)\n", x.problems,
+		        x.problems == 1 ? "" : "s");
+		return 1;
+	}
+	printf("setup done: %s\n", paths.root[0] ? paths.root : "installed paths");
+	return 0;
+}
