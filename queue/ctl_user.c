@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include "ctl.h"
@@ -69,6 +70,25 @@ static void read_password(char *buf, size_t cap)
 		ctl_die("password contains a NUL byte");
 }
 
+/* a Maildir made by root belongs to the owner of the mail directory (the
+ * virtual_user after `pochtactl setup`), who delivers to it */
+static void maildir_own(const char *md)
+{
+	static const char *const sub[] = { "", "/tmp", "/new", "/cur" };
+	struct stat st;
+	sa_t p = SA_INIT;
+	if (geteuid() != 0 || stat(paths.mail, &st) < 0 || st.st_uid == 0)
+		return;
+	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		sa_trunc(&p, 0);
+		if (sa_catf(&p, "%s%s", md, sub[i]) < 0)
+			ctl_die_sys("out of memory");
+		if (lchown(p.s, st.st_uid, st.st_gid) < 0)
+			ctl_die_sys("cannot give %s to the owner of %s", p.s, paths.mail);
+	}
+	sa_free(&p);
+}
+
 static void name_or_die(const char *name)
 {
 	if (!user_name_valid(name, strlen(name)))
@@ -103,6 +123,7 @@ static int cmd_add(const char *name, int replace, int must_exist)
 	path_of(&md, paths.mail, name);
 	if (maildir_make(md.s, 0700) < 0)
 		ctl_die_sys("cannot create the Maildir %s", md.s);
+	maildir_own(md.s);
 	if (users_add(users.s, passwd.s, name, hash.s, replace) < 0) {
 		if (errno == EEXIST)
 			ctl_die("user %s exists already", name);

@@ -212,6 +212,14 @@ class Install(unittest.TestCase):
         self.assertNotIn(d.pw_name, grp.getgrnam(qg).gr_mem)
         self.assertNotEqual(d.pw_gid, grp.getgrnam(qg).gr_gid)
 
+        # a user added by root afterwards gets a Maildir of the virtual owner
+        p = subprocess.run([CTL, '-r', root, 'user', 'add', 'alice'], input=b'secret\n',
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for sub in ('', '/tmp', '/new', '/cur'):
+            st = os.stat(os.path.join(root, 'mail/alice' + sub))
+            self.assertEqual((st.st_uid, st.st_gid), (pwd.getpwnam(v).pw_uid, pwd.getpwnam(v).pw_gid), sub)
+
         # rerunnable: nothing left to create, nothing wrong
         p = ctl('setup')
         self.assertEqual(p.returncode, 0, p.stderr)
