@@ -116,7 +116,7 @@ install: $(PROGS)
 		chgrp $(QUEUE_GROUP) $$e && chmod 2755 $$e && echo "make install: $$e setgid $(QUEUE_GROUP)"; \
 	else \
 		echo "make install: $$e is NOT setgid (group $(QUEUE_GROUP) missing or not root):" \
-		     "run 'pochtactl setup' as root, then 'make install' again" >&2; \
+		     "'pochtactl setup' (as root) makes it so" >&2; \
 	fi
 	$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/

@@ -269,14 +269,27 @@ static void fix_mailboxes(struct setup_ctx *x)
 	static const char *const sub[] = { "", "/tmp", "/new", "/cur" };
 	uid_t u = x->uid[OWN_VIRTUAL];
 	gid_t g = x->gid[OWN_VIRTUAL];
+	sa_t p = SA_INIT;
+	struct stat pst;
+	/* the postmaster's, as init makes it; the loop below gives it its owner */
+	if (sa_catf(&p, "%s/%s", paths.mail, x->conf.postmaster) < 0)
+		ctl_die_sys("out of memory");
+	if (lstat(p.s, &pst) < 0 && errno == ENOENT) {
+		if (x->check)
+			problem(x, "missing directory %s", p.s);
+		else if (maildir_make(p.s, 0700) < 0)
+			ctl_die_sys("cannot create the Maildir %s", p.s);
+		else
+			printf("created directory %s\n", p.s);
+	}
 	DIR *d = opendir(paths.mail);
 	if (!d) {
 		if (errno != ENOENT)
 			problem(x, "%s: %s", paths.mail, strerror(errno));
+		sa_free(&p);
 		return;
 	}
 	struct dirent *de;
-	sa_t p = SA_INIT;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
