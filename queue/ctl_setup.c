@@ -113,13 +113,41 @@ static void ensure_group(struct setup_ctx *x, const char *name)
 	printf("created group %s\n", name);
 }
 
-/* the user with its own group of the same name as primary group */
-static void ensure_user(struct setup_ctx *x, const char *name, const char *home)
+static int in_group(const struct passwd *pw, const char *group)
+{
+	struct group *gr = getgrnam(group);
+	if (!gr)
+		return 0;
+	if (pw->pw_gid == gr->gr_gid)
+		return 1;
+	for (char **m = gr->gr_mem; *m; m++)
+		if (strcmp(*m, pw->pw_name) == 0)
+			return 1;
+	return 0;
+}
+
+/* the user with its own group of the same name as primary group, and a
+ * member of also (when not NULL) */
+static void ensure_user(struct setup_ctx *x, const char *name, const char *home, const char *also)
 {
 	struct passwd *pw = getpwnam(name);
 	if (pw) {
 		if (pw->pw_uid == 0)
 			problem(x, "user %s has uid 0: it must be an unprivileged account", name);
+		if (!also || in_group(pw, also))
+			return;
+		if (x->check || !getgrnam(also)) {
+			problem(x, "user %s is not a member of the group %s", name, also);
+			return;
+		}
+		static const char *const ucand[] = { "/usr/sbin/usermod", "/sbin/usermod" };
+		const char *mod = find_prog(ucand, 2);
+		if (!mod)
+			ctl_die("usermod not found (Debian: apt-get install passwd)");
+		char *margv[] = { (char *)mod, "--append", "--groups", (char *)also, (char *)name, NULL };
+		if (run_prog(margv) < 0)
+			ctl_die("cannot add user %s to the group %s with %s", name, also, mod);
+		printf("added user %s to the group %s\n", name, also);
 		return;
 	}
 	if (x->check) {
@@ -132,9 +160,25 @@ static void ensure_user(struct setup_ctx *x, const char *name, const char *home)
 	if (!tool)
 		ctl_die("useradd not found (Debian: apt-get install passwd)");
 	const char *shell = find_prog(sh_paths, sizeof sh_paths / sizeof sh_paths[0]);
-	char *argv[] = { (char *)tool, "--system", "--no-create-home", "--home-dir", (char *)home,
-	                 "--shell", (char *)(shell ? shell : "/usr/sbin/nologin"),
-	                 "--gid", (char *)name, "--comment", "pochta mail system", (char *)name, NULL };
+	char *argv[16];
+	int n = 0;
+	argv[n++] = (char *)tool;
+	argv[n++] = "--system";
+	argv[n++] = "--no-create-home";
+	argv[n++] = "--home-dir";
+	argv[n++] = (char *)home;
+	argv[n++] = "--shell";
+	argv[n++] = (char *)(shell ? shell : "/usr/sbin/nologin");
+	argv[n++] = "--gid";
+	argv[n++] = (char *)name;
+	argv[n++] = "--comment";
+	argv[n++] = "pochta mail system";
+	if (also) {
+		argv[n++] = "--groups";
+		argv[n++] = (char *)also;
+	}
+	argv[n++] = (char *)name;
+	argv[n] = NULL;
 	if (run_prog(argv) < 0 || !(pw = getpwnam(name)))
 		ctl_die("cannot create user %s with %s", name, tool);
 	printf("created user %s (uid %lu)\n", name, (unsigned long)pw->pw_uid);
@@ -374,10 +418,11 @@ int ctl_cmd_setup(int argc, char **argv)
 
 	/* accounts: the queue group, then each user with its own group */
 	ensure_group(&x, x.conf.queue_group);
-	ensure_user(&x, x.conf.smtpd_user, "/nonexistent");
-	ensure_user(&x, x.conf.qmgr_user, paths.queue);
-	ensure_user(&x, x.conf.remote_user, "/nonexistent");
-	ensure_user(&x, x.conf.virtual_user, paths.mail);
+	ensure_user(&x, x.conf.smtpd_user, "/nonexistent", NULL);
+	/* reads what pochta-enqueue (setgid queue group) wrote */
+	ensure_user(&x, x.conf.qmgr_user, paths.queue, x.conf.queue_group);
+	ensure_user(&x, x.conf.remote_user, "/nonexistent", NULL);
+	ensure_user(&x, x.conf.virtual_user, paths.mail, NULL);
 	check_smtpd_outside(&x);
 	if (lookup_ids(&x) < 0) {
 		/* only --check gets here: what is missing was listed above */

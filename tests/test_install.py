@@ -209,7 +209,9 @@ class Install(unittest.TestCase):
                               stat.S_IMODE(st.st_mode)), (u, g, mode), rel)
         st = os.stat(os.path.join(libexec, 'pochta-enqueue'))
         self.assertEqual((stat.S_IMODE(st.st_mode), grp.getgrgid(st.st_gid).gr_name), (0o2755, qg))
+        # the queue manager reads what pochta-enqueue wrote through the queue group;
         # the network-facing user cannot reach the queue through its groups
+        self.assertIn(q, grp.getgrnam(qg).gr_mem)
         d = pwd.getpwnam(names['smtpd_user'])
         self.assertNotIn(d.pw_name, grp.getgrnam(qg).gr_mem)
         self.assertNotEqual(d.pw_gid, grp.getgrnam(qg).gr_gid)
@@ -228,6 +230,15 @@ class Install(unittest.TestCase):
         self.assertNotIn(b'created', p.stdout)
         p = ctl('setup', '--check')
         self.assertEqual((p.returncode, p.stdout, p.stderr), (0, b'', b''))
+
+        # a queue manager account that lost its queue group gets it back
+        subprocess.run(['gpasswd', '-d', q, qg], check=True, stdout=subprocess.DEVNULL)
+        p = ctl('setup', '--check')
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(('user %s is not a member of the group %s\n' % (q, qg)).encode(), p.stdout)
+        p = ctl('setup')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(q, grp.getgrnam(qg).gr_mem)
 
         # what --check finds, one line each, exit 1; setup puts it right
         os.chmod(os.path.join(root, 'queue/tmp'), 0o777)
