@@ -394,6 +394,12 @@ static void fix_enqueue(struct setup_ctx *x)
 	fix_path(x, prog, SETUP_FILE, 0, x->qgid, 02755, 0);
 }
 
+/* the closing "N problem(s)" line */
+static void count_line(FILE *f, const struct setup_ctx *x)
+{
+	fprintf(f, "%d problem%s\n", x->problems, x->problems == 1 ? "" : "s");
+}
+
 int ctl_cmd_setup(int argc, char **argv)
 {
 	struct setup_ctx x;
@@ -426,7 +432,7 @@ int ctl_cmd_setup(int argc, char **argv)
 	check_smtpd_outside(&x);
 	if (lookup_ids(&x) < 0) {
 		/* only --check gets here: what is missing was listed above */
-		printf("%d problem%s\n", x.problems, x.problems == 1 ? "" : "s");
+		count_line(stdout, &x);
 		conf_free(&x.conf);
 		return 1;
 	}
@@ -455,12 +461,12 @@ int ctl_cmd_setup(int argc, char **argv)
 	conf_free(&x.conf);
 	if (x.check) {
 		if (x.problems)
-			printf("%d problem%s\n", x.problems, x.problems == 1 ? "" : "s");
+			count_line(stdout, &x);
 		return x.problems ? 1 : 0;
 	}
 	if (x.problems) {
-		fprintf(stderr, "pochtactl: setup: %d problem%s left (above)\n", x.problems,
-		        x.problems == 1 ? "" : "s");
+		fputs("pochtactl: setup: left as they are: ", stderr);
+		count_line(stderr, &x);
 		return 1;
 	}
 	printf("setup done: %s\n", paths.root[0] ? paths.root : "installed paths");

@@ -21,8 +21,10 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TAG = 'pt%d' % (os.getpid() % 100000)
 
 
-def make(*args, env=None):
+def make(*args):
     b = os.path.relpath(BUILD, TOP)
+    # under `make check`, the outer make's flags and variables must not leak in
+    env = {k: v for k, v in os.environ.items() if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL')}
     cmd = ['make', '--no-print-directory', '-C', TOP, 'B=' + b]
     if os.path.basename(b) == 'asan':
         cmd.append('SAN=1')  # never rebuild a sanitized tree without the sanitizers
