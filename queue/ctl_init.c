@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "dir.h"
 #include "durable.h"
+#include "listen.h"
 #include "maildir.h"
 #include "paths.h"
 #include "qdir.h"
@@ -59,9 +60,9 @@ static void empty_file(const char *path, int mode)
 
 static void listen_opt(const char *opt, const char *v)
 {
-	struct ctl_listen l;
+	struct listen_addr l;
 	sa_t err = SA_INIT;
-	if (*v && ctl_listen_parse(v, &l, &err) < 0)
+	if (*v && listen_parse(v, &l, &err) < 0)
 		ctl_die("%s %s: %s", opt, v, err.s);
 	sa_free(&err);
 }
