@@ -9,6 +9,8 @@
 #define CONF_KEYS(X) \
 	X(myhostname, STR, "", 0, 255, \
 	  "host name in the SMTP greeting, Received: headers and Maildir names; empty: the system host name") \
+	X(instance_user, STR, "", 0, 32, \
+	  "the one account every program runs as when pochta-master is started as root; empty: each program as its own user") \
 	X(local_domains, STR, "", 0, 4096, \
 	  "comma- or space-separated domains delivered locally to the users of this instance") \
 	X(relay_networks, STR, "", 0, 4096, \
@@ -53,6 +55,16 @@
 	  "character separating a user name from an address extension (user+ext); empty: none") \
 	X(postmaster, STR, "postmaster", 1, 32, \
 	  "local mailbox that receives mail for postmaster@ every local domain and Postmaster") \
+	X(smtpd_user, STR, "pochtad", 1, 32, \
+	  "system user pochta-smtpd runs as (installed, or an instance started as root); created by `pochtactl setup`") \
+	X(qmgr_user, STR, "pochtaq", 1, 32, \
+	  "system user pochta-qmgr runs as; owner of the queue directory") \
+	X(remote_user, STR, "pochtar", 1, 32, \
+	  "system user pochta-remote runs as") \
+	X(virtual_user, STR, "pochtav", 1, 32, \
+	  "system user that owns the virtual mailboxes in the mail directory and delivers to them") \
+	X(queue_group, STR, "pochta", 1, 32, \
+	  "group of the queue directory; pochta-enqueue is setgid to it; smtpd_user must not be in it") \
 	X(destination_concurrency, INT, "4", 1, 1000, \
 	  "remote deliveries to one destination domain at once") \
 	X(remote_port, INT, "25", 1, 65535, \

@@ -87,6 +87,18 @@ int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *
 		}
 		return 0;
 	}
+	if (strcmp(n, "smtpd_user") == 0 || strcmp(n, "qmgr_user") == 0 ||
+	    strcmp(n, "remote_user") == 0 || strcmp(n, "virtual_user") == 0 ||
+	    strcmp(n, "queue_group") == 0 || (strcmp(n, "instance_user") == 0 && *value)) {
+		/* handed to useradd/groupadd: a plain system account name */
+		if (!user_name_valid(value, strlen(value)) ||
+		    !((value[0] >= 'a' && value[0] <= 'z') || value[0] == '_') ||
+		    strcmp(value, "root") == 0) {
+			sa_copys(err, "not a system account name (a-z or _, then a-z 0-9 . _ -; not root)");
+			return -1;
+		}
+		return 0;
+	}
 	return 0;
 }
 

@@ -91,6 +91,13 @@ static void test_confcheck(void)
 	T_INTEQ(check("local_domains", "a.test, b.test", NULL), 0);
 	T_INTEQ(check("local_domains", "a..test", NULL), -1);
 	T_INTEQ(check("postmaster", "Bad Name", NULL), -1);
+	T_INTEQ(check("smtpd_user", "pochtad", NULL), 0);
+	T_INTEQ(check("qmgr_user", "root", NULL), -1);
+	T_INTEQ(check("queue_group", "-x", NULL), -1);
+	T_INTEQ(check("instance_user", "", NULL), 0);
+	T_INTEQ(check("instance_user", "mail_t", NULL), 0);
+	T_INTEQ(check("instance_user", "root", NULL), -1);
+	T_INTEQ(check("instance_user", "9lives", NULL), -1);
 	/* valid, but an open relay: a warning line */
 	T_INTEQ(check("relay_networks", "0.0.0.0/0, ::/0", &warn), 0);
 	T_ASSERT(warn.len > 0 && warn.s[warn.len - 1] == '\n');
