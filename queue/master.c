@@ -36,6 +36,7 @@
 #include "listen.h"
 #include "log.h"
 #include "paths.h"
+#include "priv.h"
 
 static void master_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -54,6 +55,7 @@ struct master_lsn {
 	long long nconn;
 	long long paused_until;   /* ms, monotonic */
 	const char *busy;         /* reply when over a limit */
+	const struct priv_user *user; /* the session's user; NULL: ours */
 };
 
 struct master_child {
@@ -75,6 +77,9 @@ static long long master_qmgr_started, master_qmgr_next, master_qmgr_delay = 1000
 static int master_qmgr_quick;
 static char master_qmgr_prog[4300];
 static pid_t master_self_pid;
+/* started as root with no instance_user: who smtpd and qmgr run as */
+static struct priv_user master_smtpd_user, master_qmgr_user;
+static int master_separate;
 
 static int master_sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t master_got_stop;
@@ -121,9 +126,10 @@ static void master_signals_block(int how)
 	sigprocmask(how, &set, NULL);
 }
 
-/* in a new child, before exec: clean signal state, own process group, and
- * SIGTERM if the supervisor dies (even by SIGKILL) */
-static void master_child_setup(void)
+/* in a new child, before exec: clean signal state, own process group, the
+ * user it runs as (u; NULL: ours), and SIGTERM if the supervisor dies (even
+ * by SIGKILL; set after the drop, which clears it) */
+static void master_child_setup(const struct priv_user *u)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -136,6 +142,13 @@ static void master_child_setup(void)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
+	if (u) {
+		sa_t err = SA_INIT;
+		if (priv_drop(u, &err) < 0) {
+			log_warn(NULL, "cannot run as %s: %s", u->name, err.s ? err.s : "?");
+			_exit(111);
+		}
+	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master_self_pid)
 		_exit(111);
@@ -156,7 +169,7 @@ static void master_qmgr_start(void)
 	master_signals_block(SIG_BLOCK);
 	pid_t pid = fork();
 	if (pid == 0) {
-		master_child_setup();
+		master_child_setup(master_separate ? &master_qmgr_user : NULL);
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0)
 			_exit(111);
@@ -316,7 +329,7 @@ static void master_conn_new(int li, int fd, const struct sockaddr_storage *peer)
 	master_signals_block(SIG_BLOCK);
 	pid_t pid = fork();
 	if (pid == 0) {
-		master_child_setup();
+		master_child_setup(l->user);
 		master_conn_exec(fd, l, ip, port);
 	}
 	master_signals_block(SIG_UNBLOCK);
@@ -383,6 +396,9 @@ static int master_lsn_open(const char *svc, const char *addr, const char *prog, 
 	snprintf(l->prog, sizeof l->prog, "%s", prog);
 	l->fd = fd;
 	l->busy = busy;
+	/* pochta-pop3d needs root to check passwords and read each maildrop as
+	 * its owner until it has a checker of its own (see pochta-master(8)) */
+	l->user = master_separate && strcmp(svc, "smtp") == 0 ? &master_smtpd_user : NULL;
 	log_info(NULL, "listening %s=%s", svc, addr);
 	return 0;
 }
@@ -551,6 +567,19 @@ static void master_prog_path(const char *name, char *out, size_t len)
 		master_die("path of %s too long", name);
 }
 
+/* a user a program runs as when we were started as root, or die saying how
+ * to provide one */
+static void master_user(const char *key, const char *name, struct priv_user *u)
+{
+	sa_t err = SA_INIT;
+	if (priv_lookup(name, u, &err) < 0)
+		master_die("started as root, each program runs as its own user, but %s %s: %s;"
+		           " create the system users (pochtactl setup) or give the system one"
+		           " account (instance_user in %s)",
+		           key, name, err.s ? err.s : "?", paths.conf);
+	sa_free(&err);
+}
+
 static void master_usage(void)
 {
 	fputs("usage: pochta-master [-r ROOT]\n", stderr);
@@ -576,6 +605,31 @@ int main(int argc, char **argv)
 		master_die("%s: %s (see pochtactl config check)", paths.conf, err.s);
 	master_warn_lines(&warn);
 	sa_free(&warn);
+	/* as root: one account for the whole instance, taken on once the
+	 * listeners are bound, or each program as its own user */
+	struct priv_user one;
+	int drop_self = 0;
+	if (geteuid() == 0 && c.instance_user[0]) {
+		if (priv_lookup(c.instance_user, &one, &err) < 0)
+			master_die("instance_user %s: %s", c.instance_user, err.s);
+		/* the account must be able to run the queue it is given */
+		struct stat qst;
+		if (stat(paths.queue, &qst) < 0)
+			master_die_sys("%s", paths.queue);
+		if (qst.st_uid != one.uid)
+			master_die("%s is not owned by instance_user %s (chown -R %s %s)", paths.queue,
+			           one.name, one.name, paths.root[0] ? paths.root : paths.queue);
+		drop_self = 1;
+	} else if (geteuid() == 0 && !paths.root[0]) {
+		master_user("smtpd_user", c.smtpd_user, &master_smtpd_user);
+		master_user("qmgr_user", c.qmgr_user, &master_qmgr_user);
+		master_separate = 1;
+	} else if (geteuid() == 0) {
+		/* until the test suite runs its instances as an account */
+		log_warn(NULL, "started as root for %s with no instance_user: every program runs as root"
+		         " (give it an account: chown -R NAME %s; pochtactl config set instance_user NAME)",
+		         paths.root, paths.root);
+	}
 
 	/* one supervisor per instance: two would run two queue managers on one
 	 * queue. The lock file holds our PID for the operator; the flock goes
@@ -592,6 +646,17 @@ int main(int argc, char **argv)
 			        paths.root[0] ? paths.root : paths.etc, lockpath.s);
 		master_die_sys("lock %s", lockpath.s);
 	}
+	/* as root in a directory an account may write: only a file of our own
+	 * (a link planted there must not make us truncate another file) */
+	struct stat lst;
+	if (fstat(lockfd, &lst) < 0)
+		master_die_sys("%s", lockpath.s);
+	if (geteuid() == 0 && (!S_ISREG(lst.st_mode) || lst.st_nlink != 1 ||
+	                       (lst.st_uid != 0 && !(drop_self && lst.st_uid == one.uid))))
+		master_die("%s is not a plain file owned by root%s; remove it", lockpath.s,
+		           drop_self ? " or instance_user" : "");
+	if (drop_self && fchown(lockfd, one.uid, one.gid) < 0)
+		master_die_sys("cannot give %s to %s", lockpath.s, one.name);
 	char pidbuf[32];
 	int pl = snprintf(pidbuf, sizeof pidbuf, "%ld\n", (long)getpid());
 	if (ftruncate(lockfd, 0) < 0 || fd_write_all(lockfd, pidbuf, (size_t)pl) < 0)
@@ -643,6 +708,15 @@ int main(int argc, char **argv)
 		master_die_sys("out of memory");
 	master_kids_cap = cap;
 	conf_free(&c);
+	if (drop_self) {
+		if (priv_drop(&one, &err) < 0)
+			master_die("instance_user %s: %s", one.name, err.s);
+		log_info(NULL, "running as %s uid=%lu gid=%lu", one.name, (unsigned long)one.uid,
+		         (unsigned long)one.gid);
+	} else if (master_separate) {
+		log_info(NULL, "running smtpd as %s, qmgr as %s", master_smtpd_user.name,
+		         master_qmgr_user.name);
+	}
 
 	master_qmgr_start();
 	while (!master_got_stop) {
