@@ -157,5 +157,32 @@ class InitUserTest(unittest.TestCase):
             self.assertIn('\ninstance_user = nobody\n', f.read())
 
 
+class FindMasterTest(unittest.TestCase):
+    """how pochtactl start finds the supervisor, and its command line"""
+
+    def test_start_without_master(self):
+        # a pochtactl alone in its directory, with no pochta-master anywhere it looks
+        d = tempfile.mkdtemp(prefix='pochta-nomaster-')
+        self.addCleanup(shutil.rmtree, d, True)
+        shutil.copy(CTL, os.path.join(d, 'pochtactl'))
+        if os.path.exists('/usr/local/libexec/pochta/pochta-master'):
+            self.skipTest('an installed pochta-master would be found')
+        inst = Instance()
+        self.addCleanup(inst.cleanup)
+        env = dict(inst.env(), POCHTA_LIBEXEC=d)
+        p = subprocess.run([os.path.join(d, 'pochtactl'), '-r', inst.root, 'start'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20, env=env)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b'pochtactl: pochta-master not found (looked in POCHTA_LIBEXEC', p.stderr)
+        self.assertEqual(pids_of_root(inst.root), [])
+
+    def test_usage(self):
+        for args in (['-x'], ['extra'], ['-r']):
+            p = subprocess.run([prog('pochta-master')] + args, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=20)
+            self.assertEqual(p.returncode, 2, args)
+            self.assertIn(b'usage: pochta-master [-r ROOT]', p.stderr)
+
+
 if __name__ == '__main__':
     unittest.main()
