@@ -27,8 +27,9 @@ SRC_pochtactl       = $(wildcard queue/ctl*.c)
 SRC_pochta-sendmail = $(wildcard queue/sendmail*.c)
 SRC_pochta-local    = $(wildcard deliver/local*.c)
 SRC_pochta-remote   = $(wildcard deliver/remote*.c)
+SRC_pochta-master   = $(wildcard queue/master*.c)
 PROGNAMES = pochta-smtpd pochta-pop3d pochta-enqueue pochta-qmgr pochtactl \
-            pochta-sendmail pochta-local pochta-remote
+            pochta-sendmail pochta-local pochta-remote pochta-master
 # only the programs that have sources so far
 PROGS = $(foreach p,$(PROGNAMES),$(if $(SRC_$(p)),$(B)/$(p)))
 

@@ -9,6 +9,8 @@
 #define CONF_KEYS(X) \
 	X(myhostname, STR, "", 0, 255, \
 	  "host name in the SMTP greeting, Received: headers and Maildir names; empty: the system host name") \
+	X(instance_user, STR, "", 0, 32, \
+	  "the one account every program runs as when pochta-master is started as root; empty: each program as its own user") \
 	X(local_domains, STR, "", 0, 4096, \
 	  "comma- or space-separated domains delivered locally to the users of this instance") \
 	X(relay_networks, STR, "", 0, 4096, \

@@ -158,3 +158,41 @@ int paths_args(int argc, char **argv, const char **root)
 	}
 	return optind == argc ? 0 : -1;
 }
+
+/* dir/name into buf when it is an executable regular file */
+static const char *paths_try(char *buf, size_t cap, const char *dir, const char *name)
+{
+	struct stat st;
+	int n = snprintf(buf, cap, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name);
+	if (!*dir || n < 0 || (size_t)n >= cap)
+		return NULL;
+	if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+		return buf;
+	return NULL;
+}
+
+const char *paths_prog_find(const char *name)
+{
+	static char prog[PATH_MAX + 256];
+	char exe[PATH_MAX];
+	const char *e = getenv("POCHTA_LIBEXEC");
+	ssize_t n;
+	char *slash;
+
+	if (e && paths_try(prog, sizeof prog, e, name))
+		return prog;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash && exe[0] == '/') {
+			*slash = '\0';
+			if (paths_try(prog, sizeof prog, slash == exe ? "/" : exe, name))
+				return prog;
+		}
+	}
+	if (paths_try(prog, sizeof prog, POCHTA_LIBEXECDIR, name))
+		return prog;
+	errno = ENOENT;
+	return NULL;
+}

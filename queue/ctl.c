@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ctl.h"
 #include "paths.h"
+#include "priv.h"
 
 static void vmsg(const char *fmt, va_list ap, int err)
 {
@@ -53,7 +55,7 @@ void ctl_warn(const char *fmt, ...)
 void ctl_usage(void)
 {
 	fputs("usage: pochtactl [-r ROOT] COMMAND ...\n"
-	      "  init --domain DOMAIN [--smtp ADDR:PORT] [--pop3 ADDR:PORT]\n"
+	      "  init --domain DOMAIN [--smtp ADDR:PORT] [--pop3 ADDR:PORT] [--user NAME]\n"
 	      "  user add [--force] NAME     (password: first line of stdin)\n"
 	      "  user passwd NAME | user del NAME | user list\n"
 	      "  config get KEY | config set KEY VALUE | config check\n"
@@ -154,6 +156,23 @@ void ctl_json_str(FILE *f, const char *s, size_t len)
 	putc('"', f);
 }
 
+/* root working on an instance that belongs to an account (init --user) acts
+ * as that account, so that nothing it writes there is owned by root */
+static void ctl_as_instance_owner(void)
+{
+	struct stat st;
+	if (geteuid() != 0 || !paths.root[0] || stat(paths.etc, &st) < 0 || st.st_uid == 0)
+		return;
+	struct priv_user u;
+	sa_t err = SA_INIT;
+	struct passwd *pw = getpwuid(st.st_uid);
+	int r = pw ? priv_lookup(pw->pw_name, &u, &err) : priv_ids(st.st_uid, st.st_gid, &u, &err);
+	if (r < 0 || priv_drop(&u, &err) < 0)
+		ctl_die("cannot act as the owner (uid %lu) of %s: %s", (unsigned long)st.st_uid,
+		        paths.root, err.s ? err.s : "?");
+	sa_free(&err);
+}
+
 int main(int argc, char **argv)
 {
 	const char *root = NULL;
@@ -189,6 +208,8 @@ int main(int argc, char **argv)
 	int cargc = argc - i;
 	char **cargv = argv + i;
 	int rc;
+	if (strcmp(cmd, "user") == 0 || strcmp(cmd, "config") == 0 || strcmp(cmd, "queue") == 0)
+		ctl_as_instance_owner();
 	if (strcmp(cmd, "init") == 0)
 		rc = ctl_cmd_init(cargc, cargv);
 	else if (strcmp(cmd, "user") == 0)

@@ -1,11 +1,10 @@
 /* pochtactl: the administration tool. One file per command group:
  * ctl.c (main, helpers), ctl_init.c, ctl_setup.c, ctl_user.c, ctl_config.c, ctl_start.c
- * (the supervisor), ctl_listen.c (listen addresses), ctl_queue.c. */
+ * (execs the supervisor, pochta-master), ctl_queue.c. */
 #ifndef POCHTA_CTL_H
 #define POCHTA_CTL_H
 #include <stddef.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include "sa.h"
 #include "conf.h"
 
@@ -22,24 +21,8 @@ void ctl_usage(void) __attribute__((noreturn));
 int ctl_read_file(const char *path, sa_t *out, size_t max);
 /* conf_load(paths.conf) or die with its message */
 void ctl_conf_load(struct conf *c);
-/* checks beyond the key's type and bounds: listen addresses, CIDR lists,
- * domain lists, relayhost. 0 ok, -1 with a reason in err. */
-int ctl_conf_semantic(const struct conf_key *k, const char *value, sa_t *err);
-/* the same for every key of c; -1 with "key: reason" in err */
-int ctl_conf_semantic_all(const struct conf *c, sa_t *err);
 /* a JSON string (with quotes) for s[0..len) on f */
 void ctl_json_str(FILE *f, const char *s, size_t len);
-
-/* listen addresses "A.B.C.D:PORT" or "[IPV6]:PORT" (numeric only) */
-struct ctl_listen {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-};
-/* 0, or -1 with a reason in err */
-int ctl_listen_parse(const char *s, struct ctl_listen *l, sa_t *err);
-/* numeric text of an address and its port (for logs and TCP* variables);
- * ip must hold 46 bytes; 0 or -1 */
-int ctl_sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, unsigned *port);
 
 int ctl_cmd_init(int argc, char **argv);
 int ctl_cmd_user(int argc, char **argv);

@@ -8,14 +8,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "addr.h"
 #include "conf.h"
+#include "confcheck.h"
 #include "ctl.h"
 #include "dir.h"
 #include "durable.h"
+#include "listen.h"
 #include "maildir.h"
 #include "paths.h"
+#include "priv.h"
 #include "qdir.h"
 
 /* 1 empty, 0 not, -1 error */
@@ -57,18 +61,37 @@ static void empty_file(const char *path, int mode)
 		ctl_die_sys("cannot create %s", path);
 }
 
+/* 1 when the account u may pass through dir (asked of a child that has
+ * become u), 0 when not, -1 when it cannot be asked */
+static int init_reachable(const struct priv_user *u, const char *dir)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		sa_t e = SA_INIT;
+		_exit(priv_drop(u, &e) == 0 && access(dir, X_OK) == 0 ? 0 : 1);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static void listen_opt(const char *opt, const char *v)
 {
-	struct ctl_listen l;
+	struct listen_addr l;
 	sa_t err = SA_INIT;
-	if (*v && ctl_listen_parse(v, &l, &err) < 0)
+	if (*v && listen_parse(v, &l, &err) < 0)
 		ctl_die("%s %s: %s", opt, v, err.s);
 	sa_free(&err);
 }
 
 int ctl_cmd_init(int argc, char **argv)
 {
-	const char *domain = NULL, *smtp = NULL, *pop3 = NULL;
+	const char *domain = NULL, *smtp = NULL, *pop3 = NULL, *user = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char **dst = NULL;
 		if (strcmp(argv[i], "--domain") == 0)
@@ -77,6 +100,8 @@ int ctl_cmd_init(int argc, char **argv)
 			dst = &smtp;
 		else if (strcmp(argv[i], "--pop3") == 0)
 			dst = &pop3;
+		else if (strcmp(argv[i], "--user") == 0)
+			dst = &user;
 		else {
 			ctl_warn("init: unknown argument %s", argv[i]);
 			ctl_usage();
@@ -101,6 +126,32 @@ int ctl_cmd_init(int argc, char **argv)
 	listen_opt("--smtp", smtp);
 	listen_opt("--pop3", pop3);
 
+	/* one account for the whole instance: checked before anything exists */
+	struct priv_user pu;
+	if (user) {
+		sa_t e = SA_INIT;
+		if (!paths.root[0])
+			ctl_die("init --user: only for an instance (-r ROOT)");
+		if (confcheck_key(conf_key_find("instance_user"), user, &e, NULL) < 0 ||
+		    priv_lookup(user, &pu, &e) < 0)
+			ctl_die("init --user %s: %s", user, e.s);
+		if (geteuid() != 0 && pu.uid != geteuid())
+			ctl_die("init --user %s: only root can make an instance for another user", user);
+		/* the account must reach its tree: the parent of ROOT on the way */
+		char parent[sizeof paths.root];
+		snprintf(parent, sizeof parent, "%s", paths.root);
+		char *slash = strrchr(parent, '/');
+		if (slash)
+			slash[slash == parent] = '\0';
+		int r = geteuid() == 0 ? init_reachable(&pu, parent) : 1;
+		if (r < 0)
+			ctl_die_sys("init --user %s: cannot check %s", user, parent);
+		if (r == 0)
+			ctl_die("init --user %s: %s cannot reach %s (a directory on the way is closed to it)",
+			        user, user, parent);
+		sa_free(&e);
+	}
+
 	sa_t conf = SA_INIT, err = SA_INIT;
 	sa_catf(&conf,
 	        "# pochta.conf: written by pochtactl init; see pochta.conf(5).\n"
@@ -114,6 +165,9 @@ int ctl_cmd_init(int argc, char **argv)
 	        "smtp_listen = %s\n"
 	        "pop3_listen = %s\n",
 	        domain, smtp, pop3);
+	if (user)
+		sa_catf(&conf, "\n# the account every program runs as when started as root\n"
+		        "instance_user = %s\n", user);
 	if (conf.len == 0)
 		ctl_die_sys("out of memory");
 	struct conf c;
@@ -140,6 +194,15 @@ int ctl_cmd_init(int argc, char **argv)
 		}
 	} else if (access(paths.conf, F_OK) == 0) {
 		ctl_die("%s exists already: the installed configuration is initialised", paths.conf);
+	}
+	/* the root directory is given to the account, and everything in it is
+	 * made by the account: nothing of the instance is left owned by root */
+	if (user && geteuid() == 0) {
+		sa_t e = SA_INIT;
+		if (chown(paths.root, pu.uid, pu.gid) < 0)
+			ctl_die_sys("cannot give %s to %s", paths.root, user);
+		if (priv_drop(&pu, &e) < 0)
+			ctl_die("init --user %s: %s", user, e.s);
 	}
 
 	mkdir_or_die(paths.etc, 0755);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "conf.h"
+#include "confcheck.h"
 #include "ctl.h"
 #include "durable.h"
 #include "maildir.h"
@@ -418,7 +419,7 @@ int ctl_cmd_setup(int argc, char **argv)
 		ctl_die_sys("setup: %s (make install puts a sample there; or pochtactl init)", paths.conf);
 	ctl_conf_load(&x.conf);
 	sa_t err = SA_INIT;
-	if (ctl_conf_semantic_all(&x.conf, &err) < 0)
+	if (confcheck_all(&x.conf, &err, NULL) < 0)
 		ctl_die("%s: %s", paths.conf, err.s);
 	sa_free(&err);
 

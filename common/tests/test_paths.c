@@ -1,5 +1,8 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "paths.h"
 #include "test.h"
@@ -99,6 +102,52 @@ static void test_prog(void)
 	unsetenv("POCHTA_LIBEXEC");
 }
 
+/* an executable file name in dir; 0 or -1 */
+static int make_file(const char *dir, const char *name, int mode)
+{
+	char p[4200];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return chmod(p, (mode_t)mode);
+}
+
+static void test_prog_find(void)
+{
+	char dir[] = "/tmp/pochta-paths-XXXXXX", want[4200], exe[4096];
+	T_ASSERT(mkdtemp(dir) != NULL);
+	T_ASSERT(make_file(dir, "pochta-x", 0755) == 0);
+	T_ASSERT(make_file(dir, "pochta-y", 0644) == 0);
+	T_ASSERT(mkdir(strcat(strcpy(want, dir), "/pochta-d"), 0755) == 0);
+	setenv("POCHTA_LIBEXEC", dir, 1);
+	snprintf(want, sizeof want, "%s/pochta-x", dir);
+	T_STREQ(paths_prog_find("pochta-x"), want);
+	/* not executable, a directory, missing: looked for elsewhere, not found */
+	errno = 0;
+	T_ASSERT(paths_prog_find("pochta-y") == NULL);
+	T_INTEQ(errno, ENOENT);
+	T_ASSERT(paths_prog_find("pochta-d") == NULL);
+	T_ASSERT(paths_prog_find("pochta-none") == NULL);
+	/* not in POCHTA_LIBEXEC: beside this executable */
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	T_ASSERT(n > 0);
+	exe[n > 0 ? n : 0] = '\0';
+	const char *base = strrchr(exe, '/');
+	T_ASSERT(base != NULL);
+	T_STREQ(paths_prog_find(base ? base + 1 : exe), exe);
+	unsetenv("POCHTA_LIBEXEC");
+	T_STREQ(paths_prog_find(base ? base + 1 : exe), exe);
+	snprintf(want, sizeof want, "%s/pochta-x", dir);
+	unlink(want);
+	snprintf(want, sizeof want, "%s/pochta-y", dir);
+	unlink(want);
+	snprintf(want, sizeof want, "%s/pochta-d", dir);
+	rmdir(want);
+	rmdir(dir);
+}
+
 static void test_args(void)
 {
 	const char *root = "x";
@@ -128,6 +177,7 @@ int main(void)
 	T_RUN(test_installed);
 	T_RUN(test_too_long);
 	T_RUN(test_prog);
+	T_RUN(test_prog_find);
 	T_RUN(test_args);
 	return t_done();
 }

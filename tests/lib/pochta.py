@@ -75,7 +75,7 @@ def pids_of_root(root):
 
 
 class Instance:
-    def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None):
+    def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None, user=None):
         self.root = root or tempfile.mkdtemp(prefix='pochta-t-')
         self.domain = domain
         self.smtp_port = free_port()
@@ -85,6 +85,8 @@ class Instance:
         args = ['init', '--domain', domain, '--smtp', '127.0.0.1:%d' % self.smtp_port]
         if pop3:
             args += ['--pop3', '127.0.0.1:%d' % self.pop3_port]
+        if user:
+            args += ['--user', user]
         self.ctl(*args)
         for u, p in (users or {}).items():
             self.ctl('user', 'add', u, input=p + '\n')

@@ -1,12 +1,11 @@
-/* Listen addresses for `pochtactl start`: "A.B.C.D:PORT" or "[IPV6]:PORT".
- * Numeric only: a listener must not depend on the resolver at boot. */
+/* listen: numeric listen addresses and socket address text. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
-#include "ctl.h"
+#include "listen.h"
 
-static int port_parse(const char *s, unsigned *port)
+static int listen_port_parse(const char *s, unsigned *port)
 {
 	unsigned long v = 0;
 	if (!*s)
@@ -24,7 +23,7 @@ static int port_parse(const char *s, unsigned *port)
 	return 0;
 }
 
-int ctl_listen_parse(const char *s, struct ctl_listen *l, sa_t *err)
+int listen_parse(const char *s, struct listen_addr *l, sa_t *err)
 {
 	char host[64];
 	const char *portstr;
@@ -54,7 +53,7 @@ int ctl_listen_parse(const char *s, struct ctl_listen *l, sa_t *err)
 			return -1;
 		}
 		unsigned port;
-		if (port_parse(portstr, &port) < 0) {
+		if (listen_port_parse(portstr, &port) < 0) {
 			sa_copys(err, "port must be 1..65535");
 			return -1;
 		}
@@ -81,7 +80,7 @@ int ctl_listen_parse(const char *s, struct ctl_listen *l, sa_t *err)
 		return -1;
 	}
 	unsigned port;
-	if (port_parse(colon + 1, &port) < 0) {
+	if (listen_port_parse(colon + 1, &port) < 0) {
 		sa_copys(err, "port must be 1..65535");
 		return -1;
 	}
@@ -91,7 +90,7 @@ int ctl_listen_parse(const char *s, struct ctl_listen *l, sa_t *err)
 	return 0;
 }
 
-int ctl_sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, unsigned *port)
+int listen_sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, unsigned *port)
 {
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;

@@ -1,0 +1,125 @@
+/* confcheck: the meaning of configuration values, for pochtactl and pochta-master. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "addr.h"
+#include "cidr.h"
+#include "confcheck.h"
+#include "dns.h"
+#include "listen.h"
+#include "routes.h"
+#include "users.h"
+
+static int confcheck_domain_item(const char *item, size_t len, void *arg)
+{
+	sa_t *err = arg;
+	if (!addr_domain_valid(item, len)) {
+		sa_copys(err, "not a domain name: ");
+		sa_catb(err, item, len);
+		return 1;
+	}
+	return 0;
+}
+
+int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *warn)
+{
+	const char *n = k->name;
+	if (strcmp(n, "smtp_listen") == 0 || strcmp(n, "pop3_listen") == 0) {
+		struct listen_addr l;
+		if (!*value)
+			return 0;
+		return listen_parse(value, &l, err);
+	}
+	if (strcmp(n, "relay_networks") == 0 || strcmp(n, "connection_limit_exempt") == 0) {
+		/* in connection_limit_exempt the word relay_networks stands for that
+		 * key's blocks, which are checked as their own key */
+		int exempt = strcmp(n, "connection_limit_exempt") == 0;
+		struct cidr *list = NULL;
+		size_t cnt = 0;
+		sa_t bad = SA_INIT;
+		int r = exempt ? cidr_list_parse_ref(value, "relay_networks", "", &list, &cnt, &bad)
+		               : cidr_list_parse(value, &list, &cnt, &bad);
+		for (size_t i = 0; r == 0 && !exempt && i < cnt; i++)
+			if (list[i].bits == 0 && warn) /* valid, but almost never what was meant */
+				sa_catf(warn, "warning: relay_networks holds %s/0: every client may relay (an open relay)\n",
+				        list[i].family == AF_INET ? "0.0.0.0" : "::");
+		free(list);
+		if (r < 0) {
+			sa_copys(err, exempt ? "not a CIDR block or relay_networks: " : "not a CIDR block: ");
+			sa_catb(err, bad.s ? bad.s : "", bad.len);
+		}
+		sa_free(&bad);
+		return r < 0 ? -1 : 0;
+	}
+	if (strcmp(n, "local_domains") == 0) {
+		if (conf_list_each(value, confcheck_domain_item, err) != 0)
+			return -1;
+		return 0;
+	}
+	if (strcmp(n, "myhostname") == 0) {
+		if (*value && !addr_domain_valid(value, strlen(value))) {
+			sa_copys(err, "not a host name");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(n, "relayhost") == 0) {
+		/* the parser pochta-remote uses for routes and relayhost */
+		struct route_dest d;
+		if (!*value)
+			return 0;
+		return route_dest_parse(value, strlen(value), &d, err) < 0 ? -1 : 0;
+	}
+	if (strcmp(n, "dns_servers") == 0) {
+		dns_t d;
+		if (!*value)
+			return 0;
+		if (dns_init(&d, value, 0, err) < 0)
+			return -1;
+		dns_close(&d);
+		return 0;
+	}
+	if (strcmp(n, "postmaster") == 0) {
+		if (!user_name_valid(value, strlen(value))) {
+			sa_copys(err, "not a valid user name");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(n, "smtpd_user") == 0 || strcmp(n, "qmgr_user") == 0 ||
+	    strcmp(n, "remote_user") == 0 || strcmp(n, "virtual_user") == 0 ||
+	    strcmp(n, "queue_group") == 0 || (strcmp(n, "instance_user") == 0 && *value)) {
+		/* handed to useradd/groupadd: a plain system account name */
+		if (!user_name_valid(value, strlen(value)) ||
+		    !((value[0] >= 'a' && value[0] <= 'z') || value[0] == '_') ||
+		    strcmp(value, "root") == 0) {
+			sa_copys(err, "not a system account name (a-z or _, then a-z 0-9 . _ -; not root)");
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+int confcheck_all(const struct conf *c, sa_t *err, sa_t *warn)
+{
+	sa_t v = SA_INIT, why = SA_INIT;
+	int r = 0;
+	for (size_t i = 0; i < conf_nkeys && r == 0; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		sa_trunc(&v, 0);
+		if (conf_format(c, k, &v) < 0) {
+			sa_copys(err, "out of memory");
+			r = -1;
+		} else if (confcheck_key(k, v.s ? v.s : "", &why, warn) < 0) {
+			sa_copys(err, k->name);
+			sa_cats(err, ": ");
+			sa_catb(err, why.s ? why.s : "", why.len);
+			r = -1;
+		}
+	}
+	sa_free(&v);
+	sa_free(&why);
+	return r;
+}

@@ -1,0 +1,758 @@
+/* pochta-master: the foreground supervisor of an instance (the jobs of
+ * tcpserver and of s6-supervise for one tree of programs; Postfix's master).
+ * `pochtactl start` execs it.
+ *   - listens on smtp_listen and pop3_listen and runs one pochta-smtpd or
+ *     pochta-pop3d per connection, the connection on fds 0 and 1, UCSPI
+ *     variables (PROTO, TCPREMOTEIP, ...) in the environment;
+ *   - enforces max_connections and max_connections_per_ip per listener (not
+ *     for clients in connection_limit_exempt); a session counts until its
+ *     process has exited: children are reaped right before each count;
+ *   - keeps pochta-qmgr running (restarted at most once a second);
+ *   - on SIGTERM/SIGINT stops every process it started and exits 0.
+ * Signals only write a byte to a self-pipe; all work happens in the poll() loop.
+ * The supervisor is a child subreaper, so processes orphaned by its children
+ * (an enqueue left by a dying smtpd) are reaped here and stopped at shutdown.
+ * Each child leads its own process group so a whole subtree can be signalled. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "cidr.h"
+#include "conf.h"
+#include "confcheck.h"
+#include "io.h"
+#include "listen.h"
+#include "log.h"
+#include "paths.h"
+#include "priv.h"
+
+static void master_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#define STOP_GRACE_MS 10000   /* SIGTERM to SIGKILL */
+#define KILL_WAIT_MS 3000     /* after SIGKILL, before giving up */
+#define ACCEPT_PAUSE_MS 100   /* after EMFILE and the like */
+#define QMGR_QUICK_MS 10000   /* a qmgr that dies sooner is "crashing" */
+#define QMGR_DELAY_MAX_MS 30000
+
+struct master_lsn {
+	const char *svc;          /* "smtp" or "pop3" */
+	char addr[320];
+	char prog[4300];
+	int fd;
+	long long nconn;
+	long long paused_until;   /* ms, monotonic */
+	const char *busy;         /* reply when over a limit */
+	const struct priv_user *user; /* the session's user; NULL: ours */
+};
+
+struct master_child {
+	pid_t pid;
+	int lsn;
+	int family;
+	unsigned char ip[16];
+};
+
+static struct master_lsn master_lsns[2];
+static int master_nlsn;
+static struct master_child *master_kids;
+static size_t master_nkids, master_kids_cap;
+static long long master_max_conn, master_max_per_ip;
+static struct cidr *master_exempt;   /* connection_limit_exempt */
+static size_t master_nexempt;
+static pid_t master_qmgr_pid;
+static long long master_qmgr_started, master_qmgr_next, master_qmgr_delay = 1000;
+static int master_qmgr_quick;
+static char master_qmgr_prog[4300];
+static pid_t master_self_pid;
+/* started as root with no instance_user: who smtpd and qmgr run as */
+static struct priv_user master_smtpd_user, master_qmgr_user;
+static int master_separate;
+
+static int master_sigpipe_fd[2] = { -1, -1 };
+static volatile sig_atomic_t master_got_stop;
+
+static long long master_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void master_on_signal(int sig)
+{
+	int e = errno;
+	if (sig == SIGTERM || sig == SIGINT)
+		master_got_stop = 1;
+	char c = (char)sig;
+	(void)!write(master_sigpipe_fd[1], &c, 1);
+	errno = e;
+}
+
+static const int master_handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+
+static void master_signals_setup(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = master_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	for (size_t i = 0; i < sizeof master_handled / sizeof master_handled[0]; i++)
+		if (sigaction(master_handled[i], &sa, NULL) < 0)
+			master_die_sys("sigaction");
+	/* a client that goes away before our busy reply must not kill us */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void master_signals_block(int how)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof master_handled / sizeof master_handled[0]; i++)
+		sigaddset(&set, master_handled[i]);
+	sigprocmask(how, &set, NULL);
+}
+
+/* in a new child, before exec: clean signal state, own process group, the
+ * user it runs as (u; NULL: ours), and SIGTERM if the supervisor dies (even
+ * by SIGKILL; set after the drop, which clears it) */
+static void master_child_setup(const struct priv_user *u)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof master_handled / sizeof master_handled[0]; i++)
+		sigaction(master_handled[i], &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+	if (u) {
+		sa_t err = SA_INIT;
+		if (priv_drop(u, &err) < 0) {
+			log_warn(NULL, "cannot run as %s: %s", u->name, err.s ? err.s : "?");
+			_exit(111);
+		}
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master_self_pid)
+		_exit(111);
+}
+
+static void master_status_text(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "status=%d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "signal=%d", WTERMSIG(st));
+	else
+		snprintf(buf, len, "wstatus=%d", st);
+}
+
+static void master_qmgr_start(void)
+{
+	master_signals_block(SIG_BLOCK);
+	pid_t pid = fork();
+	if (pid == 0) {
+		master_child_setup(master_separate ? &master_qmgr_user : NULL);
+		int null = open("/dev/null", O_RDONLY);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0)
+			_exit(111);
+		if (null > 1)
+			close(null);
+		char *argv[] = { "pochta-qmgr", NULL };
+		execv(master_qmgr_prog, argv);
+		log_warn(NULL, "cannot run %s: %s", master_qmgr_prog, strerror(errno));
+		_exit(111);
+	}
+	master_signals_block(SIG_UNBLOCK);
+	master_qmgr_started = master_now_ms();
+	if (pid < 0) {
+		log_warn(NULL, "cannot fork for qmgr: %s", strerror(errno));
+		master_qmgr_next = master_qmgr_started + 1000;
+		return;
+	}
+	master_qmgr_pid = pid;
+	log_info(NULL, "qmgr started pid=%d", (int)pid);
+}
+
+static void master_qmgr_exited(int st)
+{
+	char s[40];
+	master_status_text(st, s, sizeof s);
+	long long t = master_now_ms();
+	/* at most one restart a second; a qmgr that keeps dying right away
+	 * (missing, bad config) is retried less and less often */
+	if (t - master_qmgr_started < QMGR_QUICK_MS) {
+		if (++master_qmgr_quick > 3 && master_qmgr_delay < QMGR_DELAY_MAX_MS)
+			master_qmgr_delay *= 2;
+	} else {
+		master_qmgr_quick = 0;
+		master_qmgr_delay = 1000;
+	}
+	if (master_qmgr_delay > QMGR_DELAY_MAX_MS)
+		master_qmgr_delay = QMGR_DELAY_MAX_MS;
+	master_qmgr_next = master_qmgr_started + master_qmgr_delay;
+	if (master_qmgr_next < t)
+		master_qmgr_next = t;
+	master_qmgr_pid = 0;
+	if (master_got_stop)
+		log_info(NULL, "qmgr exited %s", s);
+	else
+		log_info(NULL, "qmgr exited %s, restarting in %lldms", s, master_qmgr_next - t);
+}
+
+/* master_reap every child that has exited; 1 when there are no children left at all */
+static int master_reap(int stopping)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid < 0)
+			return errno == ECHILD;
+		if (pid == 0)
+			return 0;
+		if (pid == master_qmgr_pid) {
+			master_qmgr_exited(st);
+			continue;
+		}
+		for (size_t i = 0; i < master_nkids; i++) {
+			if (master_kids[i].pid != pid)
+				continue;
+			struct master_lsn *l = &master_lsns[master_kids[i].lsn];
+			l->nconn--;
+			if (stopping || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+				char s[40];
+				master_status_text(st, s, sizeof s);
+				log_info(NULL, "end %s pid=%d %s", l->svc, (int)pid, s);
+			}
+			if (stopping)
+				kill(-pid, SIGTERM); /* what it leaves behind in its group */
+			master_kids[i] = master_kids[--master_nkids];
+			break;
+		}
+		/* others: descendants orphaned to us (we are their subreaper) */
+	}
+}
+
+static void master_addr_key(const struct sockaddr_storage *ss, int *family, unsigned char ip[16])
+{
+	memset(ip, 0, 16);
+	*family = ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		memcpy(ip, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+static void master_refuse(int fd, struct master_lsn *l, const char *ip, const char *why)
+{
+	/* one non-blocking write: a slow client must never stall the supervisor */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	(void)!write(fd, l->busy, strlen(l->busy));
+	close(fd);
+	log_warn(NULL, "refused %s from=%s reason=%s", l->svc, ip, why);
+}
+
+static void master_conn_exec(int fd, struct master_lsn *l, const char *rip, unsigned rport)
+{
+	char lip[64] = "", num[16];
+	unsigned lport = 0;
+	struct sockaddr_storage me;
+	socklen_t ml = sizeof me;
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
+		listen_sockaddr_text((struct sockaddr *)&me, lip, sizeof lip, &lport);
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
+		_exit(111);
+	if (fd > 1)
+		close(fd);
+	setenv("PROTO", "TCP", 1);
+	setenv("TCPREMOTEIP", rip, 1);
+	snprintf(num, sizeof num, "%u", rport);
+	setenv("TCPREMOTEPORT", num, 1);
+	setenv("TCPLOCALIP", lip, 1);
+	snprintf(num, sizeof num, "%u", lport);
+	setenv("TCPLOCALPORT", num, 1);
+	/* names we do not look up must not be inherited from our own environment */
+	unsetenv("TCPREMOTEHOST");
+	unsetenv("TCPREMOTEINFO");
+	unsetenv("TCPLOCALHOST");
+	char *argv[] = { l->svc[0] == 's' ? "pochta-smtpd" : "pochta-pop3d", NULL };
+	execv(l->prog, argv);
+	log_warn(NULL, "cannot run %s: %s", l->prog, strerror(errno));
+	_exit(111);
+}
+
+static void master_conn_new(int li, int fd, const struct sockaddr_storage *peer)
+{
+	struct master_lsn *l = &master_lsns[li];
+	char ip[64] = "?";
+	unsigned port = 0;
+	listen_sockaddr_text((const struct sockaddr *)peer, ip, sizeof ip, &port);
+	int fam;
+	unsigned char key[16];
+	master_addr_key(peer, &fam, key);
+	/* a session that has ended must not count: its SIGCHLD may still be on
+	 * its way (or come in the middle of a burst of accepts) */
+	master_reap(0);
+	if (l->nconn >= master_max_conn || master_nkids >= master_kids_cap) {
+		master_refuse(fd, l, ip, "max_connections");
+		return;
+	}
+	if (!cidr_match(master_exempt, master_nexempt, ip)) {
+		long long same = 0;
+		for (size_t i = 0; i < master_nkids; i++)
+			if (master_kids[i].lsn == li && master_kids[i].family == fam && memcmp(master_kids[i].ip, key, 16) == 0)
+				same++;
+		if (same >= master_max_per_ip) {
+			master_refuse(fd, l, ip, "max_connections_per_ip");
+			return;
+		}
+	}
+	master_signals_block(SIG_BLOCK);
+	pid_t pid = fork();
+	if (pid == 0) {
+		master_child_setup(l->user);
+		master_conn_exec(fd, l, ip, port);
+	}
+	master_signals_block(SIG_UNBLOCK);
+	close(fd);
+	if (pid < 0) {
+		log_warn(NULL, "cannot fork for %s from=%s: %s", l->svc, ip, strerror(errno));
+		l->paused_until = master_now_ms() + ACCEPT_PAUSE_MS;
+		return;
+	}
+	master_kids[master_nkids].pid = pid;
+	master_kids[master_nkids].lsn = li;
+	master_kids[master_nkids].family = fam;
+	memcpy(master_kids[master_nkids].ip, key, 16);
+	master_nkids++;
+	l->nconn++;
+	log_info(NULL, "connection %s from=%s pid=%d", l->svc, ip, (int)pid);
+}
+
+static void master_accept_all(int li)
+{
+	struct master_lsn *l = &master_lsns[li];
+	for (int n = 0; n < 64; n++) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof peer;
+		memset(&peer, 0, sizeof peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			log_warn(NULL, "accept %s: %s", l->svc, strerror(errno));
+			l->paused_until = master_now_ms() + ACCEPT_PAUSE_MS;
+			return;
+		}
+		master_conn_new(li, fd, &peer);
+		if (master_got_stop)
+			return;
+	}
+}
+
+static int master_lsn_open(const char *svc, const char *addr, const char *prog, const char *busy)
+{
+	struct listen_addr cl;
+	sa_t err = SA_INIT;
+	if (listen_parse(addr, &cl, &err) < 0)
+		master_die("%s_listen %s: %s", svc, addr, err.s);
+	sa_free(&err);
+	int fd = socket(cl.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		master_die_sys("socket for %s %s", svc, addr);
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+		master_die_sys("SO_REUSEADDR");
+	if (cl.ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
+		master_die_sys("IPV6_V6ONLY");
+	if (bind(fd, (struct sockaddr *)&cl.ss, cl.sslen) < 0)
+		master_die_sys("cannot listen for %s on %s", svc, addr);
+	if (listen(fd, 128) < 0)
+		master_die_sys("listen %s", addr);
+	struct master_lsn *l = &master_lsns[master_nlsn++];
+	l->svc = svc;
+	snprintf(l->addr, sizeof l->addr, "%s", addr);
+	snprintf(l->prog, sizeof l->prog, "%s", prog);
+	l->fd = fd;
+	l->busy = busy;
+	/* pochta-pop3d needs root to check passwords and read each maildrop as
+	 * its owner until it has a checker of its own (see pochta-master(8)) */
+	l->user = master_separate && strcmp(svc, "smtp") == 0 ? &master_smtpd_user : NULL;
+	log_info(NULL, "listening %s=%s", svc, addr);
+	return 0;
+}
+
+static int master_executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* the children of this process, from /proc; appends up to cap PIDs */
+static size_t master_proc_children(pid_t *out, size_t cap)
+{
+	char path[64], buf[8192];
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)master_self_pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	size_t cnt = 0;
+	char *p = buf;
+	while (*p && cnt < cap) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (v > 0)
+			out[cnt++] = (pid_t)v;
+		p = end;
+		while (*p == ' ' || *p == '\n')
+			p++;
+	}
+	return cnt;
+}
+
+static void master_signal_rest(int sig, const pid_t *groups, size_t ngroups)
+{
+	pid_t ch[1024];
+	size_t n = master_proc_children(ch, 1024);
+	for (size_t i = 0; i < n; i++)
+		kill(ch[i], sig);
+	for (size_t i = 0; i < ngroups; i++)
+		kill(-groups[i], sig);
+}
+
+static void master_drain_pipe(void)
+{
+	char buf[64];
+	ssize_t n;
+	while ((n = read(master_sigpipe_fd[0], buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == SIGHUP)
+				log_info(NULL, "SIGHUP ignored: each new process reads pochta.conf itself;"
+				         " restart to change listeners or limits");
+}
+
+/* wait for children up to deadline; 1 when none is left */
+static int master_wait_all(long long deadline, const pid_t *groups, size_t ngroups, int *rest_told)
+{
+	for (;;) {
+		if (master_reap(1))
+			return 1;
+		if (master_nkids == 0 && master_qmgr_pid == 0 && !*rest_told) {
+			/* the processes we started are gone: what remains are their
+			 * descendants, orphaned to us */
+			master_signal_rest(SIGTERM, groups, ngroups);
+			*rest_told = 1;
+		}
+		long long t = master_now_ms();
+		if (t >= deadline)
+			return 0;
+		long long w = deadline - t;
+		struct pollfd p = { .fd = master_sigpipe_fd[0], .events = POLLIN };
+		poll(&p, 1, (int)(w > 50 ? 50 : w));
+		master_drain_pipe();
+	}
+}
+
+static int master_stop_all(void)
+{
+	log_info(NULL, "stopping: terminating %zu connection(s)%s", master_nkids, master_qmgr_pid ? " and qmgr" : "");
+	for (int i = 0; i < master_nlsn; i++)
+		close(master_lsns[i].fd);
+	size_t ng = master_nkids + 1;
+	pid_t *groups = calloc(ng, sizeof *groups);
+	size_t n = 0;
+	for (size_t i = 0; i < master_nkids; i++) {
+		kill(master_kids[i].pid, SIGTERM);
+		if (groups)
+			groups[n++] = master_kids[i].pid;
+	}
+	if (master_qmgr_pid) {
+		kill(master_qmgr_pid, SIGTERM);
+		if (groups)
+			groups[n++] = master_qmgr_pid;
+	}
+	int told = 0;
+	if (!master_wait_all(master_now_ms() + STOP_GRACE_MS, groups, n, &told)) {
+		log_warn(NULL, "children still running after %ds: killing them", STOP_GRACE_MS / 1000);
+		for (size_t i = 0; i < master_nkids; i++)
+			kill(master_kids[i].pid, SIGKILL);
+		if (master_qmgr_pid)
+			kill(master_qmgr_pid, SIGKILL);
+		master_signal_rest(SIGKILL, groups, n);
+		told = 1;
+		if (!master_wait_all(master_now_ms() + KILL_WAIT_MS, groups, n, &told))
+			log_warn(NULL, "some children did not exit");
+	}
+	free(groups);
+	log_info(NULL, "stopped");
+	return 0;
+}
+
+static void master_vdie(int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0), noreturn));
+
+/* before the log is set up as after: one line on stderr, exit 1 */
+static void master_vdie(int err, const char *fmt, va_list ap)
+{
+	char buf[2048];
+	if (vsnprintf(buf, sizeof buf, fmt, ap) < 0)
+		buf[0] = '\0';
+	if (err)
+		fprintf(stderr, "pochta-master: %s: %s\n", buf, strerror(err));
+	else
+		fprintf(stderr, "pochta-master: %s\n", buf);
+	exit(1);
+}
+
+static void master_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	master_vdie(0, fmt, ap);
+}
+
+static void master_die_sys(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	master_vdie(e ? e : EIO, fmt, ap);
+}
+
+/* each '\n'-ended line of w as a logged warning */
+static void master_warn_lines(const sa_t *w)
+{
+	for (size_t i = 0; i < w->len;) {
+		const char *nl = memchr(w->s + i, '\n', w->len - i);
+		size_t n = nl ? (size_t)(nl - (w->s + i)) : w->len - i;
+		log_warn(NULL, "%.*s", (int)n, w->s + i);
+		i += n + 1;
+	}
+}
+
+static void master_prog_path(const char *name, char *out, size_t len)
+{
+	const char *p = paths_prog(name);
+	if (!p)
+		master_die_sys("cannot name the path of %s", name);
+	if ((size_t)snprintf(out, len, "%s", p) >= len)
+		master_die("path of %s too long", name);
+}
+
+/* a user a program runs as when we were started as root, or die saying how
+ * to provide one */
+static void master_user(const char *key, const char *name, struct priv_user *u)
+{
+	sa_t err = SA_INIT;
+	if (priv_lookup(name, u, &err) < 0)
+		master_die("started as root, each program runs as its own user, but %s %s: %s;"
+		           " create the system users (pochtactl setup) or give the system one"
+		           " account (instance_user in %s)",
+		           key, name, err.s ? err.s : "?", paths.conf);
+	sa_free(&err);
+}
+
+static void master_usage(void)
+{
+	fputs("usage: pochta-master [-r ROOT]\n", stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *root;
+	if (paths_args(argc, argv, &root) < 0)
+		master_usage();
+	if (root && !*root)
+		master_die("empty root directory name");
+	if (paths_init(root) < 0)
+		master_die_sys("cannot use root %s", root ? root : "(installed paths)");
+	log_init("pochta-master", LOG_DEST_STDERR);
+
+	struct conf c;
+	sa_t err = SA_INIT, warn = SA_INIT;
+	if (conf_load(&c, paths.conf, &err) < 0)
+		master_die("%s", err.len ? err.s : strerror(errno));
+	if (confcheck_all(&c, &err, &warn) < 0)
+		master_die("%s: %s (see pochtactl config check)", paths.conf, err.s);
+	master_warn_lines(&warn);
+	sa_free(&warn);
+	/* as root: one account for the whole instance, taken on once the
+	 * listeners are bound, or each program as its own user */
+	struct priv_user one;
+	int drop_self = 0;
+	if (geteuid() == 0 && c.instance_user[0]) {
+		if (priv_lookup(c.instance_user, &one, &err) < 0)
+			master_die("instance_user %s: %s", c.instance_user, err.s);
+		/* the account must be able to run the queue it is given */
+		struct stat qst;
+		if (stat(paths.queue, &qst) < 0)
+			master_die_sys("%s", paths.queue);
+		if (qst.st_uid != one.uid)
+			master_die("%s is not owned by instance_user %s (chown -R %s %s)", paths.queue,
+			           one.name, one.name, paths.root[0] ? paths.root : paths.queue);
+		drop_self = 1;
+	} else if (geteuid() == 0 && !paths.root[0]) {
+		master_user("smtpd_user", c.smtpd_user, &master_smtpd_user);
+		master_user("qmgr_user", c.qmgr_user, &master_qmgr_user);
+		master_separate = 1;
+	} else if (geteuid() == 0) {
+		/* until the test suite runs its instances as an account */
+		log_warn(NULL, "started as root for %s with no instance_user: every program runs as root"
+		         " (give it an account: chown -R NAME %s; pochtactl config set instance_user NAME)",
+		         paths.root, paths.root);
+	}
+
+	/* one supervisor per instance: two would run two queue managers on one
+	 * queue. The lock file holds our PID for the operator; the flock goes
+	 * away with this process, and children never inherit it (O_CLOEXEC). */
+	sa_t lockpath = SA_INIT;
+	if (sa_catf(&lockpath, "%s/pochtactl.pid", paths.log) < 0)
+		master_die_sys("out of memory");
+	int lockfd = open(lockpath.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (lockfd < 0)
+		master_die_sys("cannot open %s", lockpath.s);
+	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			master_die("another pochtactl start is running for %s (see %s)",
+			        paths.root[0] ? paths.root : paths.etc, lockpath.s);
+		master_die_sys("lock %s", lockpath.s);
+	}
+	/* as root in a directory an account may write: only a file of our own
+	 * (a link planted there must not make us truncate another file) */
+	struct stat lst;
+	if (fstat(lockfd, &lst) < 0)
+		master_die_sys("%s", lockpath.s);
+	if (geteuid() == 0 && (!S_ISREG(lst.st_mode) || lst.st_nlink != 1 ||
+	                       (lst.st_uid != 0 && !(drop_self && lst.st_uid == one.uid))))
+		master_die("%s is not a plain file owned by root%s; remove it", lockpath.s,
+		           drop_self ? " or instance_user" : "");
+	if (drop_self && fchown(lockfd, one.uid, one.gid) < 0)
+		master_die_sys("cannot give %s to %s", lockpath.s, one.name);
+	char pidbuf[32];
+	int pl = snprintf(pidbuf, sizeof pidbuf, "%ld\n", (long)getpid());
+	if (ftruncate(lockfd, 0) < 0 || fd_write_all(lockfd, pidbuf, (size_t)pl) < 0)
+		master_die_sys("cannot write %s", lockpath.s);
+	sa_free(&lockpath);
+
+	/* the children log to our stderr; POCHTA_ROOT is set by paths_init */
+	if (setenv("POCHTA_LOG", "stderr", 1) < 0)
+		master_die_sys("setenv");
+	master_self_pid = getpid();
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn(NULL, "cannot become a subreaper: %s", strerror(errno));
+
+	if (pipe2(master_sigpipe_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+		master_die_sys("pipe");
+	master_signals_setup();
+
+	master_max_conn = c.max_connections;
+	master_max_per_ip = c.max_connections_per_ip;
+	if (cidr_list_parse_ref(c.connection_limit_exempt, "relay_networks", c.relay_networks,
+	                        &master_exempt, &master_nexempt, &err) < 0)
+		master_die("connection_limit_exempt: %s", err.s ? err.s : strerror(errno));
+	sa_free(&err);
+
+	char smtpd[4300], pop3d[4300];
+	master_prog_path("pochta-smtpd", smtpd, sizeof smtpd);
+	master_prog_path("pochta-pop3d", pop3d, sizeof pop3d);
+	master_prog_path("pochta-qmgr", master_qmgr_prog, sizeof master_qmgr_prog);
+
+	if (c.smtp_listen[0]) {
+		if (!master_executable(smtpd))
+			master_die("%s is missing or not executable", smtpd);
+		master_lsn_open("smtp", c.smtp_listen, smtpd, "421 4.7.0 too many connections, try again later\r\n");
+	}
+	if (c.pop3_listen[0]) {
+		if (master_executable(pop3d))
+			master_lsn_open("pop3", c.pop3_listen, pop3d, "-ERR [SYS/TEMP] too many connections\r\n");
+		else
+			log_warn(NULL, "%s is missing: no POP3 listener", pop3d);
+	}
+	if (!master_executable(master_qmgr_prog))
+		log_warn(NULL, "%s is missing or not executable: the queue will not be run", master_qmgr_prog);
+	if (master_nlsn == 0)
+		log_warn(NULL, "no listener configured (smtp_listen and pop3_listen are empty)");
+
+	size_t cap = (size_t)master_max_conn * (size_t)(master_nlsn ? master_nlsn : 1);
+	master_kids = calloc(cap, sizeof *master_kids);
+	if (!master_kids)
+		master_die_sys("out of memory");
+	master_kids_cap = cap;
+	conf_free(&c);
+	if (drop_self) {
+		if (priv_drop(&one, &err) < 0)
+			master_die("instance_user %s: %s", one.name, err.s);
+		log_info(NULL, "running as %s uid=%lu gid=%lu", one.name, (unsigned long)one.uid,
+		         (unsigned long)one.gid);
+	} else if (master_separate) {
+		log_info(NULL, "running smtpd as %s, qmgr as %s", master_smtpd_user.name,
+		         master_qmgr_user.name);
+	}
+
+	master_qmgr_start();
+	while (!master_got_stop) {
+		long long t = master_now_ms();
+		if (!master_qmgr_pid && t >= master_qmgr_next)
+			master_qmgr_start();
+		long long timeout = -1;
+		if (!master_qmgr_pid)
+			timeout = master_qmgr_next > t ? master_qmgr_next - t : 0;
+		struct pollfd pf[3];
+		int map[3], np = 0;
+		pf[np].fd = master_sigpipe_fd[0];
+		pf[np].events = POLLIN;
+		map[np++] = -1;
+		for (int i = 0; i < master_nlsn; i++) {
+			if (master_lsns[i].paused_until > t) {
+				long long w = master_lsns[i].paused_until - t;
+				if (timeout < 0 || w < timeout)
+					timeout = w;
+				continue;
+			}
+			pf[np].fd = master_lsns[i].fd;
+			pf[np].events = POLLIN;
+			map[np++] = i;
+		}
+		int r = poll(pf, (nfds_t)np, timeout > 60000 ? 60000 : (int)timeout);
+		if (r < 0 && errno != EINTR)
+			log_fatal("poll: %s", strerror(errno));
+		if (r > 0 && (pf[0].revents & POLLIN))
+			master_drain_pipe();
+		master_reap(0);
+		if (master_got_stop)
+			break;
+		for (int i = 1; r > 0 && i < np; i++)
+			if (pf[i].revents & (POLLIN | POLLERR | POLLHUP))
+				master_accept_all(map[i]);
+	}
+	return master_stop_all();
+}
