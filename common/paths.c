@@ -69,36 +69,45 @@ static int paths_root(const char *root)
 /* Where the other programs are, found at run time so that one build works
  * under any PREFIX: a program in PREFIX/sbin or PREFIX/bin (pochtactl,
  * pochta-sendmail) uses PREFIX/libexec/pochta when it exists; any other
- * program (in libexec, or in the build tree) its own directory. */
-static int paths_libexec(void)
+ * program (in libexec, or in the build tree) its own directory. Into dir
+ * (PATH_MAX bytes); 0, or -1 when /proc/self/exe tells nothing. */
+static int paths_exe_dir(char *dir)
 {
-	const char *e = getenv("POCHTA_LIBEXEC");
-	char exe[PATH_MAX];
 	char up[PATH_MAX + 32];
 	struct stat st;
 	ssize_t n;
 	char *slash, *parent;
 
+	n = readlink("/proc/self/exe", dir, PATH_MAX - 1);
+	if (n <= 0)
+		return -1;
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash || dir[0] != '/')
+		return -1;
+	*slash = '\0';
+	if (slash == dir)
+		strcpy(dir, "/");
+	parent = strrchr(dir, '/');
+	if (parent && (strcmp(parent, "/sbin") == 0 || strcmp(parent, "/bin") == 0)) {
+		*parent = '\0';
+		n = snprintf(up, sizeof up, "%s/libexec/pochta", dir);
+		*parent = '/';
+		if (n > 0 && (size_t)n < PATH_MAX && stat(up, &st) == 0 && S_ISDIR(st.st_mode))
+			memcpy(dir, up, (size_t)n + 1);
+	}
+	return 0;
+}
+
+static int paths_libexec(void)
+{
+	const char *e = getenv("POCHTA_LIBEXEC");
+	char dir[PATH_MAX];
+
 	if (e && *e && PATHS_SET(paths.libexec, "%s", e) == 0)
 		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash && exe[0] == '/') {
-			*slash = '\0';
-			parent = strrchr(exe, '/');
-			if (parent && (strcmp(parent, "/sbin") == 0 || strcmp(parent, "/bin") == 0)) {
-				*parent = '\0';
-				n = snprintf(up, sizeof up, "%s/libexec/pochta", exe);
-				*parent = '/';
-				if (n > 0 && (size_t)n < sizeof up && stat(up, &st) == 0 &&
-				    S_ISDIR(st.st_mode))
-					return PATHS_SET(paths.libexec, "%s", up);
-			}
-			return PATHS_SET(paths.libexec, "%s", slash == exe ? "/" : exe);
-		}
-	}
+	if (paths_exe_dir(dir) == 0)
+		return PATHS_SET(paths.libexec, "%s", dir);
 	return PATHS_SET(paths.libexec, "%s", POCHTA_LIBEXECDIR);
 }
 
@@ -174,23 +183,13 @@ static const char *paths_try(char *buf, size_t cap, const char *dir, const char 
 const char *paths_prog_find(const char *name)
 {
 	static char prog[PATH_MAX + 256];
-	char exe[PATH_MAX];
+	char dir[PATH_MAX];
 	const char *e = getenv("POCHTA_LIBEXEC");
-	ssize_t n;
-	char *slash;
 
 	if (e && paths_try(prog, sizeof prog, e, name))
 		return prog;
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash && exe[0] == '/') {
-			*slash = '\0';
-			if (paths_try(prog, sizeof prog, slash == exe ? "/" : exe, name))
-				return prog;
-		}
-	}
+	if (paths_exe_dir(dir) == 0 && paths_try(prog, sizeof prog, dir, name))
+		return prog;
 	if (paths_try(prog, sizeof prog, POCHTA_LIBEXECDIR, name))
 		return prog;
 	errno = ENOENT;

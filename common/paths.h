@@ -51,7 +51,8 @@ int paths_args(int argc, char **argv, const char **root);
 const char *paths_prog(const char *name);
 
 /* the first executable regular file name in POCHTA_LIBEXEC, in the directory
- * of this executable, in POCHTA_LIBEXECDIR; NULL (ENOENT) when none is.
+ * paths_prog would use without it (PREFIX/libexec/pochta for a program in
+ * PREFIX/sbin, else this executable's own), in POCHTA_LIBEXECDIR; NULL (ENOENT) when none is.
  * For a program run from outside libexec (pochtactl in sbin). Static buffer. */
 const char *paths_prog_find(const char *name);
 
