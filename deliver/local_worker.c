@@ -125,6 +125,9 @@ static void deliver(const struct conf *conf, const struct lreq *q, const char *d
 	if (rec_next(buf, len, &pos, &type, &data, &dlen) == 1 && type == DRESULT_REC &&
 	    pos == len && dresult_parse(data, dlen, &dr) == 0 && dr.index == 0) {
 		sa_catb(reply, buf, len);
+		if (dr.class != 'D')
+			log_info(q->qid[0] ? q->qid : NULL, "status=%s %s", dr.status,
+			         dr.text.s ? dr.text.s : "");
 	} else if (WIFSIGNALED(st)) {
 		char t[64];
 		snprintf(t, sizeof t, "delivery process killed by signal %d", WTERMSIG(st));
