@@ -2,14 +2,16 @@
 pochta-qmgr keeps `pochta-local -w` processes and reuses them, replaces one
 after worker_max_use deliveries, stops one idle for worker_idle_timeout; a
 worker killed with a request loses nothing; a running worker sees changes of
-etc/users and pochta.conf."""
+etc/users and pochta.conf; run as root, the Maildir is written as its owner."""
 import os
+import pwd
 import re
 import signal
+import subprocess
 import time
 import unittest
 
-from pochta import InstanceTest, wait_until
+from pochta import InstanceTest, prog, wait_until
 
 
 def starts(inst):
@@ -111,6 +113,32 @@ class LocalWorkers(InstanceTest):
         # one worker did all of it
         self.assertEqual(starts(inst), [pid])
         self.assertTrue(alive(pid))
+
+    @unittest.skipUnless(os.getuid() == 0, 'needs root (to hand a Maildir to another account)')
+    def test_maildir_written_as_its_owner(self):
+        nobody = pwd.getpwnam('nobody')
+        inst = self.instance(users={'alice': 'pw', 'bob': 'pw'})
+        for d in (inst.root, os.path.join(inst.root, 'mail')):
+            os.chmod(d, 0o755)
+        for top, dirs, files in os.walk(inst.maildir('bob')):
+            for n in [top] + [os.path.join(top, f) for f in dirs + files]:
+                os.chown(n, nobody.pw_uid, nobody.pw_gid)
+        self.send(inst, 'bob@example.test', 0)
+        self.send(inst, 'alice@example.test', 1)
+        inst.wait_mail('bob', 1)
+        inst.wait_mail('alice', 1)
+        [b] = inst.mail_files('bob')
+        [a] = inst.mail_files('alice')
+        self.assertEqual((os.stat(b).st_uid, os.stat(b).st_gid), (nobody.pw_uid, nobody.pw_gid))
+        self.assertEqual(os.stat(a).st_uid, 0)  # a Maildir owned by root: as before
+        # the one-shot mode the same way
+        p = subprocess.run([prog('pochta-local'), '-f', 's@remote.test', '--', 'bob@example.test'],
+                           input=b'Subject: x\n\nhi\n', stdout=subprocess.PIPE,
+                           env=inst.env(), timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout)
+        files = inst.mail_files('bob')
+        self.assertEqual(len(files), 2)
+        self.assertTrue(all(os.stat(f).st_uid == nobody.pw_uid for f in files))
 
 
 if __name__ == '__main__':
