@@ -45,6 +45,10 @@
 	  "CIDR blocks whose clients max_connections_per_ip does not limit; the word relay_networks stands for its blocks; empty: none") \
 	X(delivery_concurrency, INT, "10", 1, 1000, \
 	  "deliveries the queue manager runs at once") \
+	X(worker_max_use, INT, "100", 1, 1000000, \
+	  "deliveries a local delivery worker makes before the queue manager replaces it") \
+	X(worker_idle_timeout, INT, "60", 1, 86400, \
+	  "seconds an idle local delivery worker is kept before it is stopped") \
 	X(queue_lifetime, INT, "432000", 0, 31536000, \
 	  "seconds a message may stay queued before undeliverable recipients are bounced") \
 	X(retry_min, INT, "300", 1, 86400, \

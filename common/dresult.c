@@ -22,11 +22,10 @@ static char class_digit(char class)
 	return 0;
 }
 
-int dresult_put(io_t *out, size_t index, char class, const char *status, const char *text)
+/* the record's data: "<index> <class> <status> <text>" */
+static int dresult_data(sa_t *rec, size_t index, char class, const char *status, const char *text)
 {
-	sa_t rec = SA_INIT;
 	size_t slen, i, n;
-	int r;
 
 	slen = status ? strlen(status) : 0;
 	if (!class_digit(class) || !status_valid(status, slen) || status[0] != class_digit(class)) {
@@ -38,19 +37,37 @@ int dresult_put(io_t *out, size_t index, char class, const char *status, const c
 	n = strlen(text);
 	if (n > DRESULT_TEXT_MAX)
 		n = DRESULT_TEXT_MAX;
-	if (sa_catu(&rec, index) < 0 || sa_catc(&rec, ' ') < 0 || sa_catc(&rec, class) < 0 ||
-	    sa_catc(&rec, ' ') < 0 || sa_catb(&rec, status, slen) < 0 || sa_catc(&rec, ' ') < 0 ||
-	    sa_ready(&rec, n) < 0) {
-		sa_free(&rec);
+	if (sa_catu(rec, index) < 0 || sa_catc(rec, ' ') < 0 || sa_catc(rec, class) < 0 ||
+	    sa_catc(rec, ' ') < 0 || sa_catb(rec, status, slen) < 0 || sa_catc(rec, ' ') < 0 ||
+	    sa_ready(rec, n) < 0)
 		return -1;
-	}
 	/* network text: control characters (CR, LF, TAB, NUL...) become spaces */
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)text[i];
-		rec.s[rec.len++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+		rec->s[rec->len++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
 	}
-	rec.s[rec.len] = '\0';
-	r = rec_put(out, DRESULT_REC, rec.s, rec.len);
+	rec->s[rec->len] = '\0';
+	return 0;
+}
+
+int dresult_put(io_t *out, size_t index, char class, const char *status, const char *text)
+{
+	sa_t rec = SA_INIT;
+	int r = dresult_data(&rec, index, class, status, text);
+
+	if (r == 0)
+		r = rec_put(out, DRESULT_REC, rec.s, rec.len);
+	sa_free(&rec);
+	return r;
+}
+
+int dresult_cat(sa_t *out, size_t index, char class, const char *status, const char *text)
+{
+	sa_t rec = SA_INIT;
+	int r = dresult_data(&rec, index, class, status, text);
+
+	if (r == 0)
+		r = rec_cat(out, DRESULT_REC, rec.s, rec.len);
 	sa_free(&rec);
 	return r;
 }

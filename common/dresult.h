@@ -27,6 +27,8 @@ struct dresult {
 
 /* write one result record (text sanitised and cut to DRESULT_TEXT_MAX); 0 or -1 */
 int dresult_put(io_t *out, size_t index, char class, const char *status, const char *text);
+/* the same record appended to out; 0 or -1 */
+int dresult_cat(sa_t *out, size_t index, char class, const char *status, const char *text);
 /* parse the data of one record; 0, or -1 (EPROTO) when malformed */
 int dresult_parse(const char *data, size_t len, struct dresult *r);
 

@@ -28,9 +28,33 @@ struct local_result {
 	sa_t text;
 };
 
-/* write stdin into the Maildir dir as a new message, with Return-Path: and
- * Delivered-To: added; loops are refused. Sets r; 0 delivered, -1 not. */
+struct conf;
+
+/* set r: class, status, and the text "what: detail" (detail may be NULL) */
+void local_set(struct local_result *r, char class, const char *status, const char *what,
+               const char *detail);
+
+/* write the message read from fd in (to EOF) into the Maildir dir as a new
+ * message, with Return-Path: and Delivered-To: added; loops are refused.
+ * Sets r; 0 delivered, -1 not. */
 int local_maildir(const char *dir, const char *host, const char *sender, const char *rcpt,
-                  struct local_result *r);
+                  int in, struct local_result *r);
+
+/* local_deliver.c: check the envelope and find the recipient's Maildir (the
+ * mapping pochta-smtpd accepted it with). 0 with the directory in dir, or -1
+ * with the failure in r */
+int local_route(const struct conf *conf, const char *sender, const char *rcpt, sa_t *dir,
+                struct local_result *r);
+/* in the process that writes the Maildir, just before it does: become the
+ * mailbox owner (see local_deliver.c). 0, or -1 with the failure in r */
+int local_become_owner(const char *dir, struct local_result *r);
+/* route, become the owner and write: the whole delivery of the message on in
+ * (the one-shot mode; a worker forks between routing and writing) */
+void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int in,
+                   struct local_result *r);
+
+/* local_worker.c: serve delivery requests (lreq.h) from pochta-qmgr on the
+ * packet socket sock until it closes; the exit code */
+int local_worker(int sock);
 
 #endif

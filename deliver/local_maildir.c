@@ -17,7 +17,7 @@
 
 #define LOCAL_BUF 65536
 
-static void set(struct local_result *r, char class, const char *status, const char *what,
+void local_set(struct local_result *r, char class, const char *status, const char *what,
                 const char *detail)
 {
 	r->class = class;
@@ -35,13 +35,13 @@ static int tmp_fail(struct local_result *r, const char *tmp, int fd, const char 
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	set(r, 'T', e == ENOSPC || e == EDQUOT ? "4.2.2" : "4.3.0", what, strerror(e));
+	local_set(r, 'T', e == ENOSPC || e == EDQUOT ? "4.2.2" : "4.3.0", what, strerror(e));
 	errno = e;
 	return -1;
 }
 
 int local_maildir(const char *dir, const char *host, const char *sender, const char *rcpt,
-                  struct local_result *r)
+                  int in, struct local_result *r)
 {
 	sa_t name = SA_INIT, tmp = SA_INIT, dst = SA_INIT, newdir = SA_INIT;
 	struct hdrscan hs;
@@ -55,13 +55,13 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 	    sa_catf(&tmp, "%s/tmp/%s", dir, name.s) < 0 ||
 	    sa_catf(&dst, "%s/new/%s", dir, name.s) < 0 ||
 	    sa_catf(&newdir, "%s/new", dir) < 0) {
-		set(r, 'T', "4.3.0", "out of memory", NULL);
+		local_set(r, 'T', "4.3.0", "out of memory", NULL);
 		goto out;
 	}
 	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		int e = errno;
-		set(r, 'T', "4.2.0", "mailbox unavailable", strerror(e));
+		local_set(r, 'T', "4.2.0", "mailbox unavailable", strerror(e));
 		goto out;
 	}
 	io_init(&out, fd, outbuf, LOCAL_BUF, -1);
@@ -72,7 +72,7 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 	}
 	hdrscan_init(&hs, rcpt);
 	for (;;) {
-		ssize_t n = read(0, inbuf, LOCAL_BUF);
+		ssize_t n = read(in, inbuf, LOCAL_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -97,7 +97,7 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 		close(fd);
 		fd = -1;
 		unlink(tmp.s);
-		set(r, 'P', "5.4.6", "mail loop: already delivered to", NULL);
+		local_set(r, 'P', "5.4.6", "mail loop: already delivered to", NULL);
 		if (sa_catf(&r->text, " <%s>", rcpt) < 0)
 			sa_trunc(&r->text, 0);
 		goto out;
@@ -132,10 +132,10 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 		 * duplicate is better than a loss) */
 		int e = errno;
 		unlink(dst.s);
-		set(r, 'T', "4.3.0", "cannot sync new/", strerror(e));
+		local_set(r, 'T', "4.3.0", "cannot sync new/", strerror(e));
 		goto out;
 	}
-	set(r, 'D', "2.0.0", "delivered to maildir", name.s);
+	local_set(r, 'D', "2.0.0", "delivered to maildir", name.s);
 	rc = 0;
 out:
 	if (fd >= 0)

@@ -167,9 +167,10 @@ int notify_failures(struct msg *m);
  * passed, once per message; 0 (sent or not due), -1 (not queued) */
 int notify_delay(struct msg *m);
 
-/* qmgr_deliver.c: the delivery launch interface. One fork+exec per run:
- * pochta-local for one local recipient, pochta-remote for a batch of remote
- * recipients of one message and one destination. */
+/* qmgr_deliver.c: the delivery launch interface, one slot per running
+ * delivery: a request to a local worker (qmgr_local.c) for one local
+ * recipient, one fork+exec of pochta-remote for a batch of remote recipients
+ * of one message and one destination. */
 int deliver_init(size_t slots);
 size_t deliver_free_slots(void);
 size_t deliver_running(void);
@@ -193,5 +194,27 @@ void deliver_adopt(struct msg *m);
 /* SIGKILL every running delivery and wait for it (results are lost: at-least-once) */
 void deliver_kill_all(void);
 void deliver_free(void);
+/* a local worker's reply for slot (a dresult record, len bytes), or its end
+ * without one (out NULL, wstatus from waitpid) */
+void deliver_local_result(void *slot, const char *out, size_t len, int wstatus);
+/* in a forked child before exec: default signal handling, nothing blocked */
+void deliver_child_signals(void);
+
+/* qmgr_local.c: the long-lived local delivery workers (pochta-local -w), at
+ * most max at once (one per delivery slot) */
+int localw_init(size_t max);
+/* send recipient idx of m to an idle worker, or a new one; the worker
+ * reports to slot through deliver_local_result. Its pid, or -1 */
+pid_t localw_start(struct msg *m, size_t idx, void *slot);
+size_t localw_pollfds(struct pollfd *p, size_t max);
+/* fd had an event: 1 when it is a worker's socket (read then), else 0 */
+int localw_event(int fd);
+/* a reaped child: 1 when it was a worker (a request it had fails), else 0 */
+int localw_reaped(pid_t pid, int st);
+/* stop workers idle for worker_idle_timeout; ms until the next (-1: none) */
+long long localw_timeouts(void);
+/* close every worker's socket and wait for them (SIGKILL after QMGR_STOP_WAIT s) */
+void localw_stop_all(void);
+void localw_free(void);
 
 #endif

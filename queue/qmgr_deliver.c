@@ -1,10 +1,11 @@
-/* qmgr_deliver: the delivery launch interface of pochta-qmgr.
- * One fork+exec per run: pochta-local for one local recipient, pochta-remote
- * for a batch of remote recipients of one message and one destination. The
- * message is on the agent's stdin (mess/QID opened and positioned at the
- * message), its results (dresult.h records) on a pipe. A run ends when its
- * pipe is at EOF and the process has been reaped; a recipient without a result
- * is a temporary failure. */
+/* qmgr_deliver: the delivery launch interface of pochta-qmgr, one slot per
+ * running delivery. A local recipient goes to a long-lived local worker
+ * (qmgr_local.c), which reports through deliver_local_result. A batch of
+ * remote recipients of one message and one destination is one fork+exec of
+ * pochta-remote, the message on its stdin (mess/QID opened and positioned at
+ * the message), its results (dresult.h records) on a pipe; such a run ends
+ * when its pipe is at EOF and the process has been reaped. A recipient without
+ * a result is a temporary failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,7 +25,8 @@
 #define OUT_SLACK 1024
 
 struct child {
-	pid_t pid;           /* 0: free slot */
+	pid_t pid;           /* 0: free slot; local: the worker's */
+	int local;           /* a local worker's request (no pipe of its own) */
 	int fd;              /* its stdout; -1 once at EOF */
 	int exited, wstatus;
 	struct msg *m;       /* NULL: the message was dropped (held or deleted) */
@@ -43,7 +45,7 @@ static size_t nslots, nrunning;
 int deliver_init(size_t slots)
 {
 	kids = calloc(slots, sizeof *kids);
-	if (!kids)
+	if (!kids || localw_init(slots) < 0)
 		return -1;
 	nslots = slots;
 	for (size_t i = 0; i < slots; i++)
@@ -61,35 +63,38 @@ size_t deliver_running(void)
 	return nrunning;
 }
 
-static void child_exec(int msgfd, int outfd, struct msg *m, struct dest *d, const size_t *idx,
-                       size_t n)
+void deliver_child_signals(void)
 {
-	const char *prog = paths_prog(d ? "pochta-remote" : "pochta-local");
-	char *argv[10 + QMGR_BATCH_MAX];
 	sigset_t all;
-	size_t a = 0;
 
-	if (dup2(msgfd, 0) < 0 || dup2(outfd, 1) < 0)
-		_exit(111);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static void child_exec(int msgfd, int outfd, struct msg *m, struct dest *d, const size_t *idx,
+                       size_t n)
+{
+	const char *prog = paths_prog("pochta-remote");
+	char *argv[10 + QMGR_BATCH_MAX];
+	size_t a = 0;
+
+	if (dup2(msgfd, 0) < 0 || dup2(outfd, 1) < 0)
+		_exit(111);
+	deliver_child_signals();
 	/* argv only, never a shell: addresses are data */
-	argv[a++] = (char *)(d ? "pochta-remote" : "pochta-local");
+	argv[a++] = (char *)"pochta-remote";
 	argv[a++] = (char *)"-q";
 	argv[a++] = m->qid;
 	argv[a++] = (char *)"-f";
 	argv[a++] = m->sender;
-	if (d) {
-		argv[a++] = (char *)"-b";
-		argv[a++] = m->body;
-	}
+	argv[a++] = (char *)"-b";
+	argv[a++] = m->body;
 	argv[a++] = (char *)"--";
-	if (d)
-		argv[a++] = d->name;
+	argv[a++] = d->name;
 	for (size_t i = 0; i < n; i++)
 		argv[a++] = m->rcpt[idx[i]].addr;
 	argv[a] = NULL;
@@ -124,6 +129,14 @@ int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n)
 		c->out = o;
 		c->outcap = c->outmax;
 	}
+	if (!d) {
+		pid = localw_start(m, idx[0], c);
+		if (pid < 0)
+			return -1;
+		c->local = 1;
+		c->fd = -1;
+		goto started;
+	}
 	msgfd = open(msg_path("mess", m->qid), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (msgfd < 0)
 		return -1;
@@ -147,8 +160,10 @@ int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n)
 	close(msgfd);
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	c->pid = pid;
+	c->local = 0;
 	c->fd = p[0];
+started:
+	c->pid = pid;
 	c->exited = 0;
 	c->wstatus = 0;
 	c->m = m;
@@ -176,7 +191,20 @@ size_t deliver_pollfds(struct pollfd *p, size_t max)
 			p[n].revents = 0;
 			n++;
 		}
-	return n;
+	return n + localw_pollfds(p + n, max - n);
+}
+
+void deliver_local_result(void *slot, const char *out, size_t len, int wstatus)
+{
+	struct child *c = slot;
+
+	if (len > c->outmax)
+		len = c->outmax;
+	if (len)
+		memcpy(c->out, out, len);
+	c->outlen = len;
+	c->wstatus = wstatus;
+	c->exited = 1;
 }
 
 static void child_read(struct child *c)
@@ -210,25 +238,15 @@ struct result {
 /* what a run without a result record for a recipient means */
 static void exit_result(const struct child *c, struct result *r, char *buf, size_t len)
 {
-	if (!c->dest && WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0) {
-		r->class = 'D';
-		snprintf(r->status, sizeof r->status, "2.0.0");
-		snprintf(buf, len, "delivered");
-	} else if (!c->dest && WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 100) {
-		r->class = 'P';
-		snprintf(r->status, sizeof r->status, "5.3.0");
-		snprintf(buf, len, "delivery agent failed permanently");
-	} else {
-		/* pochta-remote reports every recipient: one it did not is not
-		 * known to be delivered, whatever its exit code */
-		r->class = 'T';
-		snprintf(r->status, sizeof r->status, "4.3.0");
-		if (WIFSIGNALED(c->wstatus))
-			snprintf(buf, len, "delivery agent killed by signal %d", WTERMSIG(c->wstatus));
-		else
-			snprintf(buf, len, "delivery agent exited %d without a result",
-			         WEXITSTATUS(c->wstatus));
-	}
+	/* both agents report every recipient: one they did not is not known to
+	 * be delivered, whatever the exit code */
+	r->class = 'T';
+	snprintf(r->status, sizeof r->status, "4.3.0");
+	if (WIFSIGNALED(c->wstatus))
+		snprintf(buf, len, "delivery agent killed by signal %d", WTERMSIG(c->wstatus));
+	else
+		snprintf(buf, len, "delivery agent exited %d without a result",
+		         WEXITSTATUS(c->wstatus));
 	r->text = buf;
 }
 
@@ -304,8 +322,10 @@ void deliver_reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (localw_reaped(pid, st))
+			continue;
 		for (size_t i = 0; i < nslots; i++)
-			if (kids[i].pid == pid && !kids[i].exited) {
+			if (kids[i].pid == pid && !kids[i].local && !kids[i].exited) {
 				kids[i].exited = 1;
 				kids[i].wstatus = st;
 				break;
@@ -319,18 +339,22 @@ void deliver_events(struct pollfd *p, size_t n)
 	for (size_t j = 0; j < n; j++) {
 		if (!p[j].revents)
 			continue;
+		int mine = 0;
 		for (size_t i = 0; i < nslots; i++)
 			if (kids[i].pid && kids[i].fd == p[j].fd) {
 				child_read(&kids[i]);
+				mine = 1;
 				break;
 			}
+		if (!mine)
+			localw_event(p[j].fd);
 	}
 	deliver_reap();
 }
 
 long long deliver_timeouts(void)
 {
-	long long next = -1;
+	long long next = localw_timeouts();
 
 	for (size_t i = 0; i < nslots; i++) {
 		struct child *c = &kids[i];
@@ -381,6 +405,7 @@ void deliver_kill_all(void)
 		if (!c->pid)
 			continue;
 		if (!c->exited) {
+			/* a local one: its worker (and the worker's child, with it) */
 			kill(c->pid, SIGKILL);
 			while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
 				;
@@ -399,6 +424,8 @@ void deliver_kill_all(void)
 
 void deliver_free(void)
 {
+	localw_stop_all();
+	localw_free();
 	for (size_t i = 0; i < nslots; i++)
 		free(kids[i].out);
 	free(kids);

@@ -123,8 +123,21 @@ static void test_parse_bad(void)
 	sa_free(&r.text);
 }
 
+static void test_cat(void)
+{
+	sa_t s = SA_INIT;
+	T_INTEQ(sa_cats(&s, "x"), 0);
+	T_INTEQ(dresult_cat(&s, 0, 'D', "2.0.0", "ok\n"), 0);
+	T_STREQ(s.s, "xr13:0 D 2.0.0 ok \n");
+	T_INTEQ(dresult_cat(&s, 0, 'D', "4.0.0", "x"), -1);
+	T_INTEQ(errno, EINVAL);
+	T_STREQ(s.s, "xr13:0 D 2.0.0 ok \n");
+	sa_free(&s);
+}
+
 int main(void)
 {
+	T_RUN(test_cat);
 	T_RUN(test_put_format);
 	T_RUN(test_put_sanitises);
 	T_RUN(test_put_cuts);

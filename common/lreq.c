@@ -1,0 +1,152 @@
+/* lreq: local delivery requests and their packets (lreq.h). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "lreq.h"
+#include "rec.h"
+
+static int field_ok(const char *s, size_t len, size_t max)
+{
+	if (len > max)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int lreq_build(sa_t *out, const char *qid, const char *sender, const char *rcpt)
+{
+	size_t old = out->len, ql = strlen(qid), sl = strlen(sender), rl = strlen(rcpt);
+
+	if ((ql && (ql != QID_LEN || !qid_valid(qid))) || !field_ok(sender, sl, LREQ_ADDR_MAX) ||
+	    !field_ok(rcpt, rl, LREQ_ADDR_MAX) || rl == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (rec_cat(out, 'q', qid, ql) < 0 || rec_cat(out, 'f', sender, sl) < 0 ||
+	    rec_cat(out, 'a', rcpt, rl) < 0) {
+		sa_trunc(out, old);
+		return -1;
+	}
+	return 0;
+}
+
+int lreq_parse(const char *buf, size_t len, struct lreq *r)
+{
+	size_t pos = 0, dlen;
+	const char *d;
+	int type, got = 0, k;
+
+	memset(r, 0, sizeof *r);
+	if (len > LREQ_MAX)
+		goto bad;
+	while ((k = rec_next(buf, len, &pos, &type, &d, &dlen)) == 1) {
+		char *dst;
+		size_t max;
+		int bit;
+		switch (type) {
+		case 'q': dst = r->qid; max = QID_LEN; bit = 1; break;
+		case 'f': dst = r->sender; max = LREQ_ADDR_MAX; bit = 2; break;
+		case 'a': dst = r->rcpt; max = LREQ_ADDR_MAX; bit = 4; break;
+		default: goto bad;
+		}
+		if ((got & bit) || !field_ok(d, dlen, max))
+			goto bad;
+		memcpy(dst, d, dlen);
+		dst[dlen] = '\0';
+		got |= bit;
+	}
+	if (k < 0 || got != 7 || !r->rcpt[0] || (r->qid[0] && (strlen(r->qid) != QID_LEN ||
+	    !qid_valid(r->qid))))
+		goto bad;
+	return 0;
+bad:
+	memset(r, 0, sizeof *r);
+	errno = EPROTO;
+	return -1;
+}
+
+int lreq_send(int sock, const void *buf, size_t len, int fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+		memset(&u, 0, sizeof u);
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof u.b;
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != len) { /* a packet socket sends all or nothing */
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+ssize_t lreq_recv(int sock, void *buf, size_t max, int *fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { buf, max };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+	int nfd = 0, bad = 0;
+
+	*fd = -1;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.b;
+	mh.msg_controllen = sizeof u.b;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i * sizeof(int) + CMSG_LEN(0) < c->cmsg_len; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+			if (nfd++ == 0)
+				*fd = f;
+			else
+				close(f);
+		}
+	}
+	if (nfd > 1 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		bad = 1;
+	if (bad) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return n;
+}

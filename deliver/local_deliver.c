@@ -1,0 +1,113 @@
+/* local_deliver: one delivery's steps, shared by the one-shot mode and the
+ * worker (man/pochta-local.8). */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "addr.h"
+#include "conf.h"
+#include "local.h"
+#include "localaddr.h"
+#include "paths.h"
+#include "users.h"
+
+static int text_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int local_route(const struct conf *conf, const char *sender, const char *rcpt, sa_t *dir,
+                struct local_result *r)
+{
+	char user[USER_NAME_MAX + 1];
+	sa_t users = SA_INIT;
+	struct addr a;
+	int kind;
+
+	/* the envelope ends up in header lines: refuse anything a queue file
+	 * could not have held */
+	if (!text_ok(sender) || (sender[0] && addr_parse(sender, strlen(sender), &a) != ADDR_OK)) {
+		local_set(r, 'P', "5.1.7", "bad sender address", NULL);
+		return -1;
+	}
+	if (!text_ok(rcpt) || localaddr_parse(rcpt, strlen(rcpt), &a) != ADDR_OK) {
+		local_set(r, 'P', "5.1.3", "bad recipient address", NULL);
+		return -1;
+	}
+	/* the mapping pochta-smtpd accepted the recipient with; etc/users is
+	 * read each time, so a worker sees every change */
+	if (sa_catf(&users, "%s/users", paths.etc) < 0) {
+		local_set(r, 'T', "4.3.0", "out of memory", NULL);
+		return -1;
+	}
+	kind = localaddr_lookup(conf, users.s, &a, user);
+	sa_free(&users);
+	switch (kind) {
+	case LOCALADDR_USER:
+	case LOCALADDR_POSTMASTER:
+		break;
+	case LOCALADDR_UNKNOWN:
+		local_set(r, 'P', "5.1.1", "user unknown", NULL);
+		return -1;
+	case LOCALADDR_REMOTE:
+		/* local_domains changed under a running pochta-qmgr: it routes
+		 * the recipient again once restarted */
+		local_set(r, 'T', "4.3.5", "not a local domain", NULL);
+		return -1;
+	default:
+		if (errno == EINVAL)
+			local_set(r, 'T', "4.3.5", "configuration error: postmaster", NULL);
+		else
+			local_set(r, 'T', "4.3.0", "cannot read the users file", NULL);
+		return -1;
+	}
+	sa_trunc(dir, 0);
+	if (sa_catf(dir, "%s/%s", paths.mail, user) < 0) {
+		local_set(r, 'T', "4.3.0", "out of memory", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The seam for issue 8's privilege separation: the one place where the
+ * process that writes a Maildir takes the identity of its owner. Today an
+ * instance runs as one account: run by that account nothing changes; run as
+ * root, a Maildir owned by another account is written as that account
+ * (supplementary groups dropped, then gid, then uid, and setuid(0) must
+ * fail), and one owned by root as root, as before. System users (a Maildir
+ * under their home, a minimum uid) are checked here too once they exist. */
+int local_become_owner(const char *dir, struct local_result *r)
+{
+	struct stat st;
+	struct passwd *pw;
+	gid_t gid;
+
+	if (geteuid() != 0 || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == 0)
+		return 0; /* a missing or odd Maildir: local_maildir reports it */
+	pw = getpwuid(st.st_uid);
+	gid = pw ? pw->pw_gid : st.st_gid;
+	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(st.st_uid) < 0) {
+		local_set(r, 'T', "4.3.0", "cannot become the mailbox owner", strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 || getuid() == 0 || geteuid() == 0) {
+		local_set(r, 'T', "4.3.0", "cannot become the mailbox owner", "root not dropped");
+		return -1;
+	}
+	return 0;
+}
+
+void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int in,
+                   struct local_result *r)
+{
+	sa_t dir = SA_INIT;
+
+	if (local_route(conf, sender, rcpt, &dir, r) == 0 && local_become_owner(dir.s, r) == 0)
+		local_maildir(dir.s, conf_hostname(conf), sender, rcpt, in, r);
+	sa_free(&dir);
+}

@@ -1,0 +1,193 @@
+/* local_worker: pochta-local as a long-lived worker of pochta-qmgr (-w). It
+ * reads the configuration once (again when the file changes), takes one
+ * request at a time from the packet socket (lreq.h) and forks, without exec,
+ * a child that becomes the mailbox owner and writes the Maildir; the worker
+ * waits for it and sends exactly one reply per request. It ends when the
+ * socket closes (pochta-qmgr retires it or is gone). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "conf.h"
+#include "dresult.h"
+#include "local.h"
+#include "log.h"
+#include "lreq.h"
+#include "paths.h"
+#include "rec.h"
+
+struct lw_conf {
+	struct conf c;
+	int loaded;
+	struct stat st;           /* of pochta.conf when it was loaded */
+};
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* the configuration as the file is now: loaded again when it changed. 0, or
+ * -1 (the request fails temporarily; the next one tries again) */
+static int conf_fresh(struct lw_conf *lc, const char *qid)
+{
+	struct stat st;
+	struct conf c;
+	sa_t err = SA_INIT;
+
+	if (stat(paths.conf, &st) < 0) {
+		log_warn(qid, "cannot stat %s: %s", paths.conf, strerror(errno));
+		return -1;
+	}
+	if (lc->loaded && same_file(&st, &lc->st))
+		return 0;
+	if (conf_load(&c, paths.conf, &err) < 0) {
+		log_warn(qid, "%s", err.s ? err.s : "cannot load configuration");
+		sa_free(&err);
+		return -1;
+	}
+	sa_free(&err);
+	if (lc->loaded)
+		conf_free(&lc->c);
+	lc->c = c;
+	lc->st = st;
+	lc->loaded = 1;
+	return 0;
+}
+
+/* the forked child: write the Maildir as its owner, report on out */
+static void child(const struct conf *conf, const struct lreq *q, const char *dir, int in, int out)
+{
+	struct local_result r = { 0, NULL, SA_INIT };
+	sa_t rec = SA_INIT;
+
+	/* killed with the worker (a delivery timeout): no orphan keeps writing */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(111);
+	if (local_become_owner(dir, &r) == 0)
+		local_maildir(dir, conf_hostname(conf), q->sender, q->rcpt, in, &r);
+	if (dresult_cat(&rec, 0, r.class, r.status, r.text.s ? r.text.s : "") < 0 ||
+	    write(out, rec.s, rec.len) != (ssize_t)rec.len)
+		_exit(111);
+	_exit(r.class == 'D' ? 0 : r.class == 'P' ? 100 : 111);
+}
+
+/* fork the child and wait for its report: the reply record in reply */
+static void deliver(const struct conf *conf, const struct lreq *q, const char *dir, int in,
+                    int sock, sa_t *reply)
+{
+	char buf[LREQ_REPLY_MAX];
+	size_t len = 0, pos = 0, dlen;
+	struct dresult dr = { 0, 0, "", SA_INIT };
+	const char *data;
+	int p[2], st, type;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		dresult_cat(reply, 0, 'T', "4.3.0", "cannot create a pipe");
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		dresult_cat(reply, 0, 'T', "4.3.0", "cannot fork");
+		return;
+	}
+	if (pid == 0) {
+		close(sock); /* the worker's death must reach pochta-qmgr at once */
+		close(p[0]);
+		child(conf, q, dir, in, p[1]);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], buf + len, sizeof buf - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof buf)
+			break;
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	/* forward one well-formed result, else say what became of the child */
+	if (rec_next(buf, len, &pos, &type, &data, &dlen) == 1 && type == DRESULT_REC &&
+	    pos == len && dresult_parse(data, dlen, &dr) == 0 && dr.index == 0) {
+		sa_catb(reply, buf, len);
+		if (dr.class != 'D')
+			log_info(q->qid[0] ? q->qid : NULL, "status=%s %s", dr.status,
+			         dr.text.s ? dr.text.s : "");
+	} else if (WIFSIGNALED(st)) {
+		char t[64];
+		snprintf(t, sizeof t, "delivery process killed by signal %d", WTERMSIG(st));
+		dresult_cat(reply, 0, 'T', "4.3.0", t);
+	} else {
+		dresult_cat(reply, 0, 'T', "4.3.0", "delivery process ended without a result");
+	}
+	sa_free(&dr.text);
+}
+
+int local_worker(int sock)
+{
+	struct lw_conf lc;
+	char buf[LREQ_MAX];
+	sa_t reply = SA_INIT, dir = SA_INIT;
+
+	memset(&lc, 0, sizeof lc);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	for (;;) {
+		struct local_result r = { 0, NULL, SA_INIT };
+		struct lreq q;
+		int in;
+		ssize_t n = lreq_recv(sock, buf, sizeof buf, &in);
+
+		if (n == 0)
+			break;
+		if (n < 0 && errno != EMSGSIZE) {
+			log_warn(NULL, "cannot read a request: %s", strerror(errno));
+			sa_free(&reply);
+			return 111;
+		}
+		sa_trunc(&reply, 0);
+		if (n < 0 || in < 0 || lreq_parse(buf, (size_t)n, &q) < 0) {
+			log_warn(NULL, "malformed delivery request");
+			dresult_cat(&reply, 0, 'T', "4.3.0", "malformed delivery request");
+		} else if (conf_fresh(&lc, q.qid[0] ? q.qid : NULL) < 0) {
+			dresult_cat(&reply, 0, 'T', "4.3.5", "configuration error");
+		} else if (local_route(&lc.c, q.sender, q.rcpt, &dir, &r) < 0) {
+			/* decided before any fork: unknown users, bad addresses */
+			dresult_cat(&reply, 0, r.class, r.status, r.text.s ? r.text.s : "");
+			log_info(q.qid[0] ? q.qid : NULL, "status=%s %s", r.status,
+			         r.text.s ? r.text.s : "");
+		} else {
+			deliver(&lc.c, &q, dir.s, in, sock, &reply);
+		}
+		sa_free(&r.text);
+		if (in >= 0)
+			close(in);
+		if (reply.len == 0 || lreq_send(sock, reply.s, reply.len, -1) < 0) {
+			/* pochta-qmgr is gone: it delivers again what it did not hear of */
+			log_warn(NULL, "cannot send a result: %s", reply.len ? strerror(errno) : "out of memory");
+			sa_free(&reply);
+			sa_free(&dir);
+			return 111;
+		}
+	}
+	sa_free(&reply);
+	sa_free(&dir);
+	if (lc.loaded)
+		conf_free(&lc.c);
+	return 0;
+}
