@@ -182,6 +182,41 @@ class SmtpdLimits(InstanceTest):
         self.assertTrue(r.closed(5))
         self.assertEqual(inst.queue_files(), [])
 
+    def test_oversize_data_stays_bounded(self):
+        """data past message_size_limit buys no time: a client streaming well
+        above smtp_min_data_rate is dropped about smtp_timeout +
+        message_size_limit/smtp_min_data_rate (3 s) after the 354"""
+        inst = self.instance(users={'alice': 's'},
+                             conf={'myhostname': HOST, 'smtp_timeout': '2', 'smtp_min_data_rate': '1024',
+                                   'message_size_limit': '1024'})
+        r = self.greet(inst)
+        self.assertEqual(r.cmd('EHLO client.test')[0], 250)
+        self.assertEqual(r.cmd('MAIL FROM:<bob@remote.test>')[0], 250)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        self.assertEqual(r.cmd('DATA')[0], 354)
+        r.sock.settimeout(0.1)
+        t0 = time.monotonic()
+        got = b''
+        while time.monotonic() - t0 < 20 and b'\n' not in got:
+            try:
+                r.sock.sendall(('y' * 398 + '\r\n').encode())  # about 4 KB/s
+            except OSError:
+                pass  # closed: the reply is read below
+            try:
+                d = r.sock.recv(4096)
+                if not d:
+                    break
+                got += d
+            except socket.timeout:
+                pass
+        took = time.monotonic() - t0
+        self.assertEqual(got.decode(errors='replace'), '421 4.4.2 %s Error: timeout exceeded\r\n' % HOST, took)
+        self.assertLess(took, 3 + 4)
+        r.sock.settimeout(5)
+        self.assertTrue(r.closed(5))
+        self.assertIn('reason=timeout after DATA', inst.log())
+        self.assertEqual(inst.mail_files('alice'), [])
+
     def test_oversize_data(self):
         inst = self.instance(users={'alice': 's'},
                              conf={'myhostname': HOST, 'message_size_limit': '1024'})
