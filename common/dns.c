@@ -59,16 +59,22 @@ static void lower_copy(char *out, const char *in, size_t n)
 }
 
 /* a name from the resolver ("a.b", "a.b." or "." / "" for the root) into out,
- * lowercased without the trailing dot; 1 valid host name, 0 root, -1 invalid */
+ * lowercased without the trailing dot; 1 valid host name, 0 root, -1 invalid.
+ * An all-digit last label ("MX 10 192.0.2.1") is no host name (RFC 3696 2):
+ * getaddrinfo would take it for an address, our own resolver would not. */
 static int name_clean(const char *in, char *out, size_t cap)
 {
-	size_t n = strlen(in);
+	size_t n = strlen(in), i;
 
 	if (n > 0 && in[n - 1] == '.')
 		n--;
 	if (n == 0)
 		return 0;
 	if (n >= cap || n > ADDR_DOMAIN_MAX || !addr_domain_valid(in, n))
+		return -1;
+	for (i = n; i > 0 && in[i - 1] >= '0' && in[i - 1] <= '9'; i--)
+		;
+	if (i == 0 || in[i - 1] == '.')
 		return -1;
 	lower_copy(out, in, n);
 	return 1;

@@ -323,6 +323,9 @@ static void command(struct session *s)
 		reply(s, "250 2.0.0 Ok");
 		break;
 	case SMTP_QUIT:
+		/* the enqueue child goes first: once the client has its 221 we only
+		 * exit, so a client that reconnects at once finds our slot free */
+		enq_close(&s->enq);
 		reply(s, "221 2.0.0 Bye");
 		session_exit(s, 0, NULL);
 	case SMTP_VRFY:

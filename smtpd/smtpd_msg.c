@@ -170,8 +170,10 @@ void msg_data(struct session *s)
 		 * leaves the child broken and the rest of the data is only read */
 		if (n > 0 && !refusal(s, &d, oversize, &why))
 			(void)enq_put(&s->enq, ENQ_DATA, chunk, n);
-		/* after our own write: a slow queue disk is not the client's delay */
-		io_deadline_extend(&s->in, (long long)used * 1000 / rate, tmo);
+		/* after our own write: a slow queue disk is not the client's delay;
+		 * data past message_size_limit buys no time, so DATA stays bounded */
+		if (!oversize)
+			io_deadline_extend(&s->in, (long long)used * 1000 / rate, tmo);
 	}
 
 	refuse = refusal(s, &d, oversize, &why);

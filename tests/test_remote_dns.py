@@ -15,7 +15,7 @@ from dnsmasq import Dnsmasq, find as find_dnsmasq
 
 REMOTE = prog('pochta-remote')
 B_DOMAINS = ['b.test', 'pref.test', 'implicit.test', 'dual.test', 'broken.test', 'c.test', 'd.test',
-             'badmx.test', 'dotmx.test', 'dotmix.test', 'allnx.test', 'tempmx.test']
+             'badmx.test', 'dotmx.test', 'dotmix.test', 'allnx.test', 'tempmx.test', 'ipmx.test']
 
 
 def common_port(ips):
@@ -75,6 +75,7 @@ class RemoteDNS(InstanceTest):
                 # which must not be used as the implicit MX
                 '--mx-host=badmx.test,bad_name.badmx.test,10', '--host-record=badmx.test,127.0.0.1',
                 '--mx-host=dotmx.test,.,10', '--host-record=dotmx.test,127.0.0.1',
+                '--mx-host=ipmx.test,127.0.0.1,10', '--host-record=ipmx.test,127.0.0.1',
                 '--mx-host=allnx.test,missing1.allnx.test,10',
                 '--mx-host=allnx.test,missing2.allnx.test,20', '--host-record=allnx.test,127.0.0.1',
                 # "MX 0 ." beside a real MX is no null MX: the real one is used
@@ -218,6 +219,16 @@ class RemoteDNS(InstanceTest):
         r = self.remote(a, 'badmx.test', ['bob@badmx.test'], msg=msg)
         self.assertEqual(r.results[0], ('P', '5.4.4', 'unusable MX record for badmx.test: '
                                         'bad host name bad_name.badmx.test'), r.log)
+        self.assert_not_delivered(r, token)
+
+    def test_ip_address_as_mx_host(self):
+        """an MX record naming an IP address names no host (RFC 1035 3.3.9): unusable,
+        whichever resolver is asked, and never the implicit MX"""
+        a = self.sender_instance()
+        token, msg = self.msg()
+        r = self.remote(a, 'ipmx.test', ['bob@ipmx.test'], msg=msg)
+        self.assertEqual(r.results[0], ('P', '5.4.4', 'unusable MX record for ipmx.test: '
+                                        'bad host name 127.0.0.1'), r.log)
         self.assert_not_delivered(r, token)
 
     def test_dot_mx_not_null_mx(self):

@@ -47,18 +47,19 @@ class SmtpdLimits(InstanceTest):
         self.assertEqual(inst.queue_files(), [])
         self.assertEqual(inst.mail_files('alice'), [])
 
-    def drip(self, r, data, limit):
-        """send data one byte a second until the server answers; returns
-        (seconds from the first byte to the reply, the reply, bytes sent)"""
-        r.sock.settimeout(1.0)
+    def drip(self, r, data, limit, chunk=1, pace=1.0):
+        """send data chunk bytes every pace seconds (one byte a second by
+        default) until the server answers; returns (seconds from the first
+        byte to the reply, the reply, bytes sent)"""
+        r.sock.settimeout(pace)
         t0 = time.monotonic()
         sent = 0
         got = b''
         while time.monotonic() - t0 < limit and b'\n' not in got:
             if sent < len(data):
                 try:
-                    r.sock.sendall(data[sent:sent + 1])
-                    sent += 1
+                    r.sock.sendall(data[sent:sent + chunk])
+                    sent += chunk
                 except OSError:
                     break  # closed: the reply is read below
             try:
@@ -181,6 +182,27 @@ class SmtpdLimits(InstanceTest):
         self.assertEqual(lines, ['421 4.7.0 %s Error: too many errors' % HOST])
         self.assertTrue(r.closed(5))
         self.assertEqual(inst.queue_files(), [])
+
+    def test_oversize_data_stays_bounded(self):
+        """data past message_size_limit buys no time: a client streaming well
+        above smtp_min_data_rate is dropped about smtp_timeout +
+        message_size_limit/smtp_min_data_rate (3 s) after the 354"""
+        inst = self.instance(users={'alice': 's'},
+                             conf={'myhostname': HOST, 'smtp_timeout': '2', 'smtp_min_data_rate': '1024',
+                                   'message_size_limit': '1024'})
+        r = self.greet(inst)
+        self.assertEqual(r.cmd('EHLO client.test')[0], 250)
+        self.assertEqual(r.cmd('MAIL FROM:<bob@remote.test>')[0], 250)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        self.assertEqual(r.cmd('DATA')[0], 354)
+        # about 4 KB/s, well above the rate, for up to 20 s
+        took, got, sent = self.drip(r, (b'y' * 398 + b'\r\n') * 200, 20, chunk=400, pace=0.1)
+        self.assertEqual(got, '421 4.4.2 %s Error: timeout exceeded\r\n' % HOST, (took, sent))
+        self.assertLess(took, 3 + 4)
+        r.sock.settimeout(5)
+        self.assertTrue(r.closed(5))
+        self.assertIn('reason=timeout after DATA', inst.log())
+        self.assertEqual(inst.mail_files('alice'), [])
 
     def test_oversize_data(self):
         inst = self.instance(users={'alice': 's'},

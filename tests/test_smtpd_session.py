@@ -121,6 +121,35 @@ class SmtpdSession(InstanceTest):
         self.assertEqual(inst.queue_files(), [])
         self.assertEqual(inst.mail_files('alice'), [])
 
+    def test_quit_reply_after_the_enqueue_child_is_gone(self):
+        """the 221 goes out only once the enqueue child has exited, so the
+        session's process exits right after it: a client that reconnects at once
+        (one connection per message, as smtp-source) does not find its old
+        session still counted against max_connections_per_ip"""
+        inst = self.instance(users={'alice': 's'}, conf={'myhostname': HOST})
+        r = inst.raw()
+        self.addCleanup(r.close)
+        self.assertEqual(r.reply()[0], 220)
+        self.assertEqual(r.cmd('EHLO client.test')[0], 250)
+        self.assertEqual(r.cmd('MAIL FROM:<sender@remote.test>')[0], 250)
+        self.assertEqual(r.cmd('RCPT TO:<alice@example.test>')[0], 250)
+        self.assertEqual(r.cmd('DATA')[0], 354)
+        self.assertEqual(r.cmd('Subject: quit-order\r\n\r\nx\r\n.')[0], 250)
+        m = wait_until(lambda: re.search(r'pochta-enqueue\[(\d+)\]: \S+ queued', inst.log()), 5, 0.05,
+                       'the enqueue child in the log')
+        child = int(m.group(1))
+        os.kill(child, signal.SIGSTOP)
+        self.addCleanup(lambda: os.kill(child, signal.SIGCONT) if os.path.exists('/proc/%d' % child) else None)
+        r.send('QUIT\r\n')
+        r.sock.settimeout(1)
+        with self.assertRaises(OSError, msg='221 sent while the enqueue child still runs'):
+            r.sock.recv(100)
+        os.kill(child, signal.SIGCONT)
+        r.sock.settimeout(10)
+        self.assertEqual(r.reply(), (221, ['221 2.0.0 Bye']))
+        self.assertTrue(r.closed(5))
+        inst.wait_mail('alice', 1)
+
     def test_memory_per_session(self):
         """anonymous (private, per-session) memory stays small and does not grow with
         the message: DATA is a byte-level state machine with fixed buffers"""

@@ -257,6 +257,22 @@ static void test_parse_mx_bad(void)
 		T_STREQ(v[1].host, "ok.b.test");
 	}
 	free(v);
+	/* an IP address written as the exchange is no host name either, while
+	 * digits elsewhere are fine */
+	start(&p, "b.test", ns_t_mx, 0, 3);
+	add_mx(&p, 10, "192.0.2.1");
+	add_mx(&p, 20, "2130706433");
+	add_mx(&p, 30, "1.mx.b.test");
+	T_INTEQ(dns_parse_mx(p.b, p.len, &v, &n), DNS_OK);
+	T_INTEQ(n, 3);
+	if (n == 3) {
+		T_INTEQ(v[0].kind, DNS_MX_BADNAME);
+		T_STREQ(v[0].host, "192.0.2.1");
+		T_INTEQ(v[1].kind, DNS_MX_BADNAME);
+		T_INTEQ(v[2].kind, DNS_MX_HOST);
+		T_STREQ(v[2].host, "1.mx.b.test");
+	}
+	free(v);
 	start(&p, "badmx.test", ns_t_mx, 0, 1);
 	add_mx(&p, 10, "bad_name.badmx.test");
 	T_INTEQ(dns_parse_mx(p.b, p.len, &v, &n), DNS_OK);
