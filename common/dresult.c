@@ -4,6 +4,7 @@
 #include "dresult.h"
 #include "dsn.h"
 #include "rec.h"
+#include "text.h"
 
 /* "x.y.z" filling all of s[0..len) */
 static int status_valid(const char *s, size_t len)
@@ -41,10 +42,20 @@ static int dresult_data(sa_t *rec, size_t index, char class, const char *status,
 	    sa_catc(rec, ' ') < 0 || sa_catb(rec, status, slen) < 0 || sa_catc(rec, ' ') < 0 ||
 	    sa_ready(rec, n) < 0)
 		return -1;
-	/* network text: control characters (CR, LF, TAB, NUL...) become spaces */
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-		rec->s[rec->len++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	/* network text: what is not safe to show (CR, LF, TAB, NUL, C1 controls,
+	 * bytes that are not UTF-8) becomes a space; the text reaches bounces,
+	 * `queue list` and its JSON */
+	for (i = 0; i < n;) {
+		const unsigned char *t = (const unsigned char *)text + i;
+		size_t k = text_safe_len(t, n - i);
+		if (k) {
+			memcpy(rec->s + rec->len, t, k);
+			rec->len += k;
+		} else {
+			rec->s[rec->len++] = ' ';
+			k = text_unsafe_len(t, n - i);
+		}
+		i += k;
 	}
 	rec->s[rec->len] = '\0';
 	return 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "io.h"
 #include "log.h"
+#include "text.h"
 
 /* one line stays below PIPE_BUF so that one write() to a shared stderr pipe
  * never interleaves with another process's line */
@@ -41,40 +42,6 @@ void log_init(const char *prog, enum log_dest dest)
 		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
-/* the length of the well-formed UTF-8 sequence (RFC 3629) at s that is safe
- * to show, or 0: a C1 control (U+0080..U+009F) is a control to a terminal
- * whether it comes as one byte or as UTF-8, so it is never safe */
-static size_t log_utf8_len(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xc2)
-		lo = 0xa0;      /* C2 80..9F: the C1 controls */
-	else if (s[0] == 0xe0)
-		lo = 0xa0;      /* overlong */
-	else if (s[0] == 0xed)
-		hi = 0x9f;      /* UTF-16 surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90;      /* overlong */
-	else if (s[0] == 0xf4)
-		hi = 0x8f;      /* beyond U+10FFFF */
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* append s to line at *n, at most up to max; 0 when s did not fit.
  * Kept: printable ASCII and well-formed UTF-8 other than C1 controls.
  * Each other byte (C0 controls, DEL, C1 controls, bytes that are not UTF-8)
@@ -82,25 +49,21 @@ static size_t log_utf8_len(const unsigned char *s)
 static int log_clean(char *line, size_t *n, size_t max, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t k;
+	size_t left = strlen(str), k;
 
-	while (*s) {
-		if (*s >= 0x20 && *s < 0x7f)
-			k = 1;
-		else if (*s >= 0x80)
-			k = log_utf8_len(s);
-		else
-			k = 0;
+	while (left) {
+		k = text_safe_len(s, left);
 		if (*n + (k ? k : 1) > max)
 			return 0;
 		if (k) {
 			memcpy(line + *n, s, k);
 			*n += k;
-			s += k;
-			continue;
+		} else {
+			line[(*n)++] = '?';
+			k = text_unsafe_len(s, left);
 		}
-		line[(*n)++] = '?';
-		s += (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) ? 2 : 1;
+		s += k;
+		left -= k;
 	}
 	return 1;
 }

@@ -46,6 +46,11 @@ static void test_put_sanitises(void)
 	T_INTEQ(put_read(0, 'T', "4.4.1", "a\r\nb\tc\x7f", &s), 0);
 	T_STREQ(s.s, "r17:0 T 4.4.1 a  b c \n");
 	sa_free(&s);
+	/* C1 controls, as one byte or UTF-8, and bytes that are not UTF-8 go;
+	 * well-formed UTF-8 stays */
+	T_INTEQ(put_read(0, 'T', "4.4.1", "x\x9by\xc2\x9bz\xc3\xa9\xff", &s), 0);
+	T_STREQ(s.s, "r18:0 T 4.4.1 x y z\xc3\xa9 \n");
+	sa_free(&s);
 }
 
 static void test_put_cuts(void)
