@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 		usage();
 	if (paths_init(root) < 0)
 		log_fatal("cannot set up paths: %s", strerror(errno));
-	if (conf_load(&Q.conf, paths.conf, &err) < 0)
+	if (qmgr_conf_load(&err) < 0)
 		log_fatal("%s", err.s ? err.s : "cannot load configuration");
 	sa_free(&err);
 	umask(077);
@@ -172,6 +172,7 @@ int main(int argc, char **argv)
 			}
 		} else {
 			if (Q.now >= next_scan) {
+				qmgr_conf_check();
 				msg_take_incoming();
 				next_scan = Q.now + QMGR_SCAN_INTERVAL;
 			}
@@ -211,6 +212,8 @@ int main(int argc, char **argv)
 		deliver_events(pfd + 2, n - 2);
 		if (Q.stopping)
 			continue;
+		/* before new mail is routed: smtpd may have taken it under a newer file */
+		qmgr_conf_check();
 		if (wake_rescan)
 			msg_rescan();
 		else if (wake_new)

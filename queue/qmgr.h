@@ -98,6 +98,11 @@ struct msg *msg_find(const char *qid);
 int msg_load(const char *qid);
 /* incoming/ -> mess/ for every entry, then load */
 void msg_take_incoming(void);
+
+/* qmgr_conf.c: Q.conf, loaded at start and again when pochta.conf changes
+ * (a broken file keeps the last valid configuration) */
+int qmgr_conf_load(sa_t *err);
+void qmgr_conf_check(void);
 /* reread mess/: drop entries that left, load ones that came */
 void msg_rescan(void);
 /* startup: tmp/ cleanup, mess/, incoming/, orphan state files */

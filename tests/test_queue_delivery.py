@@ -147,5 +147,40 @@ class Delivery(InstanceTest):
         self.assertEqual(len(inst.mails('alice')), 1)
 
 
+class ConfigChange(InstanceTest):
+    """pochta-smtpd reads pochta.conf per session; the running queue manager
+    must route by the same file, or it bounces what smtpd just accepted"""
+
+    def test_new_local_domain_is_delivered_not_bounced(self):
+        inst = self.instance(users=USERS)
+        inst.ctl('config', 'set', 'local_domains', 'example.test new.test')
+        with inst.smtp() as s:
+            s.sendmail('sender@example.org', ['alice@new.test'], msg('new domain'))
+        mails = inst.wait_mail('alice', 1)
+        self.assertIn(b'Delivered-To: alice@new.test\n', mails[0])
+        inst.wait_queue_empty()
+        log = inst.log()
+        self.assertRegex(log, r'pochta-qmgr\[\d+\]: configuration reloaded')
+        self.assertNotIn('pochta-remote', log)
+
+    def test_broken_file_keeps_the_last_valid_configuration(self):
+        inst = self.instance(users=USERS)
+        conf = os.path.join(inst.root, 'etc', 'pochta.conf')
+        with open(conf) as f:
+            good = f.read()
+        with open(conf, 'a') as f:
+            f.write('no_such_key = 1\n')
+        inst.ctl('queue', 'flush')
+        wait_until(lambda: 'configuration not reloaded' in inst.log(), 15, 0.05,
+                   'the queue manager noticed the broken file')
+        self.assertRegex(inst.log(), r'configuration not reloaded.*no_such_key')
+        with open(conf, 'w') as f:
+            f.write(good)
+        with inst.smtp() as s:
+            s.sendmail('sender@example.org', ['alice@example.test'], msg('after'))
+        self.assertEqual(len(inst.wait_mail('alice', 1)), 1)
+        self.assertIsNone(inst.proc.poll())
+
+
 if __name__ == '__main__':
     unittest.main()
