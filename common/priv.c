@@ -56,6 +56,12 @@ int priv_lookup(const char *name, struct priv_user *u, sa_t *err)
 	return 0;
 }
 
+int priv_owner(uid_t uid, gid_t gid, struct priv_user *u, sa_t *err)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw ? priv_lookup(pw->pw_name, u, err) : priv_ids(uid, gid, u, err);
+}
+
 /* after the drop: no way back to root (not through a saved ID either) and
  * no user, group or supplementary group ID of root left */
 static void priv_verify(const struct priv_user *u)
