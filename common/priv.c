@@ -99,12 +99,17 @@ int priv_drop(const struct priv_user *u, sa_t *err)
 	return 0;
 }
 
-void priv_refuse_root(const char *prog)
+int priv_is_root(void)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
-	    ru == 0 || eu == 0 || su == 0 || rg == 0 || eg == 0 || sg == 0) {
+	return getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+	       ru == 0 || eu == 0 || su == 0 || rg == 0 || eg == 0 || sg == 0;
+}
+
+void priv_refuse_root(const char *prog)
+{
+	if (priv_is_root()) {
 		fprintf(stderr, "%s: refusing to run as root\n", prog);
 		exit(111);
 	}

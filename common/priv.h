@@ -32,6 +32,8 @@ int priv_owner(uid_t uid, gid_t gid, struct priv_user *u, sa_t *err);
  * 0, or -1 with a reason in err when a call failed (not running as root);
  * the process must then exit, its IDs being half changed. */
 int priv_drop(const struct priv_user *u, sa_t *err);
+/* 1 when a real, effective or saved uid or gid is 0 (or they cannot be read) */
+int priv_is_root(void);
 /* for a program that must never run as root: when a real, effective or saved
  * uid or gid is 0, "PROG: refusing to run as root" on stderr and exit 111 */
 void priv_refuse_root(const char *prog);
