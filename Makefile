@@ -20,7 +20,8 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # program name: source files (each program's sources share a prefix in its directory)
 SRC_pochta-smtpd    = $(wildcard smtpd/*.c)
-SRC_pochta-pop3d    = $(wildcard pop3d/*.c)
+SRC_pochta-pop3d    = $(filter-out pop3d/checkpass%,$(wildcard pop3d/*.c))
+SRC_pochta-checkpass = $(wildcard pop3d/checkpass*.c)
 SRC_pochta-enqueue  = $(wildcard queue/enqueue*.c)
 SRC_pochta-qmgr     = $(wildcard queue/qmgr*.c)
 SRC_pochtactl       = $(wildcard queue/ctl*.c)
@@ -28,7 +29,7 @@ SRC_pochta-sendmail = $(wildcard queue/sendmail*.c)
 SRC_pochta-local    = $(wildcard deliver/local*.c)
 SRC_pochta-remote   = $(wildcard deliver/remote*.c)
 SRC_pochta-master   = $(wildcard queue/master*.c)
-PROGNAMES = pochta-smtpd pochta-pop3d pochta-enqueue pochta-qmgr pochtactl \
+PROGNAMES = pochta-smtpd pochta-pop3d pochta-checkpass pochta-enqueue pochta-qmgr pochtactl \
             pochta-sendmail pochta-local pochta-remote pochta-master
 # only the programs that have sources so far
 PROGS = $(foreach p,$(PROGNAMES),$(if $(SRC_$(p)),$(B)/$(p)))

@@ -56,6 +56,12 @@ int priv_lookup(const char *name, struct priv_user *u, sa_t *err)
 	return 0;
 }
 
+int priv_owner(uid_t uid, gid_t gid, struct priv_user *u, sa_t *err)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw ? priv_lookup(pw->pw_name, u, err) : priv_ids(uid, gid, u, err);
+}
+
 /* after the drop: no way back to root (not through a saved ID either) and
  * no user, group or supplementary group ID of root left */
 static void priv_verify(const struct priv_user *u)
@@ -93,12 +99,17 @@ int priv_drop(const struct priv_user *u, sa_t *err)
 	return 0;
 }
 
-void priv_refuse_root(const char *prog)
+int priv_is_root(void)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
-	    ru == 0 || eu == 0 || su == 0 || rg == 0 || eg == 0 || sg == 0) {
+	return getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+	       ru == 0 || eu == 0 || su == 0 || rg == 0 || eg == 0 || sg == 0;
+}
+
+void priv_refuse_root(const char *prog)
+{
+	if (priv_is_root()) {
 		fprintf(stderr, "%s: refusing to run as root\n", prog);
 		exit(111);
 	}

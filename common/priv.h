@@ -25,10 +25,15 @@ struct priv_user {
 int priv_lookup(const char *name, struct priv_user *u, sa_t *err);
 /* uid:gid with no supplementary groups; -1 with a reason when either is 0 */
 int priv_ids(uid_t uid, gid_t gid, struct priv_user *u, sa_t *err);
+/* the owner of a file, uid:gid from stat: the account of that uid with its
+ * groups (priv_lookup) when it has a passwd entry, else uid:gid alone */
+int priv_owner(uid_t uid, gid_t gid, struct priv_user *u, sa_t *err);
 /* become u: setgroups, setgid, setuid, then the proof (abort on failure).
  * 0, or -1 with a reason in err when a call failed (not running as root);
  * the process must then exit, its IDs being half changed. */
 int priv_drop(const struct priv_user *u, sa_t *err);
+/* 1 when a real, effective or saved uid or gid is 0 (or they cannot be read) */
+int priv_is_root(void);
 /* for a program that must never run as root: when a real, effective or saved
  * uid or gid is 0, "PROG: refusing to run as root" on stderr and exit 111 */
 void priv_refuse_root(const char *prog);

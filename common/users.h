@@ -1,8 +1,9 @@
 /* users: the instance's mail users.
  *   etc/users   one user name per line (who has a mailbox); readable by smtpd
  *               and the delivery agents. Lines: NAME, '#' comments, blank lines.
- *   etc/passwd  NAME:CRYPT-HASH per line, mode 0600: only pochtactl and the
- *               POP3 authenticator read it (never a program that talks SMTP).
+ *   etc/passwd  NAME:CRYPT-HASH per line, mode 0600: read only by pochtactl
+ *               and the password checker pochta-checkpass, never by a program
+ *               that reads the network (pochta-pop3d runs the checker).
  * A user name is 1..32 of [a-z0-9._-], not starting with '.' or '-'. */
 #ifndef POCHTA_USERS_H
 #define POCHTA_USERS_H

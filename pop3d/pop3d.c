@@ -98,12 +98,16 @@ static void login(void)
 	unsigned long long octets;
 	int r;
 
+	sa_t err = SA_INIT;
+
 	snprintf(path, sizeof path, "%s/%s", paths.mail, S.user);
-	if (priv_drop(path, S.user) < 0) {
-		log_warn(NULL, "cannot switch to the mailbox owner user=%s: %s", S.user, strerror(errno));
+	if (S.drop && auth_become_owner(&S.owner, path, &err) < 0) {
+		log_warn(NULL, "cannot switch to the mailbox owner user=%s: %s", S.user,
+		         err.s ? err.s : "?");
 		reply("-ERR [SYS/PERM] cannot serve this maildrop");
 		leave(111);
 	}
+	sa_free(&err);
 	r = box_open(&S.box, path);
 	if (r == BOX_IN_USE) {
 		log_info(NULL, "in use user=%s client=%s", S.user, S.client);
@@ -374,6 +378,14 @@ int main(int argc, char **argv)
 	if (conf_load(&conf, paths.conf, &err) < 0) {
 		log_warn(NULL, "%s", err.s ? err.s : "cannot load the configuration");
 		reply("-ERR [SYS/TEMP] server configuration error");
+		leave(111);
+	}
+	/* started as root: the account to serve as must exist and not be root,
+	 * or no password is even taken */
+	S.drop = auth_owner_init(&conf, &S.owner, &err);
+	if (S.drop < 0) {
+		log_warn(NULL, "refusing to serve maildrops as root: %s", err.s ? err.s : "?");
+		reply("-ERR [SYS/PERM] server misconfigured: no account to serve maildrops as");
 		leave(111);
 	}
 	sa_free(&err);

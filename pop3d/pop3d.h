@@ -1,14 +1,17 @@
 /* pochta-pop3d: internal interfaces between the server's files.
  *   pop3d.c       main, the AUTHORIZATION / TRANSACTION / UPDATE loops
- *   pop3d_auth.c  USER/PASS and AUTH PLAIN, the failure delay, privilege drop
+ *   pop3d_auth.c  USER/PASS and AUTH PLAIN (pochta-checkpass), the failure
+ *                 delay, the switch to the maildrop's owner
  *   pop3d_box.c   the maildrop: lock, snapshot, new/ -> cur/, sizes, removal
  *   pop3d_send.c  RETR and TOP output
  *   pop3d_line.c  command lines under the pop3_timeout deadline */
 #ifndef POCHTA_POP3D_H
 #define POCHTA_POP3D_H
 #include <stddef.h>
+#include "conf.h"
 #include "io.h"
 #include "pop3cmd.h"
+#include "priv.h"
 #include "sa.h"
 #include "users.h"
 
@@ -37,6 +40,8 @@ struct sess {
 	struct box box;
 	unsigned long retr;
 	int timeout_ms;             /* pop3_timeout */
+	int drop;                   /* started as root: become owner at login */
+	struct priv_user owner;     /* see auth_owner_init */
 };
 
 /* One line from the client (up to max octets with its CRLF), which must arrive
@@ -77,7 +82,7 @@ int send_msg(struct sess *s, const struct msg *m, unsigned long long top);
 #define AUTH_OK 1
 #define AUTH_FAIL 0
 #define AUTH_TEMP (-1)
-/* check NAME/PASS against etc/passwd; on AUTH_OK the normalised (lowercase)
+/* check NAME/PASS with pochta-checkpass; on AUTH_OK the normalised (lowercase)
  * name is in s->user */
 int auth_check(struct sess *s, const char *name, size_t namelen, const char *pass, size_t passlen);
 /* the SASL PLAIN exchange after "AUTH PLAIN [resp]": AUTH_OK, AUTH_FAIL (the
@@ -88,9 +93,15 @@ int auth_check(struct sess *s, const char *name, size_t namelen, const char *pas
 int auth_plain(struct sess *s, const char *resp, size_t resplen, const char **err);
 /* the fixed delay after a failed attempt */
 void auth_delay(void);
-/* installed mode: when running as root, become the owner of the Maildir (or
- * the system user of the same name) before it is opened; 0 or -1 */
-int priv_drop(const char *maildir, const char *user);
+/* Who serves the maildrop, decided at start: 0 not started as root (nobody
+ * to become); 1 started as root, u is instance_user (when set) or, installed,
+ * virtual_user; or u->uid is 0 for an instance run by root with no
+ * instance_user, whose Maildir's owner is taken at login when it is not root.
+ * -1 (err) when that account is unknown or is root: the server must refuse. */
+int auth_owner_init(const struct conf *conf, struct priv_user *u, sa_t *err);
+/* after the password check, before the Maildir is opened: become u (for good,
+ * common/priv.h); 0, or -1 with the reason in err (the process must exit) */
+int auth_become_owner(struct priv_user *u, const char *maildir, sa_t *err);
 /* a user name made safe for a log line */
 void log_name(const char *in, size_t n, char out[65]);
 

@@ -1,15 +1,17 @@
-/* pop3d_auth: credentials (USER/PASS, SASL PLAIN) against the instance's
- * etc/passwd, the fixed delay after a failure, and, in installed mode, the
- * switch from root to the mailbox owner before the Maildir is touched. */
+/* pop3d_auth: credentials (USER/PASS, SASL PLAIN) checked by pochta-checkpass
+ * (the one program that reads the password hashes), the fixed delay after a
+ * failure, and, when started as root, the switch to the maildrop's owner
+ * before the Maildir is touched. */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "passreq.h"
 #include "paths.h"
 #include "pop3d.h"
 
@@ -40,35 +42,87 @@ void log_name(const char *in, size_t n, char out[65])
 	out[n] = '\0';
 }
 
+/* run pochta-checkpass with the request on a pipe as its standard input (and
+ * /dev/null as its output: the client's connection is not its business);
+ * AUTH_OK, AUTH_FAIL, or AUTH_TEMP with the reason in why */
+static int auth_checker(const char *req, size_t len, char *why, size_t whysz)
+{
+	const char *prog = paths_prog("pochta-checkpass");
+	int p[2], st;
+	ssize_t w;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(why, whysz, "pipe: %s", strerror(errno));
+		return AUTH_TEMP;
+	}
+	/* len < PIPE_BUF: written whole into the empty pipe, never blocks */
+	w = write(p[1], req, len);
+	close(p[1]);
+	if (w != (ssize_t)len) {
+		snprintf(why, whysz, "write to the checker's pipe: %s", w < 0 ? strerror(errno) : "short");
+		close(p[0]);
+		return AUTH_TEMP;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		char *argv[] = { "pochta-checkpass", NULL };
+		if (null < 0 || dup2(p[0], 0) < 0 || dup2(null, 1) < 0)
+			_exit(111);
+		execv(prog, argv);
+		log_warn(NULL, "cannot run %s: %s", prog, strerror(errno));
+		_exit(111);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		snprintf(why, whysz, "fork: %s", strerror(errno));
+		return AUTH_TEMP;
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			snprintf(why, whysz, "waitpid: %s", strerror(errno));
+			return AUTH_TEMP;
+		}
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return AUTH_OK;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
+		return AUTH_FAIL;
+	if (WIFEXITED(st))
+		snprintf(why, whysz, "%s exited %d", prog, WEXITSTATUS(st));
+	else
+		snprintf(why, whysz, "%s killed by signal %d", prog, WTERMSIG(st));
+	return AUTH_TEMP;
+}
+
 int auth_check(struct sess *s, const char *name, size_t namelen, const char *pass, size_t passlen)
 {
-	char user[USER_NAME_MAX + 1], pw[256], logn[65], path[sizeof paths.etc + 16];
+	char user[USER_NAME_MAX + 1], req[PASSREQ_MAX], logn[65], why[300];
 	size_t i;
-	int r;
+	int n, r;
 
 	log_name(name, namelen, logn);
 	/* names are stored lowercase, as SMTP recipients are folded */
-	if (namelen == 0 || namelen > USER_NAME_MAX || passlen == 0 || passlen >= sizeof pw ||
-	    memchr(pass, '\0', passlen))
+	if (namelen == 0 || namelen > USER_NAME_MAX)
 		goto fail;
 	for (i = 0; i < namelen; i++) {
 		char c = name[i];
 		user[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 	}
 	user[namelen] = '\0';
-	if (!user_name_valid(user, namelen))
+	/* a bad name, an empty or too long password (no such one can be set) */
+	n = passreq_build(req, user, namelen, pass, passlen);
+	if (n < 0)
 		goto fail;
-	memcpy(pw, pass, passlen);
-	pw[passlen] = '\0';
-	snprintf(path, sizeof path, "%s/passwd", paths.etc);
-	r = pass_check(path, user, pw);
-	explicit_bzero(pw, sizeof pw);
-	if (r < 0) {
+	r = auth_checker(req, (size_t)n, why, sizeof why);
+	explicit_bzero(req, sizeof req);
+	if (r == AUTH_TEMP) {
 		log_warn(NULL, "auth error user=%s client=%s: cannot check the password: %s",
-		         logn, s->client, strerror(errno));
+		         logn, s->client, why);
 		return AUTH_TEMP;
 	}
-	if (r == 0)
+	if (r == AUTH_FAIL)
 		goto fail;
 	memcpy(s->user, user, namelen + 1);
 	return AUTH_OK;
@@ -139,37 +193,31 @@ int auth_plain(struct sess *s, const char *resp, size_t resplen, const char **er
 	return r;
 }
 
-int priv_drop(const char *maildir, const char *user)
+int auth_owner_init(const struct conf *conf, struct priv_user *u, sa_t *err)
+{
+	uid_t ru, eu, su;
+
+	if (getresuid(&ru, &eu, &su) < 0 || (ru != 0 && eu != 0 && su != 0))
+		return 0; /* not started as root: we already are the one user */
+	if (conf->instance_user[0])
+		return priv_lookup(conf->instance_user, u, err) < 0 ? -1 : 1;
+	if (!paths.root[0])
+		return priv_lookup(conf->virtual_user, u, err) < 0 ? -1 : 1;
+	/* an instance that root runs with no instance_user: as every program of
+	 * it (pochta-master(8)), as root, or as the Maildir's owner (below) */
+	memset(u, 0, sizeof *u);
+	return 1;
+}
+
+int auth_become_owner(struct priv_user *u, const char *maildir, sa_t *err)
 {
 	struct stat st;
-	struct passwd *pw;
-	uid_t uid = 0;
-	gid_t gid = 0;
 
-	if (geteuid() != 0)
-		return 0; /* nothing to switch: we already are the one user */
-	if (stat(maildir, &st) == 0 && st.st_uid != 0) {
-		uid = st.st_uid;
-		gid = st.st_gid;
-	} else if (paths.root[0]) {
-		/* an instance (-r ROOT) run by root: every file belongs to the
-		 * invoking user, so there is nobody else to become */
-		return 0;
-	} else if ((pw = getpwnam(user)) != NULL && pw->pw_uid != 0) {
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
+	if (u->uid == 0) {
+		if (stat(maildir, &st) < 0 || st.st_uid == 0)
+			return 0;
+		if (priv_owner(st.st_uid, st.st_gid, u, err) < 0)
+			return -1;
 	}
-	if (uid == 0) {
-		/* installed mode never serves a maildrop as root */
-		errno = EPERM;
-		return -1;
-	}
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
-		return -1;
-	/* make sure there is no way back */
-	if (setuid(0) == 0 || geteuid() != uid || getegid() != gid) {
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
+	return priv_drop(u, err);
 }

@@ -165,9 +165,7 @@ static void ctl_as_instance_owner(void)
 		return;
 	struct priv_user u;
 	sa_t err = SA_INIT;
-	struct passwd *pw = getpwuid(st.st_uid);
-	int r = pw ? priv_lookup(pw->pw_name, &u, &err) : priv_ids(st.st_uid, st.st_gid, &u, &err);
-	if (r < 0 || priv_drop(&u, &err) < 0)
+	if (priv_owner(st.st_uid, st.st_gid, &u, &err) < 0 || priv_drop(&u, &err) < 0)
 		ctl_die("cannot act as the owner (uid %lu) of %s: %s", (unsigned long)st.st_uid,
 		        paths.root, err.s ? err.s : "?");
 	sa_free(&err);

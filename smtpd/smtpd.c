@@ -16,6 +16,7 @@
 #include "log.h"
 #include "localaddr.h"
 #include "paths.h"
+#include "priv.h"
 #include "smtpcmd.h"
 
 static struct session sess;
@@ -364,6 +365,10 @@ int main(int argc, char **argv)
 		usage();
 	if (paths_init(root) < 0)
 		fatal_config("cannot set up paths: %s", strerror(errno));
+	/* installed it runs as smtpd_user; only an instance that root runs with
+	 * no instance_user still runs it as root (pochta-master(8)) */
+	if (!paths.root[0] && priv_is_root())
+		fatal_config("refusing to run as root: start pochta-smtpd as smtpd_user (pochtad)");
 	if (conf_load(&s->conf, paths.conf, &err) < 0)
 		fatal_config("%s", err.s ? err.s : "cannot load the configuration");
 	if (cidr_list_parse(s->conf.relay_networks, &s->relay, &s->nrelay, &err) < 0)
