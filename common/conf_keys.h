@@ -43,6 +43,12 @@
 	  "concurrent connections from one client address per listener (as Postfix's default)") \
 	X(connection_limit_exempt, STR, "relay_networks", 0, 4096, \
 	  "CIDR blocks whose clients max_connections_per_ip does not limit; the word relay_networks stands for its blocks; empty: none") \
+	X(session_memory_limit, INT, "268435456", 0, 1099511627776, \
+	  "address space, in bytes, of each pochta-smtpd and pochta-pop3d process (and what it starts); 0: no limit") \
+	X(session_files_limit, INT, "64", 0, 65536, \
+	  "open files of each pochta-smtpd and pochta-pop3d process (and what it starts); 0: no limit") \
+	X(session_cpu_limit, INT, "600", 0, 86400, \
+	  "CPU seconds of each pochta-smtpd and pochta-pop3d process (and what it starts); 0: no limit") \
 	X(delivery_concurrency, INT, "10", 1, 1000, \
 	  "deliveries the queue manager runs at once") \
 	X(worker_max_use, INT, "100", 1, 1000000, \

@@ -99,6 +99,17 @@ int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *
 		}
 		return 0;
 	}
+	if (strcmp(n, "session_memory_limit") == 0 || strcmp(n, "session_files_limit") == 0) {
+		/* below these a session cannot even start: no limit is meant */
+		long long least = n[8] == 'm' ? 16LL * 1024 * 1024 : 16;
+		long long v = strtoll(value, NULL, 10);
+		if (v != 0 && v < least) {
+			sa_copys(err, n[8] == 'm' ? "0 (no limit) or at least 16777216 (16 MiB)"
+			                          : "0 (no limit) or at least 16");
+			return -1;
+		}
+		return 0;
+	}
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "conf.h"
+#include "rlimits.h"
 #include "log.h"
 #include "paths.h"
 #include "pop3d.h"
@@ -377,6 +378,11 @@ int main(int argc, char **argv)
 	}
 	if (conf_load(&conf, paths.conf, &err) < 0) {
 		log_warn(NULL, "%s", err.s ? err.s : "cannot load the configuration");
+		reply("-ERR [SYS/TEMP] server configuration error");
+		leave(111);
+	}
+	if (rlimits_session(&conf, &err) < 0) {
+		log_warn(NULL, "cannot set resource limits: %s", err.s);
 		reply("-ERR [SYS/TEMP] server configuration error");
 		leave(111);
 	}

@@ -17,6 +17,7 @@
 #include "localaddr.h"
 #include "paths.h"
 #include "priv.h"
+#include "rlimits.h"
 #include "smtpcmd.h"
 
 static struct session sess;
@@ -371,6 +372,8 @@ int main(int argc, char **argv)
 		fatal_config("refusing to run as root: start pochta-smtpd as smtpd_user (pochtad)");
 	if (conf_load(&s->conf, paths.conf, &err) < 0)
 		fatal_config("%s", err.s ? err.s : "cannot load the configuration");
+	if (rlimits_session(&s->conf, &err) < 0)
+		fatal_config("cannot set resource limits: %s", err.s);
 	if (cidr_list_parse(s->conf.relay_networks, &s->relay, &s->nrelay, &err) < 0)
 		fatal_config("relay_networks: %s", err.s ? err.s : "bad value");
 	sa_free(&err);

@@ -6,7 +6,7 @@ import socket
 import time
 import unittest
 
-from pochta import InstanceTest, tmp_files, wait_until
+from pochta import InstanceTest, prog_pids, sanitized_build, tmp_files, wait_until
 
 HOST = 'mx.example.test'
 
@@ -232,6 +232,59 @@ class SmtpdLimits(InstanceTest):
         self.assertEqual(len(msgs), 1)
         self.assertIn(b'small-one', msgs[0])
         self.assertEqual(tmp_files(inst), [])
+
+
+def proc_limits(pid):
+    """{'Max open files': (soft, hard), ...} from /proc/PID/limits"""
+    out = {}
+    with open('/proc/%d/limits' % pid) as f:
+        for line in f.read().splitlines()[1:]:
+            name, soft, hard = line[:26].strip(), line[26:47].strip(), line[47:68].strip()
+            out[name] = (soft, hard)
+    return out
+
+
+class SessionLimits(InstanceTest):
+    """session_memory_limit, session_files_limit, session_cpu_limit: set by
+    pochta-smtpd and pochta-pop3d themselves, soft and hard alike"""
+
+    def session_pid(self, inst, name):
+        return wait_until(lambda: (prog_pids(inst, name) or [None])[0], 10, 0.05, name)
+
+    def check(self, inst, name, files, cpu, mem):
+        lim = proc_limits(self.session_pid(inst, name))
+        self.assertEqual(lim['Max open files'], (files, files))
+        self.assertEqual(lim['Max cpu time'], (cpu, str(int(cpu) + 5)))
+        if not sanitized_build(name):  # ASan needs its terabytes of shadow
+            self.assertEqual(lim['Max address space'], (mem, mem))
+
+    def test_defaults(self):
+        inst = self.instance(users={'alice': 's'})
+        with inst.smtp():
+            self.check(inst, 'pochta-smtpd', '64', '600', '268435456')
+        p = inst.pop3()
+        try:
+            self.check(inst, 'pochta-pop3d', '64', '600', '268435456')
+        finally:
+            p.quit()
+
+    def test_configured(self):
+        inst = self.instance(users={'alice': 's'}, conf={
+            'session_files_limit': '100', 'session_cpu_limit': '30',
+            'session_memory_limit': '104857600'})
+        with inst.smtp() as s:
+            self.check(inst, 'pochta-smtpd', '100', '30', '104857600')
+            s.sendmail('a@example.org', ['alice@example.test'], 'Subject: x\r\n\r\nbody\r\n')
+        self.assertEqual(len(inst.wait_mail('alice', 1)), 1)
+
+    def test_values_checked(self):
+        inst = self.instance(start=False)
+        for key, bad in (('session_files_limit', '8'), ('session_memory_limit', '1000000')):
+            p = inst.ctl('config', 'set', key, bad, check=False)
+            self.assertEqual(p.returncode, 1, key)
+            self.assertIn(b'at least', p.stderr)
+        self.assertEqual(inst.ctl('config', 'set', 'session_files_limit', '0',
+                                  check=False).returncode, 0)
 
 
 if __name__ == '__main__':

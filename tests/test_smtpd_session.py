@@ -7,30 +7,13 @@ import threading
 import time
 import unittest
 
-from pochta import InstanceTest, free_port, pids_of_root, prog, tmp_files, wait_until
+from pochta import InstanceTest, free_port, prog, prog_pids, sanitized_build, tmp_files, wait_until
 
 HOST = 'mx.example.test'
 
 
 def smtpd_pids(inst):
-    out = []
-    for pid in pids_of_root(inst.root):
-        try:
-            with open('/proc/%d/cmdline' % pid, 'rb') as f:
-                argv0 = f.read().split(b'\0')[0]
-        except OSError:
-            continue
-        if os.path.basename(argv0) == b'pochta-smtpd':
-            out.append(pid)
-    return out
-
-
-def sanitized_build():
-    try:
-        with open(prog('pochta-smtpd'), 'rb') as f:
-            return b'__asan_init' in f.read()
-    except OSError:
-        return False
+    return prog_pids(inst, 'pochta-smtpd')
 
 
 class SmtpdSession(InstanceTest):

@@ -74,6 +74,29 @@ def pids_of_root(root):
     return out
 
 
+def prog_pids(inst, name):
+    """PIDs of the instance's processes running program name"""
+    out = []
+    for pid in pids_of_root(inst.root):
+        try:
+            with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                argv0 = f.read().split(b'\0')[0]
+        except OSError:
+            continue
+        if os.path.basename(argv0) == name.encode():
+            out.append(pid)
+    return out
+
+
+def sanitized_build(name='pochta-smtpd'):
+    """whether the build under test has AddressSanitizer in it"""
+    try:
+        with open(prog(name), 'rb') as f:
+            return b'__asan_init' in f.read()
+    except OSError:
+        return False
+
+
 class Instance:
     def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None, user=None):
         self.root = root or tempfile.mkdtemp(prefix='pochta-t-')
