@@ -1,0 +1,191 @@
+"""Long-lived remote delivery workers and their connection cache
+(man/pochta-remote.8 WORKER, man/pochta-qmgr.8): pochta-qmgr keeps
+`pochta-remote -w` processes, reuses and replaces them; a worker keeps the SMTP
+connection to a domain for its next message (RSET, no new connection, no MX
+lookup) within remote_connection_cache_time and remote_connection_reuse_limit,
+closes it with QUIT; a kept connection the server dropped or left hanging
+costs nothing but a new connection; a worker killed with a batch loses
+nothing; a running worker sees pochta.conf change."""
+import os
+import re
+import signal
+import threading
+import time
+import unittest
+
+from fakesmtp import FakeSMTP
+from lifecycle_lib import make_a, send, token_msg
+from pochta import InstanceTest, wait_until
+
+
+def starts(inst):
+    return [int(p) for p in re.findall(r'remote worker pid=(\d+) started', inst.log())]
+
+
+def alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().split(')')[-1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def received(srv):
+    return sum(len(s.messages) for s in list(srv.sessions))
+
+
+class RemoteWorkers(InstanceTest):
+    def server(self, **kw):
+        srv = FakeSMTP(**kw).start()
+        self.addCleanup(srv.stop)
+        return srv
+
+    def sender(self, srv, **conf):
+        return make_a(self, routes={'far.test': '[127.0.0.1]:%d' % srv.port}, **conf)
+
+    def deliver(self, a, srv, k, timeout=15):
+        """one message to far.test; wait until the server has k in all"""
+        token, body = token_msg(to='x@far.test')
+        send(a, 'alice@a.test', ['x@far.test'], body)
+        wait_until(lambda: received(srv) >= k, timeout, 0.02, '%d messages at the server' % k)
+        return token
+
+    def test_messages_share_one_connection(self):
+        srv = self.server()
+        a = self.sender(srv, remote_connection_cache_time='30')
+        for k in range(1, 4):
+            self.deliver(a, srv, k)
+        a.wait_queue_empty()
+        self.assertEqual(len(srv.sessions), 1, [s.commands for s in srv.sessions])
+        cmds = srv.sessions[0].commands
+        self.assertEqual(len(srv.sessions[0].messages), 3)
+        self.assertEqual(cmds.count('RSET'), 2, cmds)
+        self.assertEqual(len([c for c in cmds if c.startswith('EHLO')]), 1, cmds)
+        self.assertNotIn('QUIT', cmds)
+        self.assertEqual(len(re.findall(r'reusing the connection to 127\.0\.0\.1\[127\.0\.0\.1\]:%d'
+                                        % srv.port, a.log())), 2, a.log())
+
+    def test_idle_connection_closed_with_quit(self):
+        srv = self.server()
+        a = self.sender(srv, remote_connection_cache_time='2')
+        self.deliver(a, srv, 1)
+        t0 = time.monotonic()
+        s = srv.sessions[0]
+        wait_until(lambda: 'QUIT' in s.commands, 15, 0.02, 'QUIT on the idle connection')
+        # kept open for the cache time, not closed after the message
+        self.assertGreaterEqual(time.monotonic() - t0, 1.0)
+        self.assertIn('closing the cached connection to 127.0.0.1[127.0.0.1]:%d after 1 message'
+                      % srv.port, a.log())
+        # the next message has a connection of its own
+        self.deliver(a, srv, 2)
+        self.assertEqual(len(srv.sessions), 2)
+
+    def test_reuse_limit_starts_a_new_connection(self):
+        srv = self.server()
+        a = self.sender(srv, remote_connection_cache_time='30', remote_connection_reuse_limit='2')
+        for k in range(1, 4):
+            self.deliver(a, srv, k)
+        self.assertEqual([len(s.messages) for s in srv.sessions], [2, 1])
+        first = srv.sessions[0].commands
+        self.assertEqual(first[-1], 'QUIT', first)
+        self.assertEqual(first.count('RSET'), 1, first)
+
+    def test_dropped_connection_fails_over(self):
+        """the server closed the kept connection: the next message goes over a
+        new one at once, not deferred (retry_min is far away)"""
+        srv = self.server(close_after=1)
+        a = self.sender(srv, remote_connection_cache_time='30', retry_min='300', retry_max='600')
+        self.deliver(a, srv, 1)
+        time.sleep(0.3)  # the server's close has reached the kept socket
+        self.deliver(a, srv, 2, timeout=20)
+        a.wait_queue_empty()
+        log = a.log()
+        self.assertEqual(len(srv.sessions), 2)
+        self.assertRegex(log, r'cached connection to 127\.0\.0\.1\[127\.0\.0\.1\]:%d failed while'
+                         % srv.port)
+        self.assertNotIn('status=deferred', log)
+
+    def test_hung_connection_fails_over(self):
+        """a kept connection that never answers RSET: given up after
+        remote_timeout, then a new connection; nothing deferred"""
+        srv = self.server(mute=('RSET',))
+        a = self.sender(srv, remote_connection_cache_time='30', retry_min='300', retry_max='600')
+        self.deliver(a, srv, 1)
+        self.deliver(a, srv, 2, timeout=20)
+        a.wait_queue_empty()
+        self.assertEqual(len(srv.sessions), 2)
+        self.assertIn('RSET', srv.sessions[0].commands)
+        self.assertRegex(a.log(), r'cached connection to \S+ failed while sending RSET: timeout')
+        self.assertNotIn('status=deferred', a.log())
+
+    def test_workers_reused_and_replaced(self):
+        srv = self.server()
+        a = self.sender(srv, delivery_concurrency='2', worker_max_use='2',
+                        remote_connection_cache_time='0')
+        for k in range(1, 6):
+            self.deliver(a, srv, k)
+        a.wait_queue_empty()
+        wait_until(lambda: len(starts(a)) == 3, 10, 0.05, 'three workers')
+        self.assertEqual(len(re.findall(r'remote worker pid=\d+ replaced after 2 batches',
+                                        a.log())), 2, a.log())
+        first, second, third = starts(a)
+        wait_until(lambda: not alive(first) and not alive(second), 10, 0.05, 'old workers gone')
+        self.assertTrue(alive(third))
+        with open('/proc/%d/cmdline' % third, 'rb') as f:
+            self.assertEqual(f.read().split(b'\0')[1:-1], [b'-w'])
+        # no kept connection (cache time 0): every message had its own, with QUIT
+        self.assertEqual(len(srv.sessions), 5)
+        wait_until(lambda: all(s.commands[-1:] == ['QUIT'] for s in srv.sessions), 10)
+
+    def test_idle_worker_stops_and_quits(self):
+        srv = self.server()
+        a = self.sender(srv, worker_idle_timeout='1', remote_connection_cache_time='30')
+        self.deliver(a, srv, 1)
+        [pid] = starts(a)
+        wait_until(lambda: not alive(pid), 10, 0.05, 'the idle worker stopped')
+        self.assertIn('remote worker pid=%d idle, stopped after 1 batches' % pid, a.log())
+        # it closed its kept connection on the way out
+        wait_until(lambda: srv.sessions[0].commands[-1:] == ['QUIT'], 5)
+
+    def test_killed_worker_loses_nothing(self):
+        release = threading.Event()
+        first = []
+
+        def final(body):
+            if not first:
+                first.append(1)
+                release.wait(20)
+            return None
+        srv = self.server(final=final)
+        a = self.sender(srv, remote_connection_cache_time='30')
+        token, body = token_msg(to='x@far.test')
+        qid = send(a, 'alice@a.test', ['x@far.test'], body)
+        wait_until(lambda: first, 15, 0.02, 'the message at the server')
+        [pid] = starts(a)
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: 'killed by signal 9' in a.log(), 10, 0.05, 'the kill noticed')
+        release.set()
+        # retried (retry_min 1) by a new worker: delivered at least once more
+        wait_until(lambda: received(srv) >= 2, 20, 0.05, 'the retry')
+        a.wait_queue_empty(20)
+        self.assertRegex(a.log(), r'%s to=<x@far.test> status=deferred .*killed by signal 9' % qid)
+        self.assertRegex(a.log(), r'%s to=<x@far.test> status=sent' % qid)
+        self.assertEqual(len(starts(a)), 2)
+
+    def test_config_change_noticed(self):
+        srv = self.server()
+        other = self.server()
+        a = self.sender(srv, remote_connection_cache_time='30')
+        self.deliver(a, srv, 1)
+        a.ctl('config', 'set', 'relayhost', '127.0.0.1:%d' % other.port)
+        token, body = token_msg(to='x@far.test')
+        send(a, 'alice@a.test', ['x@far.test'], body)
+        wait_until(lambda: received(other) == 1, 15, 0.02, 'the message at the relayhost')
+        self.assertEqual(received(srv), 1)
+        # the same worker, which closed the connection made under the old configuration
+        self.assertEqual(len(starts(a)), 1)
+        wait_until(lambda: srv.sessions[0].commands[-1:] == ['QUIT'], 5)
+
+
+if __name__ == '__main__':
+    unittest.main()
