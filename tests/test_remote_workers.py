@@ -13,6 +13,7 @@ import threading
 import time
 import unittest
 
+from dnsmasq import Dnsmasq, find as find_dnsmasq
 from fakesmtp import FakeSMTP
 from lifecycle_lib import make_a, send, token_msg
 from pochta import InstanceTest, wait_until
@@ -64,6 +65,24 @@ class RemoteWorkers(InstanceTest):
         self.assertNotIn('QUIT', cmds)
         self.assertEqual(len(re.findall(r'reusing the connection to 127\.0\.0\.1\[127\.0\.0\.1\]:%d'
                                         % srv.port, a.log())), 2, a.log())
+
+    @unittest.skipUnless(find_dnsmasq(), 'dnsmasq not installed')
+    def test_mx_looked_up_once_for_the_kept_connection(self):
+        dns = Dnsmasq(['--mx-host=far.test,mx.far.test,10', '--host-record=mx.far.test,127.0.0.1',
+                       '--log-queries'])
+        dns.start()
+        self.addCleanup(dns.stop)
+        srv = self.server()
+        a = make_a(self, dns_servers='127.0.0.1:%d' % dns.port, remote_port=str(srv.port),
+                   remote_connection_cache_time='30')
+        for k in range(1, 4):
+            self.deliver(a, srv, k)
+        a.wait_queue_empty()
+        self.assertEqual(len(srv.sessions), 1)
+        self.assertRegex(a.log(), r'reusing the connection to mx\.far\.test\[127\.0\.0\.1\]:%d'
+                         % srv.port)
+        mx = re.findall(r'query\[MX\] far\.test from', dns.logtext())
+        self.assertEqual(len(mx), 1, dns.logtext())
 
     def test_idle_connection_closed_with_quit(self):
         srv = self.server()
