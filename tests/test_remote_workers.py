@@ -137,6 +137,41 @@ class RemoteWorkers(InstanceTest):
         self.assertRegex(a.log(), r'cached connection to \S+ failed while sending RSET: timeout')
         self.assertNotIn('status=deferred', a.log())
 
+    def test_421_to_mail_on_a_kept_connection_fails_over(self):
+        """RSET answered, then 421 to MAIL (a server closing idle clients):
+        the message goes over a new connection at once, not deferred"""
+        mails = []
+
+        def mail(cmd):
+            mails.append(cmd)
+            return '421 4.4.2 idle too long' if len(mails) == 2 else None
+        srv = self.server(mail=mail)
+        a = self.sender(srv, remote_connection_cache_time='30', retry_min='300', retry_max='600')
+        self.deliver(a, srv, 1)
+        self.deliver(a, srv, 2, timeout=20)
+        a.wait_queue_empty()
+        self.assertEqual([len(x.messages) for x in srv.sessions], [1, 1])
+        self.assertIn('RSET', srv.sessions[0].commands)
+        self.assertRegex(a.log(), r'cached connection to \S+: 421 to MAIL')
+        self.assertNotIn('status=deferred', a.log())
+
+    def test_batch_goes_to_the_worker_with_the_connection(self):
+        """two domains, two workers, messages alternating: each domain's
+        messages stay on the one connection its worker keeps"""
+        far, near = self.server(), self.server()
+        a = make_a(self, routes={'far.test': '[127.0.0.1]:%d' % far.port,
+                                 'near.test': '[127.0.0.1]:%d' % near.port},
+                   delivery_concurrency='2', remote_connection_cache_time='30')
+        for k in range(1, 4):
+            for dom, srv in (('far.test', far), ('near.test', near)):
+                token, body = token_msg(to='x@' + dom)
+                send(a, 'alice@a.test', ['x@' + dom], body)
+                wait_until(lambda: received(srv) >= k, 15, 0.02, '%d at %s' % (k, dom))
+        a.wait_queue_empty()
+        self.assertEqual(len(far.sessions), 1, [x.commands for x in far.sessions])
+        self.assertEqual(len(near.sessions), 1, [x.commands for x in near.sessions])
+        self.assertEqual(len(starts(a)), 2)
+
     def test_workers_reused_and_replaced(self):
         srv = self.server()
         a = self.sender(srv, delivery_concurrency='2', worker_max_use='2',
