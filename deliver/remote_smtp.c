@@ -165,9 +165,10 @@ static void out_of_step(struct sess *s, const char *fmt, ...)
 		sa_trunc(&t, 0);
 	va_end(ap);
 	log_warn(s->rm->qid, "%s", t.s ? t.s : "protocol error");
-	s->closed = 1;
 	if (s->probing) {
+		/* a kept connection: nobody's result, a new connection instead */
 		s->stale = 1;
+		s->closed = 1;
 		sa_free(&t);
 		return;
 	}
