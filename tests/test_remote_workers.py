@@ -9,6 +9,9 @@ nothing; a running worker sees pochta.conf change."""
 import os
 import re
 import signal
+import socket
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -16,7 +19,9 @@ import unittest
 from dnsmasq import Dnsmasq, find as find_dnsmasq
 from fakesmtp import FakeSMTP
 from lifecycle_lib import make_a, send, token_msg
-from pochta import InstanceTest, wait_until
+from pochta import InstanceTest, prog, wait_until
+
+QID = '0123456789ABCDEFGHIJKLMN'
 
 
 def starts(inst):
@@ -239,6 +244,110 @@ class RemoteWorkers(InstanceTest):
         # the same worker, which closed the connection made under the old configuration
         self.assertEqual(len(starts(a)), 1)
         wait_until(lambda: srv.sessions[0].commands[-1:] == ['QUIT'], 5)
+
+
+def rec(t, data):
+    data = data.encode() if isinstance(data, str) else data
+    return t.encode() + str(len(data)).encode() + b':' + data + b'\n'
+
+
+def records(buf):
+    """[(type, text)] of a reply packet"""
+    out, pos = [], 0
+    while pos < len(buf):
+        colon = buf.index(b':', pos)
+        n = int(buf[pos + 1:colon])
+        out.append((chr(buf[pos]), buf[colon + 1:colon + 1 + n].decode()))
+        assert buf[colon + 1 + n:colon + 2 + n] == b'\n', buf
+        pos = colon + 2 + n
+    return out
+
+
+class WorkerProtocol(InstanceTest):
+    """pochta-remote -w spoken to directly over its packet socket (common/rreq.h)"""
+
+    def worker(self, srv):
+        a = self.instance(start=False, domain='a.test', pop3=False,
+                          conf={'myhostname': 'a.test', 'remote_timeout': '5',
+                                'remote_connection_cache_time': '30'})
+        with open(os.path.join(a.root, 'etc', 'routes'), 'w') as f:
+            f.write('far.test [127.0.0.1]:%d\n' % srv.port)
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.logf = tempfile.TemporaryFile()
+        env = dict(os.environ, POCHTA_LOG='stderr')
+        p = subprocess.Popen([prog('pochta-remote'), '-r', a.root, '-w'], stdin=theirs,
+                             stdout=subprocess.DEVNULL, stderr=self.logf, env=env)
+        theirs.close()
+        mine.settimeout(20)
+        self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait(5)))
+        self.addCleanup(mine.close)
+        return p, mine
+
+    def message(self):
+        f = tempfile.TemporaryFile()
+        f.write(b'Subject: w\n\nbody\n')
+        f.seek(0)
+        self.addCleanup(f.close)
+        return f
+
+    def request(self, rcpts, domain='far.test', qid=QID):
+        return (rec('q', qid) + rec('f', 'alice@a.test') + rec('b', '') + rec('d', domain) +
+                b''.join(rec('a', r) for r in rcpts))
+
+    def test_batch_results_and_kept_connection(self):
+        srv = FakeSMTP(rcpt=lambda a: '550 5.1.1 no' if a.startswith('no') else None).start()
+        self.addCleanup(srv.stop)
+        p, sock = self.worker(srv)
+        socket.send_fds(sock, [self.request(['x@far.test', 'nobody@far.test', 'y@far.test'])],
+                        [self.message().fileno()])
+        r = records(sock.recv(200000))
+        self.assertEqual([t for t, _ in r], ['r', 'r', 'r', 'k'], r)
+        self.assertTrue(r[0][1].startswith('0 D 2.0.0 smtp; 250'), r)
+        self.assertTrue(r[1][1].startswith('1 P 5.1.1 smtp; 550'), r)
+        self.assertTrue(r[2][1].startswith('2 D 2.0.0'), r)
+        self.assertEqual(r[3][1], 'far.test')
+        self.assertNotIn('QUIT', srv.sessions[0].commands)
+        # the socket closes: the worker QUITs the kept connection and exits 0
+        sock.shutdown(socket.SHUT_RDWR)
+        self.assertEqual(p.wait(10), 0)
+        wait_until(lambda: srv.sessions[0].commands[-1:] == ['QUIT'], 5)
+
+    def test_malformed_requests(self):
+        srv = FakeSMTP().start()
+        self.addCleanup(srv.stop)
+        p, sock = self.worker(srv)
+        bad = [
+            (self.request(['x@far.test']), None),                          # no message
+            (self.request([]), self.message().fileno()),                  # no recipient
+            (self.request(['x@far.test']) + rec('x', 'y'), self.message().fileno()),
+            (self.request(['x@far.test'], qid='SHORT'), self.message().fileno()),
+        ]
+        for pkt, fd in bad:
+            if fd is None:
+                sock.send(pkt)
+            else:
+                socket.send_fds(sock, [pkt], [fd])
+            self.assertEqual(records(sock.recv(200000)),
+                             [('r', '0 T 4.3.0 malformed delivery request')], pkt)
+        # a bad destination and a bad sender fail for good, without a connection
+        socket.send_fds(sock, [self.request(['x@far.test'], domain='bad..domain')],
+                        [self.message().fileno()])
+        self.assertTrue(records(sock.recv(200000))[0][1].startswith('0 P 5.1.2'))
+        pkt = self.request(['x@far.test']).replace(rec('f', 'alice@a.test'), rec('f', 'a b@c'))
+        socket.send_fds(sock, [pkt], [self.message().fileno()])
+        self.assertTrue(records(sock.recv(200000))[0][1].startswith('0 P 5.1.7'))
+        self.assertEqual(srv.sessions, [])
+        # still serving
+        socket.send_fds(sock, [self.request(['x@far.test'])], [self.message().fileno()])
+        self.assertTrue(records(sock.recv(200000))[0][1].startswith('0 D 2.0.0'))
+        sock.close()
+        self.assertEqual(p.wait(10), 0)
+
+    def test_usage(self):
+        p = subprocess.run([prog('pochta-remote'), '-w', '-q', QID], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        self.assertEqual(p.returncode, 100)
+        self.assertIn(b'-w takes no other arguments', p.stderr)
 
 
 if __name__ == '__main__':
