@@ -465,3 +465,38 @@ const char *conf_hostname(const struct conf *c)
 	}
 	return host;
 }
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int conf_live_load(struct conf_live *lc, const char *path, sa_t *err)
+{
+	struct stat st;
+	struct conf c;
+
+	if (stat(path, &st) < 0) {
+		sa_catf(err, "cannot stat %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (lc->loaded && same_file(&st, &lc->st))
+		return 0;
+	if (conf_load(&c, path, err) < 0)
+		return -1;
+	if (lc->loaded)
+		conf_free(&lc->c);
+	lc->c = c;
+	lc->st = st;
+	lc->loaded = 1;
+	return 1;
+}
+
+void conf_live_free(struct conf_live *lc)
+{
+	if (lc->loaded)
+		conf_free(&lc->c);
+	lc->loaded = 0;
+}

@@ -2,6 +2,7 @@
  * Unknown keys, repeated keys and bad values are errors naming file:line. */
 #ifndef POCHTA_CONF_H
 #define POCHTA_CONF_H
+#include <sys/stat.h>
 #include "conf_keys.h"
 #include "sa.h"
 
@@ -43,6 +44,18 @@ int conf_set(struct conf *c, const struct conf_key *k, const char *value, sa_t *
 /* the current value as text */
 int conf_format(const struct conf *c, const struct conf_key *k, sa_t *out);
 void conf_free(struct conf *c);
+
+/* the configuration of a long-lived process, loaded again when the file changed */
+struct conf_live {
+	struct conf c;
+	int loaded;
+	struct stat st;       /* of the file when it was loaded */
+};
+/* load path when it is not loaded yet or its inode, size, modification or
+ * change time differ: 1 (loaded), 0 (unchanged), -1 with a message in err
+ * (what was loaded before stays) */
+int conf_live_load(struct conf_live *lc, const char *path, sa_t *err);
+void conf_live_free(struct conf_live *lc);
 
 /* split a comma/space separated list: calls fn for each item; stops early when fn
  * returns nonzero and returns that value; 0 otherwise */

@@ -52,9 +52,13 @@
 	X(delivery_concurrency, INT, "10", 1, 1000, \
 	  "deliveries the queue manager runs at once") \
 	X(worker_max_use, INT, "100", 1, 1000000, \
-	  "deliveries a local delivery worker makes before the queue manager replaces it") \
+	  "deliveries (local) or batches (remote) a delivery worker makes before the queue manager replaces it") \
 	X(worker_idle_timeout, INT, "60", 1, 86400, \
-	  "seconds an idle local delivery worker is kept before it is stopped") \
+	  "seconds an idle delivery worker (local or remote) is kept before it is stopped") \
+	X(remote_connection_cache_time, INT, "2", 0, 300, \
+	  "seconds a remote delivery worker keeps an idle SMTP connection for the next message to the same domain; 0: no connection cache") \
+	X(remote_connection_reuse_limit, INT, "100", 1, 100000, \
+	  "messages one cached SMTP connection carries before it is closed") \
 	X(queue_lifetime, INT, "432000", 0, 31536000, \
 	  "seconds a message may stay queued before undeliverable recipients are bounced") \
 	X(retry_min, INT, "300", 1, 86400, \

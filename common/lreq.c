@@ -6,7 +6,7 @@
 #include "lreq.h"
 #include "rec.h"
 
-static int field_ok(const char *s, size_t len, size_t max)
+int lreq_field_ok(const char *s, size_t len, size_t max)
 {
 	if (len > max)
 		return 0;
@@ -20,8 +20,8 @@ int lreq_build(sa_t *out, const char *qid, const char *sender, const char *rcpt)
 {
 	size_t old = out->len, ql = strlen(qid), sl = strlen(sender), rl = strlen(rcpt);
 
-	if ((ql && (ql != QID_LEN || !qid_valid(qid))) || !field_ok(sender, sl, LREQ_ADDR_MAX) ||
-	    !field_ok(rcpt, rl, LREQ_ADDR_MAX) || rl == 0) {
+	if ((ql && (ql != QID_LEN || !qid_valid(qid))) || !lreq_field_ok(sender, sl, LREQ_ADDR_MAX) ||
+	    !lreq_field_ok(rcpt, rl, LREQ_ADDR_MAX) || rl == 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -52,7 +52,7 @@ int lreq_parse(const char *buf, size_t len, struct lreq *r)
 		case 'a': dst = r->rcpt; max = LREQ_ADDR_MAX; bit = 4; break;
 		default: goto bad;
 		}
-		if ((got & bit) || !field_ok(d, dlen, max))
+		if ((got & bit) || !lreq_field_ok(d, dlen, max))
 			goto bad;
 		memcpy(dst, d, dlen);
 		dst[dlen] = '\0';

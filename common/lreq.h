@@ -34,6 +34,9 @@ int lreq_build(sa_t *out, const char *qid, const char *sender, const char *rcpt)
 /* parse a request packet; 0, or -1 (EPROTO) when malformed */
 int lreq_parse(const char *buf, size_t len, struct lreq *r);
 
+/* 1 when s (len bytes) is at most max bytes without control characters */
+int lreq_field_ok(const char *s, size_t len, size_t max);
+
 /* send one packet with fd attached (fd < 0: none); 0, or -1 with errno */
 int lreq_send(int sock, const void *buf, size_t len, int fd);
 /* receive one packet of at most max bytes; its length (0: the peer closed),

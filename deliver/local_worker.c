@@ -21,45 +21,17 @@
 #include "paths.h"
 #include "rec.h"
 
-struct lw_conf {
-	struct conf c;
-	int loaded;
-	struct stat st;           /* of pochta.conf when it was loaded */
-};
-
-static int same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 /* the configuration as the file is now: loaded again when it changed. 0, or
  * -1 (the request fails temporarily; the next one tries again) */
-static int conf_fresh(struct lw_conf *lc, const char *qid)
+static int conf_fresh(struct conf_live *lc, const char *qid)
 {
-	struct stat st;
-	struct conf c;
 	sa_t err = SA_INIT;
+	int r = conf_live_load(lc, paths.conf, &err);
 
-	if (stat(paths.conf, &st) < 0) {
-		log_warn(qid, "cannot stat %s: %s", paths.conf, strerror(errno));
-		return -1;
-	}
-	if (lc->loaded && same_file(&st, &lc->st))
-		return 0;
-	if (conf_load(&c, paths.conf, &err) < 0) {
+	if (r < 0)
 		log_warn(qid, "%s", err.s ? err.s : "cannot load configuration");
-		sa_free(&err);
-		return -1;
-	}
 	sa_free(&err);
-	if (lc->loaded)
-		conf_free(&lc->c);
-	lc->c = c;
-	lc->st = st;
-	lc->loaded = 1;
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* the forked child: write the Maildir as its owner, report on out */
@@ -140,7 +112,7 @@ static void deliver(const struct conf *conf, const struct lreq *q, const char *d
 
 int local_worker(int sock)
 {
-	struct lw_conf lc;
+	struct conf_live lc;
 	char buf[LREQ_MAX];
 	sa_t reply = SA_INIT, dir = SA_INIT;
 
@@ -187,7 +159,6 @@ int local_worker(int sock)
 	}
 	sa_free(&reply);
 	sa_free(&dir);
-	if (lc.loaded)
-		conf_free(&lc.c);
+	conf_live_free(&lc);
 	return 0;
 }

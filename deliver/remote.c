@@ -1,7 +1,8 @@
 /* pochta-remote: one remote delivery attempt (man/pochta-remote.8).
  *   pochta-remote [-r ROOT] -q QID -f SENDER [-b BODY] -- DOMAIN RCPT...
  * The message is on stdin (LF line ends); one dresult record per recipient
- * goes to stdout. */
+ * goes to stdout. With -w: a long-lived worker of pochta-qmgr serving
+ * requests on stdin (remote_worker.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,7 +22,8 @@
 static void usage(const char *why)
 {
 	static const char u[] =
-		"usage: pochta-remote [-r ROOT] -q QID -f SENDER [-b 8BITMIME|7BIT|\"\"] -- DOMAIN RCPT...\n";
+		"usage: pochta-remote [-r ROOT] -q QID -f SENDER [-b 8BITMIME|7BIT|\"\"] -- DOMAIN RCPT...\n"
+		"       pochta-remote [-r ROOT] -w\n";
 	if (why)
 		fprintf(stderr, "pochta-remote: %s\n", why);
 	fputs(u, stderr);
@@ -104,60 +106,37 @@ static int qid_ok(const char *q)
 	return 1;
 }
 
-static int domain_ok(const char *d)
-{
-	size_t n = strlen(d);
-
-	if (n > 2 && d[0] == '[' && d[n - 1] == ']')
-		return n <= ADDR_DOMAIN_MAX;
-	return addr_domain_valid(d, n);
-}
-
-/* every recipient's result on stdout, and one log line each */
-static int report(struct remote *rm)
-{
-	char buf[8192];
-	io_t out;
-	size_t i;
-	int bad = 0;
-
-	io_init(&out, 1, buf, sizeof buf, -1);
-	for (i = 0; i < rm->n; i++) {
-		struct rcpt *r = &rm->r[i];
-		if (!r->class) /* never reached: cannot happen, but never report nothing */
-			rcpt_set(rm, i, 'T', "4.4.1", "no destination host could be tried", "none");
-		log_info(rm->qid, "to=<%s> relay=%s status=%s dsn=%s reply=\"%s\"", r->addr, r->relay,
-		         r->class == 'D' ? "sent" : r->class == 'P' ? "bounced" : "deferred", r->status,
-		         r->text.s ? r->text.s : "");
-		if (dresult_put(&out, i, r->class, r->status, r->text.s ? r->text.s : "") < 0)
-			bad = 1;
-	}
-	if (io_flush(&out) < 0)
-		bad = 1;
-	return bad ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct remote rm;
 	const char *root = NULL, *body = "";
-	sa_t err = SA_INIT;
+	sa_t err = SA_INIT, out = SA_INIT;
 	struct addr a;
 	size_t i;
-	int c, fatal = 0;
+	int c, fatal = 0, worker = 0;
 
 	memset(&rm, 0, sizeof rm);
 	/* a vanished reader (peer or pochta-qmgr) is a write error, not death */
 	signal(SIGPIPE, SIG_IGN);
 	log_init("pochta-remote", LOG_DEST_AUTO);
-	while ((c = getopt(argc, argv, "r:q:f:b:")) != -1) {
+	while ((c = getopt(argc, argv, "r:q:f:b:w")) != -1) {
 		switch (c) {
 		case 'r': root = optarg; break;
 		case 'q': rm.qid = optarg; break;
 		case 'f': rm.sender = optarg; break;
 		case 'b': body = optarg; break;
+		case 'w': worker = 1; break;
 		default: usage(NULL);
 		}
+	}
+	if (worker) {
+		if (argc != optind || rm.qid || rm.sender)
+			usage("-w takes no other arguments but -r");
+		if (paths_init(root) < 0) {
+			log_warn(NULL, "bad instance root: %s", strerror(errno));
+			return 111;
+		}
+		return remote_worker(0);
 	}
 	if (!rm.qid || !qid_ok(rm.qid))
 		usage("-q QID missing or malformed");
@@ -170,7 +149,7 @@ int main(int argc, char **argv)
 	if (argc - optind < 2)
 		usage("DOMAIN and at least one RCPT needed");
 	rm.domain = argv[optind];
-	if (!domain_ok(rm.domain))
+	if (!remote_domain_ok(rm.domain))
 		usage("bad destination domain");
 	rm.n = (size_t)(argc - optind - 1);
 	rm.r = calloc(rm.n, sizeof *rm.r);
@@ -188,21 +167,12 @@ int main(int argc, char **argv)
 		session_error(&rm, 'T', "4.3.5", "none", "configuration error: %s",
 		              err.s ? err.s : "cannot load");
 		fatal = 1;
-	} else if (msg_open(&rm.msg, 0, body, &err) < 0) {
-		session_error(&rm, 'T', "4.3.0", "none", "%s", err.s ? err.s : "cannot read the message");
+	} else if (remote_run(&rm, 0, body) < 0) {
 		fatal = 1;
 	}
-	if (fatal) {
-		log_warn(rm.qid, "%s", rm.r[0].text.s ? rm.r[0].text.s : "failed");
-	} else {
-		/* an address that SMTP cannot carry fails alone, before any connection */
-		for (i = 0; i < rm.n; i++)
-			if (addr_parse(rm.r[i].addr, strlen(rm.r[i].addr), &a) != ADDR_OK)
-				rcpt_set(&rm, i, 'P', "5.1.3", "bad recipient address syntax", "none");
-		if (rcpt_pending(&rm) > 0)
-			route_deliver(&rm);
-	}
-	if (report(&rm) < 0) {
+	if (fatal && rm.r[0].text.s)
+		log_warn(rm.qid, "%s", rm.r[0].text.s);
+	if (remote_results(&rm, &out) < 0 || fd_write_all(1, out.s, out.len) < 0) {
 		log_warn(rm.qid, "cannot write the results: %s", strerror(errno));
 		fatal = 1;
 	}
@@ -210,6 +180,7 @@ int main(int argc, char **argv)
 		sa_free(&rm.r[i].text);
 	free(rm.r);
 	sa_free(&err);
+	sa_free(&out);
 	conf_free(&rm.conf);
 	return fatal ? 111 : 0;
 }

@@ -39,6 +39,7 @@ struct remote {
 	size_t n;
 	struct msg msg;
 	int attempts;                   /* connections tried */
+	int cache;                      /* a worker: connections may be kept (remote_smtp.c) */
 };
 
 /* a host to connect to: an address of a target */
@@ -56,6 +57,8 @@ int msg_send(const struct msg *m, io_t *out);
 
 /* remote_conn.c: a connected stream socket, or -1 with errno */
 int conn_open(const struct dns_addr *a, unsigned port, int timeout_s);
+/* CLOCK_MONOTONIC in ms */
+long long conn_now_ms(void);
 
 /* remote_route.c: route rm->domain and try its hosts until nothing is pending */
 void route_deliver(struct remote *rm);
@@ -64,6 +67,27 @@ void route_deliver(struct remote *rm);
  * records each recipient's result (rcpt_set) or a session-level failure
  * (session_error) */
 void smtp_session(struct remote *rm, struct peer *p);
+/* deliver over the kept connection when it leads to rm->domain: 1 when it was
+ * used (results recorded); 0 when there is none, or it was dead (nothing
+ * recorded: deliver over a new one) */
+int smtp_cached(struct remote *rm);
+/* close the kept connection when its time is up; ms until then (-1: none kept) */
+long long smtp_cache_expire(void);
+/* the domain of the kept connection, or NULL */
+const char *smtp_cache_domain(void);
+/* QUIT and close the kept connection, if any */
+void smtp_cache_close(void);
+
+/* remote_worker.c: pochta-remote -w, serving pochta-qmgr on sock */
+/* 1 when d is a domain or an address literal in brackets */
+int remote_domain_ok(const char *d);
+int remote_worker(int sock);
+/* check the recipients, open the message (fd, at the message) and deliver;
+ * every recipient has a result after it. 0, or -1 when the message could not
+ * be read (recorded) */
+int remote_run(struct remote *rm, int fd, const char *body);
+/* log each recipient's result and append its dresult record to out; 0 or -1 */
+int remote_results(struct remote *rm, sa_t *out);
 
 /* remote.c: record results. D and P are final; T leaves the recipient pending
  * for the next host. session_error applies to every pending recipient. */

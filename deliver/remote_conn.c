@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "remote.h"
 
-static long long now_ms(void)
+long long conn_now_ms(void)
 {
 	struct timespec ts;
 
@@ -21,7 +21,7 @@ int conn_open(const struct dns_addr *a, unsigned port, int timeout_s)
 {
 	struct sockaddr_storage ss;
 	socklen_t slen;
-	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	long long deadline = conn_now_ms() + (long long)timeout_s * 1000;
 	int fd, e, soerr = 0;
 	socklen_t elen = sizeof soerr;
 
@@ -51,7 +51,7 @@ int conn_open(const struct dns_addr *a, unsigned port, int timeout_s)
 		goto fail;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT, .revents = 0 };
-		long long left = deadline - now_ms();
+		long long left = deadline - conn_now_ms();
 		int r;
 		if (left <= 0) {
 			errno = ETIMEDOUT;

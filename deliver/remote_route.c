@@ -158,6 +158,9 @@ void route_deliver(struct remote *rm)
 	memset(&w, 0, sizeof w);
 	if (route_find(rm, &d, &routed) < 0)
 		return;
+	/* a kept connection to the domain: no lookup, no new connection */
+	if (rm->cache && smtp_cached(rm))
+		return;
 	port = d.port ? d.port : (unsigned)rm->conf.remote_port;
 	if (d.is_ip) {
 		struct peer p;

@@ -1,5 +1,10 @@
 /* remote_smtp: one SMTP client session (RFC 5321 §3, §4; PIPELINING RFC 2920,
- * SIZE RFC 1870, 8BITMIME RFC 6152) for the recipients still pending. */
+ * SIZE RFC 1870, 8BITMIME RFC 6152) for the recipients still pending, and the
+ * connection cache of a worker: a session whose transaction the server
+ * accepted may be kept open, idle, for the next message to the same domain
+ * (smtp_cached), which starts with RSET. A kept connection that turns out dead
+ * (no reply to RSET, a lost connection or a 421 before the reply to MAIL) is
+ * dropped without a result for anyone: the caller delivers over a new one. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,12 +16,14 @@
 #include <sys/socket.h>
 #include "log.h"
 #include "remote.h"
+#include "rreq.h"
 #include "smtpreply.h"
 
 #define QUIT_TIMEOUT_MS 5000
+#define RSET_TIMEOUT 20             /* seconds a kept connection has to answer RSET */
 
 /* what we wait for: the replies RFC 5321 §4.3.2 allows besides 4xx and 5xx */
-enum step { ST_GREETING, ST_EHLO, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_DOT };
+enum step { ST_GREETING, ST_EHLO, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_DOT, ST_RSET };
 
 static const struct {
 	const char *name;           /* what the reply answers, for messages */
@@ -29,11 +36,13 @@ static const struct {
 	[ST_RCPT] = { "RCPT TO", "sending RCPT TO" },
 	[ST_DATA] = { "DATA", "sending DATA" },
 	[ST_DOT] = { "the end of data", "waiting for the reply to the end of data" },
+	[ST_RSET] = { "RSET", "sending RSET" },
 };
 
 struct sess {
 	struct remote *rm;
-	struct peer *p;
+	struct peer *p;             /* &peer */
+	struct peer peer;
 	int fd;
 	io_t in, out;
 	char ibuf[8192];
@@ -43,7 +52,18 @@ struct sess {
 	struct smtpreply rep;
 	sa_t line;
 	int wait_s;                 /* the limit of the reply being read, for messages */
+	unsigned uses;              /* transactions begun on this connection */
+	int accepted;               /* the server accepted the last transaction's data */
+	int probing;                /* a kept connection, before the reply to MAIL */
+	int stale;                  /* ... that failed then: nobody's result */
 };
+
+/* the kept connection of a worker */
+static struct {
+	struct sess *s;
+	char domain[RREQ_DOMAIN_MAX + 1];
+	long long until;            /* CLOCK_MONOTONIC ms: closed then */
+} cache;
 
 /* read one reply, every line bounded; 0, or -1 (errno: ETIMEDOUT, ECONNRESET at
  * EOF, EPROTO for a malformed reply) */
@@ -108,6 +128,14 @@ static void io_failed(struct sess *s, const char *doing)
 {
 	int e = errno;
 
+	if (s->probing) {
+		log_info(s->rm->qid, "cached connection to %s failed while %s: %s", s->p->label, doing,
+		         e == ETIMEDOUT ? "timeout" : e == EPROTO ? "malformed reply" : strerror(e));
+		s->stale = 1;
+		s->closed = 1;
+		return;
+	}
+
 	if (e == ETIMEDOUT)
 		session_error(s->rm, 'T', "4.4.2", s->p->label, "timeout after %ds with %s while %s",
 		              s->wait_s, s->p->label, doing);
@@ -137,6 +165,13 @@ static void out_of_step(struct sess *s, const char *fmt, ...)
 		sa_trunc(&t, 0);
 	va_end(ap);
 	log_warn(s->rm->qid, "%s", t.s ? t.s : "protocol error");
+	if (s->probing) {
+		/* a kept connection: nobody's result, a new connection instead */
+		s->stale = 1;
+		s->closed = 1;
+		sa_free(&t);
+		return;
+	}
 	session_error(s->rm, 'T', "4.5.0", s->p->label, "%s", t.s ? t.s : "protocol error");
 	sa_free(&t);
 	s->closed = 1;
@@ -155,6 +190,7 @@ static int reply_fits(int code, enum step st)
 	case ST_RCPT: return code == 250 || code == 251;
 	case ST_DATA: return code == 354;
 	case ST_MAIL:
+	case ST_RSET:
 	case ST_DOT: return code / 100 == 2;
 	}
 	return 0;
@@ -264,6 +300,14 @@ static int mail_result(struct sess *s, const size_t *idx, size_t n)
 {
 	size_t k;
 
+	if (s->probing && s->rep.code == 421) {
+		/* a kept connection the server is closing: as good as dead */
+		log_info(s->rm->qid, "cached connection to %s: 421 to MAIL", s->p->label);
+		s->stale = 1;
+		s->closed = 1;
+		return -1;
+	}
+	s->probing = 0;
 	if (s->rep.code / 100 == 2)
 		return 0;
 	if (s->rep.code / 100 == 5) {
@@ -385,6 +429,8 @@ static void transaction(struct sess *s)
 		session_error(rm, 'T', "4.3.0", s->p->label, "out of memory");
 		return;
 	}
+	s->uses++;
+	s->accepted = 0;
 	for (k = 0; k < rm->n; k++) {
 		rm->r[k].accepted = 0;
 		if (!rm->r[k].final)
@@ -417,9 +463,56 @@ static void transaction(struct sess *s)
 	if (expect_within(s, ST_DOT, (int)rm->conf.remote_data_timeout) < 0)
 		goto out;
 	data_result(s, idx, n);
+	s->accepted = s->rep.code / 100 == 2;
 out:
 	sa_free(&mail);
 	free(idx);
+}
+
+/* the message is larger than the server's SIZE: every pending recipient
+ * fails (RFC 1870); 1 then, else 0 */
+static int size_refused(struct sess *s)
+{
+	struct remote *rm = s->rm;
+	sa_t t = SA_INIT;
+
+	if (!s->ext.size_max || rm->msg.wire <= s->ext.size_max)
+		return 0;
+	sa_catf(&t, "message size %llu exceeds size limit %llu of server %s", rm->msg.wire,
+	        s->ext.size_max, s->p->label);
+	for (size_t k = 0; k < rm->n; k++)
+		if (!rm->r[k].final)
+			rcpt_set(rm, k, 'P', "5.3.4", t.s ? t.s : "message too big", s->p->label);
+	sa_free(&t);
+	return 1;
+}
+
+static void sess_free(struct sess *s)
+{
+	sess_close(s);
+	smtpreply_free(&s->rep);
+	sa_free(&s->line);
+	free(s);
+}
+
+/* the end of a session: kept for the next message to the domain when the
+ * server accepted this one and the limits allow, else QUIT */
+static void sess_end(struct sess *s)
+{
+	const struct conf *c = &s->rm->conf;
+
+	if (s->rm->cache && s->accepted && !s->closed && c->remote_connection_cache_time > 0 &&
+	    s->uses < (unsigned long long)c->remote_connection_reuse_limit &&
+	    strlen(s->rm->domain) < sizeof cache.domain) {
+		smtp_cache_close();
+		cache.s = s;
+		snprintf(cache.domain, sizeof cache.domain, "%s", s->rm->domain);
+		cache.until = conn_now_ms() + c->remote_connection_cache_time * 1000;
+		s->rm = NULL; /* the request ends before the next use */
+		return;
+	}
+	quit(s);
+	sess_free(s);
 }
 
 void smtp_session(struct remote *rm, struct peer *p)
@@ -433,7 +526,8 @@ void smtp_session(struct remote *rm, struct peer *p)
 		return;
 	}
 	s->rm = rm;
-	s->p = p;
+	s->peer = *p;
+	s->p = &s->peer;
 	s->fd = conn_open(&p->addr, p->port, (int)rm->conf.remote_connect_timeout);
 	if (s->fd < 0) {
 		session_error(rm, 'T', "4.4.1", p->label, "connect to %s: %s", p->label,
@@ -475,21 +569,87 @@ void smtp_session(struct remote *rm, struct peer *p)
 			goto done;
 		}
 	}
-	if (s->ext.size_max && rm->msg.wire > s->ext.size_max) {
-		size_t k;
-		sa_t t = SA_INIT;
-		sa_catf(&t, "message size %llu exceeds size limit %llu of server %s", rm->msg.wire,
-		        s->ext.size_max, p->label);
-		for (k = 0; k < rm->n; k++)
-			if (!rm->r[k].final)
-				rcpt_set(rm, k, 'P', "5.3.4", t.s ? t.s : "message too big", p->label);
-		sa_free(&t);
-		goto done;
-	}
-	transaction(s);
+	if (!size_refused(s))
+		transaction(s);
 done:
+	sess_end(s);
+}
+
+int smtp_cached(struct remote *rm)
+{
+	struct sess *s = cache.s;
+	int tmo = (int)rm->conf.remote_timeout * 1000, rset = (int)rm->conf.remote_timeout;
+
+	if (!s)
+		return 0;
+	if (strcasecmp(cache.domain, rm->domain) != 0 || conn_now_ms() >= cache.until) {
+		smtp_cache_close();
+		return 0;
+	}
+	cache.s = NULL;
+	s->rm = rm;
+	s->in.timeout_ms = s->out.timeout_ms = tmo;
+	/* the server may have gone while the connection idled: RSET finds out
+	 * before anything counts (RFC 5321 §4.1.1.5) */
+	s->probing = 1;
+	s->stale = 0;
+	if (rset > RSET_TIMEOUT)
+		rset = RSET_TIMEOUT;
+	if (in_step(s, steps[ST_RSET].name) == 0) {
+		if (io_puts(&s->out, "RSET\r\n") < 0)
+			io_failed(s, steps[ST_RSET].doing);
+		else
+			(void)expect_within(s, ST_RSET, rset);
+	}
+	if (!s->stale && s->rep.code != 250) {
+		log_info(rm->qid, "cached connection to %s: %d reply to RSET", s->p->label, s->rep.code);
+		s->stale = 1;
+	}
+	if (!s->stale) {
+		rm->attempts++;
+		log_info(rm->qid, "reusing the connection to %s (message %u on it)", s->p->label,
+		         s->uses + 1);
+		if (!size_refused(s))
+			transaction(s);
+	}
+	if (s->stale) {
+		/* nobody's result: the caller tries a new connection */
+		if (!s->closed)
+			quit(s);
+		sess_free(s);
+		return 0;
+	}
+	sess_end(s);
+	return 1;
+}
+
+long long smtp_cache_expire(void)
+{
+	long long left;
+
+	if (!cache.s)
+		return -1;
+	left = cache.until - conn_now_ms();
+	if (left > 0)
+		return left;
+	smtp_cache_close();
+	return -1;
+}
+
+const char *smtp_cache_domain(void)
+{
+	return cache.s ? cache.domain : NULL;
+}
+
+void smtp_cache_close(void)
+{
+	struct sess *s = cache.s;
+
+	if (!s)
+		return;
+	cache.s = NULL;
+	log_info(NULL, "closing the cached connection to %s after %u message%s", s->p->label,
+	         s->uses, s->uses == 1 ? "" : "s");
 	quit(s);
-	smtpreply_free(&s->rep);
-	sa_free(&s->line);
-	free(s);
+	sess_free(s);
 }

@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 		log_fatal("cannot open %s for writing: %s", trigger, strerror(errno));
 	if (deliver_init((size_t)Q.conf.delivery_concurrency) < 0)
 		log_fatal("out of memory");
-	/* remote runs and busy local workers share the slots; idle workers too */
+	/* at most delivery_concurrency local and as many remote workers */
 	npfd = 2 + 2 * (size_t)Q.conf.delivery_concurrency;
 	pfd = calloc(npfd, sizeof *pfd);
 	if (!pfd)

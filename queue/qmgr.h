@@ -174,8 +174,8 @@ int notify_delay(struct msg *m);
 
 /* qmgr_deliver.c: the delivery launch interface, one slot per running
  * delivery: a request to a local worker (qmgr_local.c) for one local
- * recipient, one fork+exec of pochta-remote for a batch of remote recipients
- * of one message and one destination. */
+ * recipient, a request to a remote worker (qmgr_remote.c) for a batch of
+ * remote recipients of one message and one destination. */
 int deliver_init(size_t slots);
 size_t deliver_free_slots(void);
 size_t deliver_running(void);
@@ -199,7 +199,7 @@ void deliver_adopt(struct msg *m);
 /* SIGKILL every running delivery and wait for it (results are lost: at-least-once) */
 void deliver_kill_all(void);
 void deliver_free(void);
-/* a local worker's reply for slot (a dresult record, len bytes), or its end
+/* a worker's reply for slot (dresult records, len bytes), or its end
  * without one (out NULL, wstatus from waitpid) */
 void deliver_local_result(void *slot, const char *out, size_t len, int wstatus);
 /* in a forked child before exec: default signal handling, nothing blocked */
@@ -221,5 +221,17 @@ long long localw_timeouts(void);
 /* close every worker's socket and wait for them (SIGKILL after QMGR_STOP_WAIT s) */
 void localw_stop_all(void);
 void localw_free(void);
+
+/* qmgr_remote.c: the long-lived remote delivery workers (pochta-remote -w),
+ * at most max at once; the same interface as the local ones, for a batch of
+ * recipients idx[0..n) of m to destination d */
+int remotew_init(size_t max);
+pid_t remotew_start(struct msg *m, struct dest *d, const size_t *idx, size_t n, void *slot);
+size_t remotew_pollfds(struct pollfd *p, size_t max);
+int remotew_event(int fd);
+int remotew_reaped(pid_t pid, int st);
+long long remotew_timeouts(void);
+void remotew_stop_all(void);
+void remotew_free(void);
 
 #endif

@@ -1,11 +1,9 @@
 /* qmgr_deliver: the delivery launch interface of pochta-qmgr, one slot per
  * running delivery. A local recipient goes to a long-lived local worker
- * (qmgr_local.c), which reports through deliver_local_result. A batch of
- * remote recipients of one message and one destination is one fork+exec of
- * pochta-remote, the message on its stdin (mess/QID opened and positioned at
- * the message), its results (dresult.h records) on a pipe; such a run ends
- * when its pipe is at EOF and the process has been reaped. A recipient without
- * a result is a temporary failure. */
+ * (qmgr_local.c), a batch of remote recipients of one message and one
+ * destination to a long-lived remote worker (qmgr_remote.c); both report
+ * through deliver_local_result, with dresult.h records. A recipient without a
+ * result is a temporary failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,10 +23,8 @@
 #define OUT_SLACK 1024
 
 struct child {
-	pid_t pid;           /* 0: free slot; local: the worker's */
-	int local;           /* a local worker's request (no pipe of its own) */
-	int fd;              /* its stdout; -1 once at EOF */
-	int exited, wstatus;
+	pid_t pid;           /* 0: free slot; else the worker's */
+	int exited, wstatus; /* exited: the worker replied or ended */
 	struct msg *m;       /* NULL: the message was dropped (held or deleted) */
 	char qid[QID_LEN + 1]; /* to journal the final results of a held one */
 	struct dest *dest;   /* remote runs: the destination; NULL: local */
@@ -45,11 +41,9 @@ static size_t nslots, nrunning;
 int deliver_init(size_t slots)
 {
 	kids = calloc(slots, sizeof *kids);
-	if (!kids || localw_init(slots) < 0)
+	if (!kids || localw_init(slots) < 0 || remotew_init(slots) < 0)
 		return -1;
 	nslots = slots;
-	for (size_t i = 0; i < slots; i++)
-		kids[i].fd = -1;
 	return 0;
 }
 
@@ -75,37 +69,9 @@ void deliver_child_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-static void child_exec(int msgfd, int outfd, struct msg *m, struct dest *d, const size_t *idx,
-                       size_t n)
-{
-	const char *prog = paths_prog("pochta-remote");
-	char *argv[10 + QMGR_BATCH_MAX];
-	size_t a = 0;
-
-	if (dup2(msgfd, 0) < 0 || dup2(outfd, 1) < 0)
-		_exit(111);
-	deliver_child_signals();
-	/* argv only, never a shell: addresses are data */
-	argv[a++] = (char *)"pochta-remote";
-	argv[a++] = (char *)"-q";
-	argv[a++] = m->qid;
-	argv[a++] = (char *)"-f";
-	argv[a++] = m->sender;
-	argv[a++] = (char *)"-b";
-	argv[a++] = m->body;
-	argv[a++] = (char *)"--";
-	argv[a++] = d->name;
-	for (size_t i = 0; i < n; i++)
-		argv[a++] = m->rcpt[idx[i]].addr;
-	argv[a] = NULL;
-	execv(prog, argv);
-	_exit(111);
-}
-
 int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n)
 {
 	struct child *c = NULL;
-	int msgfd, p[2], e;
 	pid_t pid;
 
 	if (n == 0 || n > QMGR_BATCH_MAX || (!d && n != 1)) {
@@ -129,40 +95,9 @@ int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n)
 		c->out = o;
 		c->outcap = c->outmax;
 	}
-	if (!d) {
-		pid = localw_start(m, idx[0], c);
-		if (pid < 0)
-			return -1;
-		c->local = 1;
-		c->fd = -1;
-		goto started;
-	}
-	msgfd = open(msg_path("mess", m->qid), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (msgfd < 0)
+	pid = d ? remotew_start(m, d, idx, n, c) : localw_start(m, idx[0], c);
+	if (pid < 0)
 		return -1;
-	if (lseek(msgfd, (off_t)m->msg_off, SEEK_SET) < 0 || pipe2(p, O_CLOEXEC) < 0) {
-		e = errno;
-		close(msgfd);
-		errno = e;
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		e = errno;
-		close(msgfd);
-		close(p[0]);
-		close(p[1]);
-		errno = e;
-		return -1;
-	}
-	if (pid == 0)
-		child_exec(msgfd, p[1], m, d, idx, n);
-	close(msgfd);
-	close(p[1]);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	c->local = 0;
-	c->fd = p[0];
-started:
 	c->pid = pid;
 	c->exited = 0;
 	c->wstatus = 0;
@@ -182,16 +117,9 @@ started:
 
 size_t deliver_pollfds(struct pollfd *p, size_t max)
 {
-	size_t n = 0;
+	size_t n = localw_pollfds(p, max);
 
-	for (size_t i = 0; i < nslots && n < max; i++)
-		if (kids[i].pid && kids[i].fd >= 0) {
-			p[n].fd = kids[i].fd;
-			p[n].events = POLLIN;
-			p[n].revents = 0;
-			n++;
-		}
-	return n + localw_pollfds(p + n, max - n);
+	return n + remotew_pollfds(p + n, max - n);
 }
 
 void deliver_local_result(void *slot, const char *out, size_t len, int wstatus)
@@ -205,28 +133,6 @@ void deliver_local_result(void *slot, const char *out, size_t len, int wstatus)
 	c->outlen = len;
 	c->wstatus = wstatus;
 	c->exited = 1;
-}
-
-static void child_read(struct child *c)
-{
-	char buf[4096];
-
-	for (;;) {
-		ssize_t r = read(c->fd, buf, sizeof buf);
-		if (r > 0) {
-			size_t room = c->outmax - c->outlen, n = (size_t)r < room ? (size_t)r : room;
-			memcpy(c->out + c->outlen, buf, n); /* beyond outmax: dropped */
-			c->outlen += n;
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
-			return;
-		close(c->fd); /* EOF or a read error: the output is complete */
-		c->fd = -1;
-		return;
-	}
 }
 
 struct result {
@@ -312,7 +218,7 @@ static void child_done(struct child *c)
 static void check_done(void)
 {
 	for (size_t i = 0; i < nslots; i++)
-		if (kids[i].pid && kids[i].exited && kids[i].fd < 0)
+		if (kids[i].pid && kids[i].exited)
 			child_done(&kids[i]);
 }
 
@@ -321,41 +227,27 @@ void deliver_reap(void)
 	int st;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (localw_reaped(pid, st))
-			continue;
-		for (size_t i = 0; i < nslots; i++)
-			if (kids[i].pid == pid && !kids[i].local && !kids[i].exited) {
-				kids[i].exited = 1;
-				kids[i].wstatus = st;
-				break;
-			}
-	}
+	/* every child is a worker: others (retired ones) are just reaped */
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		if (!localw_reaped(pid, st))
+			remotew_reaped(pid, st);
 	check_done();
 }
 
 void deliver_events(struct pollfd *p, size_t n)
 {
-	for (size_t j = 0; j < n; j++) {
-		if (!p[j].revents)
-			continue;
-		int mine = 0;
-		for (size_t i = 0; i < nslots; i++)
-			if (kids[i].pid && kids[i].fd == p[j].fd) {
-				child_read(&kids[i]);
-				mine = 1;
-				break;
-			}
-		if (!mine)
-			localw_event(p[j].fd);
-	}
+	for (size_t j = 0; j < n; j++)
+		if (p[j].revents && !localw_event(p[j].fd))
+			remotew_event(p[j].fd);
 	deliver_reap();
 }
 
 long long deliver_timeouts(void)
 {
-	long long next = localw_timeouts();
+	long long next = localw_timeouts(), rnext = remotew_timeouts();
 
+	if (rnext >= 0 && (next < 0 || rnext < next))
+		next = rnext;
 	for (size_t i = 0; i < nslots; i++) {
 		struct child *c = &kids[i];
 		if (!c->pid || c->exited)
@@ -405,14 +297,11 @@ void deliver_kill_all(void)
 		if (!c->pid)
 			continue;
 		if (!c->exited) {
-			/* a local one: its worker (and the worker's child, with it) */
+			/* its worker (and a local worker's child, with it) */
 			kill(c->pid, SIGKILL);
 			while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
 				;
 		}
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1;
 		c->pid = 0;
 		c->m = NULL;
 		if (c->dest && c->dest->running)
@@ -426,6 +315,8 @@ void deliver_free(void)
 {
 	localw_stop_all();
 	localw_free();
+	remotew_stop_all();
+	remotew_free();
 	for (size_t i = 0; i < nslots; i++)
 		free(kids[i].out);
 	free(kids);

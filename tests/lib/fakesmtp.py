@@ -15,7 +15,9 @@ Servers out of step with their client (RFC 2920 3.1 desyncs):
     mute=('RCPT',)                     verbs that get no reply at all
     reverse_group=True                 the replies to a pipelined group sent in reverse order
     data_wait=0.5                      wait before answering DATA; session.before_354 then holds
-                                       what the client sent after DATA before it had a reply"""
+                                       what the client sent after DATA before it had a reply
+    close_after=1                      close the connection, without a word, after accepting
+                                       that many messages in it (a server dropping an idle client)"""
 import socket
 import threading
 import time
@@ -46,7 +48,7 @@ class FakeSMTP:
     def __init__(self, greeting='220 fake.test ESMTP', ehlo=('PIPELINING', 'SIZE 10000000', '8BITMIME'),
                  ehlo_reply=None, helo_reply=None, mail=None, rcpt=None, data=None, final=None,
                  silent_after=None, host='127.0.0.1', port=0, timeout=10, extra=None, mute=(),
-                 reverse_group=False, data_wait=0):
+                 reverse_group=False, data_wait=0, close_after=None):
         self.greeting = greeting
         self.ehlo = list(ehlo) if ehlo is not None else None
         self.ehlo_reply = ehlo_reply
@@ -60,6 +62,7 @@ class FakeSMTP:
         self.mute = tuple(v.upper() for v in mute)
         self.reverse_group = reverse_group
         self.data_wait = data_wait
+        self.close_after = close_after
         self.host = host
         self.timeout = timeout
         self.sessions = []
@@ -214,6 +217,8 @@ class FakeSMTP:
                     fr = (self.final(body) if callable(self.final) else self.final) or '250 2.0.0 queued as FAKE'
                     send(fr)
                     if fr.startswith('421'):
+                        return
+                    if self.close_after and len(s.messages) >= self.close_after:
                         return
                 elif verb == 'RSET':
                     s.last_rcpt_ok = 0

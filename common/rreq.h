@@ -1,0 +1,49 @@
+/* rreq: a remote delivery request, pochta-qmgr -> a pochta-remote worker
+ * (man/pochta-remote.8, WORKER). It travels like a local one (lreq.h): one
+ * packet on an AF_UNIX SOCK_SEQPACKET socket, sent and received with
+ * lreq_send/lreq_recv, the message attached as a descriptor positioned at the
+ * message. Its records, q f b d once each and a 1 to RREQ_RCPT_MAX times, in
+ * any order (the recipients' order is their index in the reply):
+ *     q<len>:QID         the queue ID
+ *     f<len>:SENDER      the envelope sender ("" for the null sender)
+ *     b<len>:BODY        8BITMIME, 7BIT or ""
+ *     d<len>:DOMAIN      the destination domain
+ *     a<len>:RECIPIENT   a recipient
+ * The reply packet holds one dresult record (dresult.h) per recipient and,
+ * when the worker keeps its SMTP connection for more mail to the domain, a
+ *     k<len>:DOMAIN
+ * record. Fields hold no control characters. */
+#ifndef POCHTA_RREQ_H
+#define POCHTA_RREQ_H
+#include <stddef.h>
+#include "dresult.h"
+#include "lreq.h"
+#include "sa.h"
+
+#define RREQ_RCPT_MAX 100           /* recipients per request (RFC 5321 4.5.3.1.8) */
+#define RREQ_DOMAIN_MAX 300         /* a domain or an address literal */
+#define RREQ_MAX (RREQ_RCPT_MAX * (LREQ_ADDR_MAX + 16) + 2 * LREQ_ADDR_MAX)
+#define RREQ_REPLY_MAX (RREQ_RCPT_MAX * (DRESULT_TEXT_MAX + 64) + 1024)
+#define RREQ_KEPT 'k'
+
+struct rreq {
+	char qid[QID_LEN + 1];
+	char sender[LREQ_ADDR_MAX + 1];
+	char body[10];
+	char domain[RREQ_DOMAIN_MAX + 1];
+	size_t n;
+	const char *rcpt[RREQ_RCPT_MAX];  /* into store */
+	char store[RREQ_RCPT_MAX * (LREQ_ADDR_MAX + 1)];
+};
+
+/* append a request's records to out; 0, or -1 (EINVAL: a field too long, with
+ * control characters, a bad QID or body, no recipient or too many; ENOMEM)
+ * with out unchanged */
+int rreq_build(sa_t *out, const char *qid, const char *sender, const char *body,
+               const char *domain, const char *const *rcpt, size_t n);
+/* parse a request packet; 0, or -1 (EPROTO) when malformed */
+int rreq_parse(const char *buf, size_t len, struct rreq *r);
+/* the k record of a reply: 1 with its domain in dom (NUL-terminated), else 0 */
+int rreq_kept(const char *buf, size_t len, char *dom, size_t cap);
+
+#endif
