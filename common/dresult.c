@@ -110,10 +110,12 @@ int dresult_parse(const char *data, size_t len, struct dresult *r)
 		i++; /* the space before the text */
 	if (len - i > DRESULT_TEXT_MAX)
 		goto bad;
-	for (j = i; j < len; j++) {
-		unsigned char c = (unsigned char)data[j];
-		if (c < 0x20 || c == 0x7f)
+	/* exactly what dresult_put writes: text that is safe to show */
+	for (j = i; j < len;) {
+		size_t k = text_safe_len((const unsigned char *)data + j, len - j);
+		if (!k)
 			goto bad;
+		j += k;
 	}
 	if (sa_copyb(&r->text, data + i, len - i) < 0)
 		return -1;

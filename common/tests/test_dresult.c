@@ -118,6 +118,7 @@ static void test_parse_bad(void)
 		"", "x D 2.0.0 a", "-1 D 2.0.0 a", "01 D 2.0.0 a", "1 d 2.0.0 a", "1 D 5.0.0 a",
 		"1 D 2.0 a", "1 D 2..0 a", "1 D 2.0.0a", "1  D 2.0.0 a", "1 D", "1 D ",
 		"99999999999999999999999999 D 2.0.0 a", "1 D 2.0.0 a\nb", "1 T 44.0.0 a",
+		"1 T 4.0.0 a\x9b", "1 T 4.0.0 a\xc2\x9b", "1 T 4.0.0 \xff",
 	};
 	size_t i;
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
