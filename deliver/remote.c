@@ -15,6 +15,7 @@
 #include "dsn.h"
 #include "log.h"
 #include "paths.h"
+#include "priv.h"
 #include "remote.h"
 
 #define QID_ARG_MAX 64
@@ -106,6 +107,31 @@ static int qid_ok(const char *q)
 	return 1;
 }
 
+/* Installed and started as root (by a pochta-qmgr that still runs as root):
+ * become remote_user before anything else. pochta-remote needs no file of
+ * the queue (the message comes as a descriptor) and talks to the network,
+ * so it never keeps root. An instance keeps the identity it was given
+ * (pochta-master(8)). 0, or -1 logged. */
+static int remote_drop_root(void)
+{
+	struct conf c;
+	struct priv_user u;
+	sa_t err = SA_INIT;
+	int r = -1;
+
+	if (paths.root[0] || !priv_is_root())
+		return 0;
+	if (conf_load(&c, paths.conf, &err) < 0)
+		log_warn(NULL, "%s", err.s ? err.s : "cannot load the configuration");
+	else if (priv_lookup(c.remote_user, &u, &err) < 0 || priv_drop(&u, &err) < 0)
+		log_warn(NULL, "refusing to run as root: remote_user %s: %s", c.remote_user, err.s);
+	else
+		r = 0;
+	conf_free(&c);
+	sa_free(&err);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct remote rm;
@@ -136,6 +162,8 @@ int main(int argc, char **argv)
 			log_warn(NULL, "bad instance root: %s", strerror(errno));
 			return 111;
 		}
+		if (remote_drop_root() < 0)
+			return 111;
 		return remote_worker(0);
 	}
 	if (!rm.qid || !qid_ok(rm.qid))
@@ -162,6 +190,9 @@ int main(int argc, char **argv)
 
 	if (paths_init(root) < 0) {
 		session_error(&rm, 'T', "4.3.5", "none", "bad instance root: %s", strerror(errno));
+		fatal = 1;
+	} else if (remote_drop_root() < 0) {
+		session_error(&rm, 'T', "4.3.5", "none", "refusing to run as root");
 		fatal = 1;
 	} else if (conf_load(&rm.conf, paths.conf, &err) < 0) {
 		session_error(&rm, 'T', "4.3.5", "none", "configuration error: %s",
