@@ -100,5 +100,7 @@ void smtpd_clean_text(sa_t *t, size_t max);
  * the supervisor's control socket on stdin; returns only in a connection's
  * child, which then runs the session */
 void smtpd_zygote(char *zarg);
+/* the enqueue zygote's socket in a session forked by the zygote; else -1 */
+extern int smtpd_enqz_fd;
 
 #endif
