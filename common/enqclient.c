@@ -1,6 +1,7 @@
 /* enqclient: a pochta-enqueue client (enqclient.h, enqproto.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include "enqclient.h"
 #include "enqproto.h"
+#include "lreq.h"
 #include "qid.h"
 #include "rec.h"
 
@@ -23,6 +25,7 @@ static void enqc_setup(struct enqc *c, int fd, int timeout_ms)
 
 void enqc_init(struct enqc *c)
 {
+	c->zygote = 0;
 	c->pid = 0;
 	c->fd = -1;
 	c->broken = 0;
@@ -30,8 +33,35 @@ void enqc_init(struct enqc *c)
 
 void enqc_attach(struct enqc *c, int fd, int timeout_ms)
 {
+	c->zygote = 0;
 	c->pid = 0;
 	enqc_setup(c, fd, timeout_ms);
+}
+
+void enqc_exec(int fd, const char *prog, const char *arg)
+{
+	char *argv[3] = { (char *)"pochta-enqueue", (char *)arg, NULL };
+	sigset_t none;
+
+	const char *logto = getenv("POCHTA_LOG");
+
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
+		_exit(111);
+	if (!logto || strcmp(logto, "stderr") != 0) {
+		int dn = open("/dev/null", O_WRONLY);
+		if (dn < 0 || dup2(dn, 2) < 0)
+			_exit(111);
+	}
+	closefrom(3);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execv(prog, argv);
+	_exit(111);
 }
 
 int enqc_open(struct enqc *c, const char *prog, int timeout_ms)
@@ -39,6 +69,7 @@ int enqc_open(struct enqc *c, const char *prog, int timeout_ms)
 	int sv[2], e;
 	pid_t pid;
 
+	c->zygote = 0;
 	c->pid = 0;
 	c->fd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -51,30 +82,8 @@ int enqc_open(struct enqc *c, const char *prog, int timeout_ms)
 		errno = e;
 		return -1;
 	}
-	if (pid == 0) {
-		char *argv[2] = { (char *)"pochta-enqueue", NULL };
-		sigset_t none;
-
-		const char *logto = getenv("POCHTA_LOG");
-
-		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
-			_exit(111);
-		if (!logto || strcmp(logto, "stderr") != 0) {
-			int dn = open("/dev/null", O_WRONLY);
-			if (dn < 0 || dup2(dn, 2) < 0)
-				_exit(111);
-		}
-		closefrom(3);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(prog, argv);
-		_exit(111);
-	}
+	if (pid == 0)
+		enqc_exec(sv[1], prog, NULL);
 	close(sv[1]);
 	enqc_setup(c, sv[0], timeout_ms);
 	c->pid = pid;
@@ -102,8 +111,23 @@ static int enqc_reply(struct enqc *c, int *type, sa_t *text)
 	return 0;
 }
 
-int enqc_ready(struct enqc *c, const char *prog, int timeout_ms)
+/* a peer that is not our child (from a zygote): gone when its end is closed;
+ * between messages it never sends anything */
+static int enqc_peer_alive(int fd)
 {
+	struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+	char b;
+
+	if (poll(&p, 1, 0) == 0)
+		return 1;
+	return !(p.revents & (POLLHUP | POLLERR)) && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+int enqc_ready_z(struct enqc *c, int zfd, const char *prog, int timeout_ms)
+{
+	int sv[2];
+
 	if (c->fd >= 0 && !c->broken && c->pid > 0) {
 		/* a child that exited since the last message: reap it, start anew */
 		pid_t r = waitpid(c->pid, NULL, WNOHANG);
@@ -111,10 +135,30 @@ int enqc_ready(struct enqc *c, const char *prog, int timeout_ms)
 			c->pid = 0;
 		else
 			return 0;
+	} else if (c->fd >= 0 && !c->broken && c->zygote && enqc_peer_alive(c->fd)) {
+		return 0;
 	}
 	if (c->fd >= 0 || c->pid > 0)
 		enqc_close(c);
+	c->zygote = 0;
+	if (zfd >= 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+		/* one packet, no reply: the zygote forks a pochta-enqueue on sv[1] */
+		if (lreq_send(zfd, "E", 1, sv[1]) == 0) {
+			close(sv[1]);
+			enqc_setup(c, sv[0], timeout_ms);
+			c->pid = 0;
+			c->zygote = 1;
+			return 0;
+		}
+		close(sv[0]);
+		close(sv[1]);
+	}
 	return enqc_open(c, prog, timeout_ms);
+}
+
+int enqc_ready(struct enqc *c, const char *prog, int timeout_ms)
+{
+	return enqc_ready_z(c, -1, prog, timeout_ms);
 }
 
 int enqc_begin(struct enqc *c, sa_t *qid)

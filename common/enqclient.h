@@ -21,7 +21,8 @@
 #define ENQC_REPLY_MAX 4096
 
 struct enqc {
-	pid_t pid;                  /* 0: not a child of ours (enqc_attach) */
+	pid_t pid;                  /* 0: not a child of ours (enqc_attach, a zygote's) */
+	int zygote;                 /* made by a zygote (enqc_ready_z) */
 	int fd;                     /* -1: closed */
 	int broken;                 /* a protocol or I/O error: the peer is not trusted */
 	io_t in, out;
@@ -51,6 +52,13 @@ void enqc_attach(struct enqc *c, int fd, int timeout_ms);
  * a new one started (enqc_open). For long-lived clients between messages.
  * 0, or -1 with errno. */
 int enqc_ready(struct enqc *c, const char *prog, int timeout_ms);
+/* the same, but a new one is asked of the `pochta-enqueue -z` on packet
+ * socket zfd (>= 0) first: it forks one, without exec, on a socketpair whose
+ * end it is sent. When zfd is -1 or the zygote is gone: enqc_open. */
+int enqc_ready_z(struct enqc *c, int zfd, const char *prog, int timeout_ms);
+/* in a new child: run prog (argv[1] = arg, may be NULL) on fd as stdin and
+ * stdout, stderr and descriptors as enqc_open says */
+void enqc_exec(int fd, const char *prog, const char *arg) __attribute__((noreturn));
 /* begin a message: 0 with the new queue ID in qid; 'Z' when pochta-enqueue
  * cannot take one now (its text in qid; nothing is open); -1 with errno on an
  * I/O or protocol error (c is broken) */

@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "listen.h"
 
@@ -108,4 +110,28 @@ int listen_sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, unsi
 	}
 	errno = EAFNOSUPPORT;
 	return -1;
+}
+
+int listen_ucspi_env(int fd, const char *rip, unsigned rport)
+{
+	char lip[64] = "", num[16];
+	unsigned lport = 0;
+	struct sockaddr_storage me;
+	socklen_t ml = sizeof me;
+	int rc = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
+		listen_sockaddr_text((struct sockaddr *)&me, lip, sizeof lip, &lport);
+	rc |= setenv("PROTO", "TCP", 1);
+	rc |= setenv("TCPREMOTEIP", rip, 1);
+	snprintf(num, sizeof num, "%u", rport);
+	rc |= setenv("TCPREMOTEPORT", num, 1);
+	rc |= setenv("TCPLOCALIP", lip, 1);
+	snprintf(num, sizeof num, "%u", lport);
+	rc |= setenv("TCPLOCALPORT", num, 1);
+	/* names we do not look up must not be inherited from our own environment */
+	rc |= unsetenv("TCPREMOTEHOST");
+	rc |= unsetenv("TCPREMOTEINFO");
+	rc |= unsetenv("TCPLOCALHOST");
+	return rc ? -1 : 0;
 }

@@ -16,5 +16,10 @@ struct listen_addr {
 int listen_parse(const char *s, struct listen_addr *l, sa_t *err);
 /* numeric text of an address and its port; ip must hold 46 bytes; 0 or -1 */
 int listen_sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, unsigned *port);
+/* the UCSPI-TCP environment of a server about to serve connection fd from
+ * rip:rport: PROTO, TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT; the
+ * names nobody looked up (TCPREMOTEHOST, TCPREMOTEINFO, TCPLOCALHOST) are
+ * removed. 0, or -1 (setenv failed) */
+int listen_ucspi_env(int fd, const char *rip, unsigned rport);
 
 #endif

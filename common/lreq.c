@@ -150,3 +150,23 @@ ssize_t lreq_recv(int sock, void *buf, size_t max, int *fd)
 	}
 	return n;
 }
+
+int lreq_next_fd(int sock, char *buf, size_t max, size_t *len)
+{
+	for (;;) {
+		int fd;
+		ssize_t n = lreq_recv(sock, buf, max, &fd);
+
+		if (n == 0)
+			errno = 0;
+		if (n == 0 || (n < 0 && errno != EMSGSIZE))
+			return -1;
+		if (n > 0 && fd >= 0) {
+			buf[n] = '\0';
+			*len = (size_t)n;
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+}

@@ -43,5 +43,10 @@ int lreq_send(int sock, const void *buf, size_t len, int fd);
  * or -1 with errno (EMSGSIZE: longer than max, or more descriptors than one;
  * nothing received is kept open then). *fd: the descriptor it carried, or -1 */
 ssize_t lreq_recv(int sock, void *buf, size_t max, int *fd);
+/* a zygote's next request: the next packet that carries a descriptor, into
+ * buf (NUL-terminated: buf holds max + 1 bytes) with its length in *len;
+ * packets without one, or too long, are dropped. The descriptor, or -1 at
+ * EOF (errno 0) or on an error */
+int lreq_next_fd(int sock, char *buf, size_t max, size_t *len);
 
 #endif

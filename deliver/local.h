@@ -48,6 +48,9 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt, s
 /* in the process that writes the Maildir, just before it does: become the
  * mailbox owner (see local_deliver.c). 0, or -1 with the failure in r */
 int local_become_owner(const char *dir, struct local_result *r);
+/* 1 when writing dir means becoming another user (local_become_owner would
+ * change uid), 0 when the process may write it as it is */
+int local_owner_change(const char *dir);
 /* route, become the owner and write: the whole delivery of the message on in
  * (the one-shot mode; a worker forks between routing and writing) */
 void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int in,

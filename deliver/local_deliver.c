@@ -74,6 +74,22 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt, s
 	return 0;
 }
 
+/* the owner to become for dir (uid in st), or 0 when the process writes it
+ * as it is */
+static int owner_to_become(const char *dir, struct stat *st)
+{
+	if (geteuid() != 0 || lstat(dir, st) < 0 || !S_ISDIR(st->st_mode) || st->st_uid == 0)
+		return 0; /* a missing or odd Maildir: local_maildir reports it */
+	return 1;
+}
+
+int local_owner_change(const char *dir)
+{
+	struct stat st;
+
+	return owner_to_become(dir, &st);
+}
+
 /* The seam for issue 8's privilege separation: the one place where the
  * process that writes a Maildir takes the identity of its owner. Today an
  * instance runs as one account: run by that account nothing changes; run as
@@ -87,8 +103,8 @@ int local_become_owner(const char *dir, struct local_result *r)
 	struct passwd *pw;
 	gid_t gid;
 
-	if (geteuid() != 0 || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == 0)
-		return 0; /* a missing or odd Maildir: local_maildir reports it */
+	if (!owner_to_become(dir, &st))
+		return 0;
 	pw = getpwuid(st.st_uid);
 	gid = pw ? pw->pw_gid : st.st_gid;
 	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(st.st_uid) < 0) {

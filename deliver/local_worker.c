@@ -1,9 +1,12 @@
 /* local_worker: pochta-local as a long-lived worker of pochta-qmgr (-w). It
  * reads the configuration once (again when the file changes), takes one
- * request at a time from the packet socket (lreq.h) and forks, without exec,
- * a child that becomes the mailbox owner and writes the Maildir; the worker
- * waits for it and sends exactly one reply per request. It ends when the
- * socket closes (pochta-qmgr retires it or is gone). */
+ * request at a time from the packet socket (lreq.h) and, where the delivery
+ * means becoming the mailbox owner, forks without exec a child that does so
+ * and writes the Maildir; the worker waits for it. Where no change of uid is
+ * needed (the worker is not root, or the Maildir is root's) the worker writes
+ * the Maildir itself: a fork per message is most of a delivery's CPU. Exactly
+ * one reply per request. It ends when the socket closes (pochta-qmgr retires
+ * it or is gone). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -50,6 +53,21 @@ static void child(const struct conf *conf, const struct lreq *q, const char *dir
 	    write(out, rec.s, rec.len) != (ssize_t)rec.len)
 		_exit(111);
 	_exit(r.class == 'D' ? 0 : r.class == 'P' ? 100 : 111);
+}
+
+/* write the Maildir here, as the worker is: the reply record in reply */
+static void deliver_here(const struct conf *conf, const struct lreq *q, const char *dir, int in,
+                         sa_t *reply)
+{
+	struct local_result r = { 0, NULL, SA_INIT };
+
+	local_maildir(dir, conf_hostname(conf), q->sender, q->rcpt, in, &r);
+	if (dresult_cat(reply, 0, r.class, r.status, r.text.s ? r.text.s : "") < 0)
+		sa_trunc(reply, 0); /* out of memory: no reply, the worker ends */
+	else if (r.class != 'D')
+		log_info(q->qid[0] ? q->qid : NULL, "status=%s %s", r.status,
+		         r.text.s ? r.text.s : "");
+	sa_free(&r.text);
 }
 
 /* fork the child and wait for its report: the reply record in reply */
@@ -143,7 +161,11 @@ int local_worker(int sock)
 			dresult_cat(&reply, 0, r.class, r.status, r.text.s ? r.text.s : "");
 			log_info(q.qid[0] ? q.qid : NULL, "status=%s %s", r.status,
 			         r.text.s ? r.text.s : "");
+		} else if (!local_owner_change(dir.s)) {
+			deliver_here(&lc.c, &q, dir.s, in, &reply);
 		} else {
+			/* the name is looked up once here, not in every child */
+			(void)conf_hostname(&lc.c);
 			deliver(&lc.c, &q, dir.s, in, sock, &reply);
 		}
 		sa_free(&r.text);

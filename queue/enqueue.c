@@ -109,6 +109,12 @@ int main(int argc, char **argv)
 	sa_t err = SA_INIT, d = SA_INIT;
 	int type, r;
 
+	if (argc > 1 && strcmp(argv[1], "-z") == 0) {
+		enqueue_zygote(argv[1]); /* here in a session's child */
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	log_init("pochta-enqueue", LOG_DEST_AUTO);
 	if (paths_args(argc, argv, &root) < 0)
 		usage();

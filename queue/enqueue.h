@@ -28,4 +28,8 @@ int enqfile_commit(struct enqfile *f, const struct qfile *q, const char *queuedi
 /* remove the tmp file and forget the message (no message open: no-op) */
 void enqfile_abort(struct enqfile *f);
 
+/* enqueue_zygote.c: -z (zarg: that argument, blanked in each child); returns
+ * only in a forked child, which then serves its session as main does */
+void enqueue_zygote(char *zarg);
+
 #endif

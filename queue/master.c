@@ -15,6 +15,7 @@
  * Each child leads its own process group so a whole subtree can be signalled. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +36,7 @@
 #include "io.h"
 #include "listen.h"
 #include "log.h"
+#include "lreq.h"
 #include "paths.h"
 #include "priv.h"
 
@@ -46,6 +48,8 @@ static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1
 #define ACCEPT_PAUSE_MS 100   /* after EMFILE and the like */
 #define QMGR_QUICK_MS 10000   /* a qmgr that dies sooner is "crashing" */
 #define QMGR_DELAY_MAX_MS 30000
+#define ZYGOTE_WAIT_MS 2000   /* for a zygote's hello or reply */
+#define ZYGOTE_RETRY_MS 1000  /* after a zygote ended */
 
 struct master_lsn {
 	const char *svc;          /* "smtp" or "pop3" */
@@ -56,6 +60,11 @@ struct master_lsn {
 	long long paused_until;   /* ms, monotonic */
 	const char *busy;         /* reply when over a limit */
 	const struct priv_user *user; /* the session's user; NULL: ours */
+	/* smtp: an exec'd `pochta-smtpd -z` that forks the sessions */
+	pid_t zpid;               /* 0: none */
+	int zsock;                /* its control socket; -1: none */
+	long long znext;          /* ms: no new one before */
+	int zno;                  /* the program has no -z: one exec per connection */
 };
 
 struct master_child {
@@ -218,6 +227,133 @@ static void master_qmgr_exited(int st)
 }
 
 /* master_reap every child that has exited; 1 when there are no children left at all */
+static void master_zygote_close(struct master_lsn *l)
+{
+	if (l->zsock >= 0)
+		close(l->zsock);
+	l->zsock = -1;
+	l->zpid = 0; /* reaped as any orphan from now on */
+	l->znext = master_now_ms() + ZYGOTE_RETRY_MS;
+}
+
+static int master_zygote_exited(pid_t pid, int st)
+{
+	for (int i = 0; i < master_nlsn; i++) {
+		struct master_lsn *l = &master_lsns[i];
+		if (l->zpid != pid)
+			continue;
+		char s[40];
+		master_status_text(st, s, sizeof s);
+		if (!master_got_stop)
+			log_warn(NULL, "%s zygote pid=%d ended %s", l->svc, (int)pid, s);
+		master_zygote_close(l);
+		return 1;
+	}
+	return 0;
+}
+
+/* one packet from a zygote within ZYGOTE_WAIT_MS: its length, or -1 */
+static ssize_t master_zygote_read(struct master_lsn *l, char *buf, size_t max)
+{
+	struct pollfd p = { .fd = l->zsock, .events = POLLIN };
+	long long end = master_now_ms() + ZYGOTE_WAIT_MS;
+	for (;;) {
+		long long w = end - master_now_ms();
+		if (w <= 0)
+			return -1;
+		int r = poll(&p, 1, (int)w);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		ssize_t n = recv(l->zsock, buf, max, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		return n;
+	}
+}
+
+/* start l's zygote; it is there when it said hello. A program that does not
+ * (no -z: any UCSPI server may be configured) gets one exec per connection */
+static void master_zygote_start(struct master_lsn *l)
+{
+	int sv[2];
+	char buf[16];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		l->znext = master_now_ms() + ZYGOTE_RETRY_MS;
+		return;
+	}
+	master_signals_block(SIG_BLOCK);
+	pid_t pid = fork();
+	if (pid == 0) {
+		master_child_setup(l->user);
+		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
+			_exit(111);
+		char *argv[] = { "pochta-smtpd", "-z", NULL };
+		execv(l->prog, argv);
+		_exit(111);
+	}
+	master_signals_block(SIG_UNBLOCK);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		l->znext = master_now_ms() + ZYGOTE_RETRY_MS;
+		return;
+	}
+	l->zpid = pid;
+	l->zsock = sv[0];
+	ssize_t n = master_zygote_read(l, buf, sizeof buf);
+	if (n == 2 && memcmp(buf, "Z1", 2) == 0) {
+		log_info(NULL, "%s zygote pid=%d started", l->svc, (int)pid);
+		return;
+	}
+	kill(pid, SIGKILL);
+	master_zygote_close(l);
+	if (n != 0) { /* not a crash at start: a program without -z */
+		log_info(NULL, "%s: %s has no zygote mode: one exec per connection", l->svc, l->prog);
+		l->zno = 1;
+	}
+}
+
+/* the session for fd made by l's zygote: its pid; 0 when the zygote did not
+ * take fd (the caller execs one), -1 when it is unknown whether it did (fd is
+ * then left to a session that may exist, never served twice) */
+static pid_t master_zygote_conn(struct master_lsn *l, int fd, const char *ip, unsigned port)
+{
+	char req[96], buf[32];
+	if (l->zno)
+		return 0;
+	if (l->zsock < 0 && master_now_ms() >= l->znext)
+		master_zygote_start(l);
+	if (l->zsock < 0)
+		return 0;
+	int len = snprintf(req, sizeof req, "%s %u", ip, port);
+	if (lreq_send(l->zsock, req, (size_t)len, fd) < 0) {
+		log_warn(NULL, "%s zygote pid=%d: cannot send a connection: %s", l->svc, (int)l->zpid,
+		         strerror(errno));
+		kill(l->zpid, SIGKILL);
+		master_zygote_close(l);
+		return 0;
+	}
+	ssize_t n = master_zygote_read(l, buf, sizeof buf - 1);
+	if (n <= 0) {
+		log_warn(NULL, "%s zygote pid=%d did not answer: killed", l->svc, (int)l->zpid);
+		kill(l->zpid, SIGKILL);
+		master_zygote_close(l);
+		return -1;
+	}
+	buf[n] = '\0';
+	char *end;
+	long v = strtol(buf, &end, 10);
+	if (*end || end == buf || v < 0 || v > INT_MAX) {
+		log_warn(NULL, "%s zygote pid=%d: bad reply: killed", l->svc, (int)l->zpid);
+		kill(l->zpid, SIGKILL);
+		master_zygote_close(l);
+		return -1;
+	}
+	return (pid_t)v; /* 0: it made none (its clone failed): exec one */
+}
+
 static int master_reap(int stopping)
 {
 	for (;;) {
@@ -231,6 +367,8 @@ static int master_reap(int stopping)
 			master_qmgr_exited(st);
 			continue;
 		}
+		if (master_zygote_exited(pid, st))
+			continue;
 		for (size_t i = 0; i < master_nkids; i++) {
 			if (master_kids[i].pid != pid)
 				continue;
@@ -273,27 +411,11 @@ static void master_refuse(int fd, struct master_lsn *l, const char *ip, const ch
 
 static void master_conn_exec(int fd, struct master_lsn *l, const char *rip, unsigned rport)
 {
-	char lip[64] = "", num[16];
-	unsigned lport = 0;
-	struct sockaddr_storage me;
-	socklen_t ml = sizeof me;
-	if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
-		listen_sockaddr_text((struct sockaddr *)&me, lip, sizeof lip, &lport);
 	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
 		_exit(111);
 	if (fd > 1)
 		close(fd);
-	setenv("PROTO", "TCP", 1);
-	setenv("TCPREMOTEIP", rip, 1);
-	snprintf(num, sizeof num, "%u", rport);
-	setenv("TCPREMOTEPORT", num, 1);
-	setenv("TCPLOCALIP", lip, 1);
-	snprintf(num, sizeof num, "%u", lport);
-	setenv("TCPLOCALPORT", num, 1);
-	/* names we do not look up must not be inherited from our own environment */
-	unsetenv("TCPREMOTEHOST");
-	unsetenv("TCPREMOTEINFO");
-	unsetenv("TCPLOCALHOST");
+	(void)listen_ucspi_env(0, rip, rport);
 	char *argv[] = { l->svc[0] == 's' ? "pochta-smtpd" : "pochta-pop3d", NULL };
 	execv(l->prog, argv);
 	log_warn(NULL, "cannot run %s: %s", l->prog, strerror(errno));
@@ -326,13 +448,22 @@ static void master_conn_new(int li, int fd, const struct sockaddr_storage *peer)
 			return;
 		}
 	}
-	master_signals_block(SIG_BLOCK);
-	pid_t pid = fork();
-	if (pid == 0) {
-		master_child_setup(l->user);
-		master_conn_exec(fd, l, ip, port);
+	/* no reaping from here until the pid is in the table: a quick session's
+	 * end must find it there */
+	pid_t pid = master_zygote_conn(l, fd, ip, port);
+	if (pid < 0) {
+		close(fd);
+		return;
 	}
-	master_signals_block(SIG_UNBLOCK);
+	if (pid == 0) {
+		master_signals_block(SIG_BLOCK);
+		pid = fork();
+		if (pid == 0) {
+			master_child_setup(l->user);
+			master_conn_exec(fd, l, ip, port);
+		}
+		master_signals_block(SIG_UNBLOCK);
+	}
 	close(fd);
 	if (pid < 0) {
 		log_warn(NULL, "cannot fork for %s from=%s: %s", l->svc, ip, strerror(errno));
@@ -399,6 +530,10 @@ static int master_lsn_open(const char *svc, const char *addr, const char *prog, 
 	/* pochta-pop3d needs root to check passwords and read each maildrop as
 	 * its owner until it has a checker of its own (see pochta-master(8)) */
 	l->user = master_separate && strcmp(svc, "smtp") == 0 ? &master_smtpd_user : NULL;
+	l->zpid = 0;
+	l->zsock = -1;
+	l->znext = 0;
+	l->zno = strcmp(svc, "smtp") != 0;
 	log_info(NULL, "listening %s=%s", svc, addr);
 	return 0;
 }
@@ -484,8 +619,13 @@ static int master_wait_all(long long deadline, const pid_t *groups, size_t ngrou
 static int master_stop_all(void)
 {
 	log_info(NULL, "stopping: terminating %zu connection(s)%s", master_nkids, master_qmgr_pid ? " and qmgr" : "");
-	for (int i = 0; i < master_nlsn; i++)
+	for (int i = 0; i < master_nlsn; i++) {
 		close(master_lsns[i].fd);
+		if (master_lsns[i].zpid) {
+			kill(master_lsns[i].zpid, SIGTERM);
+			master_zygote_close(&master_lsns[i]);
+		}
+	}
 	size_t ng = master_nkids + 1;
 	pid_t *groups = calloc(ng, sizeof *groups);
 	size_t n = 0;

@@ -359,6 +359,12 @@ int main(int argc, char **argv)
 	sa_t err = SA_INIT;
 	int tmo;
 
+	if (argc > 1 && strcmp(argv[1], "-z") == 0) {
+		smtpd_zygote(argv[1]); /* here in a connection's child: on as if exec'd for it */
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_DFL); /* exit at once; an open message dies with the pipe */
 	log_init("pochta-smtpd", LOG_DEST_AUTO);

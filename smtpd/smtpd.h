@@ -96,5 +96,11 @@ void tx_reset(struct session *s);
 void msg_data(struct session *s);
 /* t cut to max bytes, every byte outside printable ASCII made '?' */
 void smtpd_clean_text(sa_t *t, size_t max);
+/* smtpd_zygote.c: -z (zarg: that argument, blanked in each child), serve
+ * the supervisor's control socket on stdin; returns only in a connection's
+ * child, which then runs the session */
+void smtpd_zygote(char *zarg);
+/* the enqueue zygote's socket in a session forked by the zygote; else -1 */
+extern int smtpd_enqz_fd;
 
 #endif

@@ -31,7 +31,7 @@ int enq_begin(struct enq *q, sa_t *qid)
 	int r;
 
 	errno = 0;
-	if (enqc_ready(&q->c, paths_prog("pochta-enqueue"), q->timeout_ms) < 0)
+	if (enqc_ready_z(&q->c, smtpd_enqz_fd, paths_prog("pochta-enqueue"), q->timeout_ms) < 0)
 		return enq_fail(q, "start");
 	r = enqc_begin(&q->c, qid);
 	if (r == 0)

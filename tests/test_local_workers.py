@@ -114,6 +114,18 @@ class LocalWorkers(InstanceTest):
         self.assertEqual(starts(inst), [pid])
         self.assertTrue(alive(pid))
 
+    def test_no_fork_without_a_change_of_uid(self):
+        # the Maildir name carries the writer's pid (P) and its count (Q):
+        # the worker itself wrote all three, no child per message
+        inst = self.instance(users={'alice': 'pw'}, conf={'delivery_concurrency': '1'})
+        for i in range(3):
+            self.send(inst, 'alice@example.test', i)
+            inst.wait_mail('alice', i + 1)
+        [w] = starts(inst)
+        names = sorted(os.path.basename(f) for f in inst.mail_files('alice'))
+        writers = sorted(re.search(r'\.M\d+P(\d+)Q(\d+)\.', n).groups() for n in names)
+        self.assertEqual(writers, [(str(w), '1'), (str(w), '2'), (str(w), '3')], names)
+
     @unittest.skipUnless(os.getuid() == 0, 'needs root (to hand a Maildir to another account)')
     def test_maildir_written_as_its_owner(self):
         nobody = pwd.getpwnam('nobody')
@@ -131,6 +143,11 @@ class LocalWorkers(InstanceTest):
         [a] = inst.mail_files('alice')
         self.assertEqual((os.stat(b).st_uid, os.stat(b).st_gid), (nobody.pw_uid, nobody.pw_gid))
         self.assertEqual(os.stat(a).st_uid, 0)  # a Maildir owned by root: as before
+        # bob's by a child of the worker (it took his uid), alice's by the worker
+        pb = int(re.search(r'\.M\d+P(\d+)Q', os.path.basename(b)).group(1))
+        pa = int(re.search(r'\.M\d+P(\d+)Q', os.path.basename(a)).group(1))
+        self.assertNotIn(pb, starts(inst))
+        self.assertIn(pa, starts(inst))
         # the one-shot mode the same way
         p = subprocess.run([prog('pochta-local'), '-f', 's@remote.test', '--', 'bob@example.test'],
                            input=b'Subject: x\n\nhi\n', stdout=subprocess.PIPE,

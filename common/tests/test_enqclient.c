@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "enqclient.h"
 #include "enqproto.h"
+#include "lreq.h"
 #include "rec.h"
 #include "test.h"
 
@@ -238,6 +239,39 @@ static void test_ready(void)
 	T_INTEQ(c.pid, 0);
 }
 
+/* from a zygote: one packet carrying the peer's end, kept while that end is
+ * open, asked again once it is closed; exec when the zygote is gone */
+static void test_ready_zygote(void)
+{
+	struct enqc c;
+	int z[2], peer, peer2;
+	char b[8];
+
+	T_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, z) == 0);
+	enqc_init(&c);
+	T_INTEQ(enqc_ready_z(&c, z[0], "/bin/cat", 5000), 0);
+	T_INTEQ(c.pid, 0);
+	T_INTEQ(c.zygote, 1);
+	T_INTEQ(lreq_recv(z[1], b, sizeof b, &peer), 1);
+	T_ASSERT(peer >= 0);
+	T_INTEQ(write(peer, "K", 1), 1); /* the peer's end is c's other end */
+	T_INTEQ(read(c.fd, b, 1), 1);
+	T_INTEQ(enqc_ready_z(&c, z[0], "/bin/cat", 5000), 0); /* alive: kept, nothing sent */
+	T_INTEQ(recv(z[1], b, sizeof b, MSG_DONTWAIT), -1);
+	close(peer); /* that pochta-enqueue ended */
+	T_INTEQ(enqc_ready_z(&c, z[0], "/bin/cat", 5000), 0);
+	T_INTEQ(lreq_recv(z[1], b, sizeof b, &peer2), 1);
+	T_ASSERT(peer2 >= 0);
+	close(peer2);
+	close(z[1]); /* the zygote is gone: its own child, by exec */
+	T_INTEQ(enqc_ready_z(&c, z[0], "/bin/cat", 5000), 0);
+	T_ASSERT(c.pid > 0);
+	T_INTEQ(c.zygote, 0);
+	enqc_close(&c);
+	T_INTEQ(c.pid, 0);
+	close(z[0]);
+}
+
 /* a program that cannot run: the first send fails, close reaps it */
 static void test_open_missing(void)
 {
@@ -262,5 +296,6 @@ int main(void)
 	T_RUN(test_open_missing);
 	T_RUN(test_streaming);
 	T_RUN(test_ready);
+	T_RUN(test_ready_zygote);
 	return t_done();
 }

@@ -1,5 +1,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "conf.h"
 #include "confcheck.h"
 #include "listen.h"
@@ -117,6 +120,39 @@ static void test_confcheck(void)
 	sa_free(&e2);
 }
 
+/* the UCSPI variables of a connection: the local side from the socket, the
+ * names nobody looked up removed */
+static void test_ucspi_env(void)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof a;
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), s;
+	char port[16];
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	T_ASSERT(l >= 0 && c >= 0);
+	T_ASSERT(bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0);
+	T_ASSERT(getsockname(l, (struct sockaddr *)&a, &al) == 0);
+	T_ASSERT(connect(c, (struct sockaddr *)&a, sizeof a) == 0);
+	s = accept(l, NULL, NULL);
+	T_ASSERT(s >= 0);
+	setenv("TCPREMOTEHOST", "planted.example", 1);
+	setenv("TCPLOCALHOST", "planted.example", 1);
+	T_INTEQ(listen_ucspi_env(s, "192.0.2.7", 4321), 0);
+	T_STREQ(getenv("PROTO"), "TCP");
+	T_STREQ(getenv("TCPREMOTEIP"), "192.0.2.7");
+	T_STREQ(getenv("TCPREMOTEPORT"), "4321");
+	T_STREQ(getenv("TCPLOCALIP"), "127.0.0.1");
+	snprintf(port, sizeof port, "%u", (unsigned)ntohs(a.sin_port));
+	T_STREQ(getenv("TCPLOCALPORT"), port);
+	T_ASSERT(getenv("TCPREMOTEHOST") == NULL && getenv("TCPLOCALHOST") == NULL);
+	close(s);
+	close(c);
+	close(l);
+}
+
 int main(void)
 {
 	T_RUN(test_v4);
@@ -124,5 +160,6 @@ int main(void)
 	T_RUN(test_bad);
 	T_RUN(test_text_other_family);
 	T_RUN(test_confcheck);
+	T_RUN(test_ucspi_env);
 	return t_done();
 }

@@ -109,11 +109,40 @@ static void test_packets(void)
 	close(p[1]);
 }
 
+/* a zygote's requests: packets without a descriptor are skipped; EOF is -1
+ * with errno 0 */
+static void test_next_fd(void)
+{
+	int sv[2], p[2], fd;
+	char buf[8];
+	size_t n = 0;
+
+	T_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	T_ASSERT(pipe(p) == 0);
+	T_INTEQ(lreq_send(sv[0], "none", 4, -1), 0);
+	T_INTEQ(lreq_send(sv[0], "ab", 2, p[1]), 0);
+	fd = lreq_next_fd(sv[1], buf, sizeof buf - 1, &n);
+	T_ASSERT(fd >= 0);
+	T_INTEQ(n, 2);
+	T_STREQ(buf, "ab");
+	T_INTEQ(write(fd, "x", 1), 1); /* it is the pipe's write end */
+	T_INTEQ(read(p[0], buf, 1), 1);
+	close(fd);
+	close(sv[0]);
+	errno = EINVAL;
+	T_INTEQ(lreq_next_fd(sv[1], buf, sizeof buf - 1, &n), -1);
+	T_INTEQ(errno, 0);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	T_RUN(test_build_parse);
 	T_RUN(test_build_rejects);
 	T_RUN(test_parse_bad);
 	T_RUN(test_packets);
+	T_RUN(test_next_fd);
 	return t_done();
 }

@@ -222,9 +222,12 @@ class Instance:
                 with open('/proc/%d/stat' % k, 'rb') as f:
                     state = f.read().rsplit(b')', 1)[1].split()[0]
                 with open('/proc/%d/cmdline' % k, 'rb') as f:
-                    argv0 = os.path.basename(f.read().split(b'\0')[0])
+                    argv = f.read().split(b'\0')
+                argv0 = os.path.basename(argv[0])
             except (OSError, IndexError):
                 continue  # gone meanwhile
+            if argv0 == b'pochta-smtpd' and argv[1:2] == [b'-z']:
+                continue  # the zygote that forks the sessions, not one
             if state != b'Z' and argv0 not in (b'pochta-qmgr', b'pochta-enqueue'):
                 out.append(k)
         return out
