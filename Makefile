@@ -17,15 +17,6 @@ endif
 
 ALL_CFLAGS  = $(WARN) $(DEFS) $(CFLAGS) $(SANFLAGS) -Icommon -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-# exec'd once per SMTP connection: static-pie skips the dynamic loader (about
-# 0.2 ms of CPU per exec here, tests/bench/README.md) and keeps ASLR. Neither
-# uses NSS. The sanitizers need the dynamic loader; STATIC= turns it off.
-PER_CONN_PROGS = pochta-smtpd pochta-enqueue
-ifeq ($(SAN),1)
-STATIC ?=
-else
-STATIC ?= -static-pie
-endif
 
 # program name: source files (each program's sources share a prefix in its directory)
 SRC_pochta-smtpd    = $(wildcard smtpd/*.c)
@@ -64,7 +55,7 @@ $(LIB): $(LIB_OBJ)
 
 define PROG_RULE
 $(B)/$(1): $$(SRC_$(1):%.c=$(B)/obj/%.o) $(LIB)
-	$$(CC) $$(ALL_LDFLAGS) $(if $(filter $(1),$(PER_CONN_PROGS)),$$(STATIC)) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach p,$(PROGNAMES),$(eval $(call PROG_RULE,$(p))))
 

@@ -16,6 +16,7 @@
 #include "paths.h"
 #include "qdir.h"
 #include "rec.h"
+#include "rlimits.h"
 
 #define ENQ_SIZE_MARGIN 65536 /* room for the headers smtpd adds (Received:) */
 #define ENQ_REC_MAX (ENQ_DATA_MAX > QFILE_MAX_FIELD ? ENQ_DATA_MAX : QFILE_MAX_FIELD)
@@ -122,6 +123,10 @@ int main(int argc, char **argv)
 		log_fatal("cannot set up paths: %s", strerror(errno));
 	if (conf_load(&E.conf, paths.conf, &err) < 0)
 		log_fatal("%s", err.s ? err.s : "cannot load configuration");
+	/* a session's writer, forked by the enqueue zygote or exec'd: the same
+	 * limits as the session it serves */
+	if (rlimits_session(&E.conf, &err) < 0)
+		log_fatal("cannot set resource limits: %s", err.s);
 	enqp_init(&E.p, (unsigned long long)E.conf.message_size_limit + ENQ_SIZE_MARGIN);
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);

@@ -244,12 +244,26 @@ def proc_limits(pid):
     return out
 
 
+def session_pids(inst, name):
+    """the processes of program name that serve a session: not its zygote
+    (-z), which forks them and sets no limits on itself"""
+    out = []
+    for pid in prog_pids(inst, name):
+        try:
+            with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                if b'-z' not in f.read().split(b'\0'):
+                    out.append(pid)
+        except OSError:
+            pass
+    return out
+
+
 class SessionLimits(InstanceTest):
     """session_memory_limit, session_files_limit, session_cpu_limit: set by
     pochta-smtpd and pochta-pop3d themselves, soft and hard alike"""
 
     def session_pid(self, inst, name):
-        return wait_until(lambda: (prog_pids(inst, name) or [None])[0], 10, 0.05, name)
+        return wait_until(lambda: (session_pids(inst, name) or [None])[0], 10, 0.05, name)
 
     def check(self, inst, name, files, cpu, mem):
         lim = proc_limits(self.session_pid(inst, name))
@@ -275,6 +289,9 @@ class SessionLimits(InstanceTest):
         with inst.smtp() as s:
             self.check(inst, 'pochta-smtpd', '100', '30', '104857600')
             s.sendmail('a@example.org', ['alice@example.test'], 'Subject: x\r\n\r\nbody\r\n')
+            lim = proc_limits(self.session_pid(inst, 'pochta-enqueue'))
+            self.assertEqual(lim['Max open files'], ('100', '100'))
+            self.assertEqual(lim['Max cpu time'], ('30', '35'))
         self.assertEqual(len(inst.wait_mail('alice', 1)), 1)
 
     def test_values_checked(self):
