@@ -71,6 +71,16 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt, s
 		local_set(r, 'T', "4.3.0", "out of memory", NULL);
 		return -1;
 	}
+	/* installed, mail is never written as root: a Maildir root owns (not
+	 * made by `pochtactl setup` or `user add`) waits for its owner to be
+	 * fixed. An instance run as root keeps its documented exception
+	 * (pochta-master(8)). */
+	struct stat st;
+	if (!paths.root[0] && geteuid() == 0 && lstat(dir->s, &st) == 0 && st.st_uid == 0) {
+		local_set(r, 'T', "4.3.0", "refusing to write mail as root",
+		          "the Maildir belongs to root: pochtactl setup gives it to virtual_user");
+		return -1;
+	}
 	return 0;
 }
 

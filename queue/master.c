@@ -87,7 +87,7 @@ static int master_qmgr_quick;
 static char master_qmgr_prog[4300];
 static pid_t master_self_pid;
 /* started as root with no instance_user: who smtpd and qmgr run as */
-static struct priv_user master_smtpd_user, master_qmgr_user;
+static struct priv_user master_smtpd_user;
 static int master_separate;
 
 static int master_sigpipe_fd[2] = { -1, -1 };
@@ -178,7 +178,12 @@ static void master_qmgr_start(void)
 	master_signals_block(SIG_BLOCK);
 	pid_t pid = fork();
 	if (pid == 0) {
-		master_child_setup(master_separate ? &master_qmgr_user : NULL);
+		/* installed, pochta-qmgr keeps root for now: the workers it starts
+		 * need it (pochta-local becomes each Maildir's owner, pochta-remote
+		 * drops to remote_user) and a manager running as qmgr_user could
+		 * not start them; until the supervisor starts the workers and
+		 * hands it their sockets (pochta-master(8)) */
+		master_child_setup(NULL);
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0)
 			_exit(111);
@@ -762,7 +767,6 @@ int main(int argc, char **argv)
 		drop_self = 1;
 	} else if (geteuid() == 0 && !paths.root[0]) {
 		master_user("smtpd_user", c.smtpd_user, &master_smtpd_user);
-		master_user("qmgr_user", c.qmgr_user, &master_qmgr_user);
 		master_separate = 1;
 	} else if (geteuid() == 0) {
 		/* until the test suite runs its instances as an account */
@@ -854,8 +858,8 @@ int main(int argc, char **argv)
 		log_info(NULL, "running as %s uid=%lu gid=%lu", one.name, (unsigned long)one.uid,
 		         (unsigned long)one.gid);
 	} else if (master_separate) {
-		log_info(NULL, "running smtpd as %s, qmgr as %s", master_smtpd_user.name,
-		         master_qmgr_user.name);
+		log_info(NULL, "running smtpd as %s; qmgr as root, its workers never write mail as root",
+		         master_smtpd_user.name);
 	}
 
 	master_qmgr_start();
