@@ -43,6 +43,9 @@ class Zygote(InstanceTest):
         [z] = zygotes(inst)
         self.assertEqual(raw_cmdline(z), b'pochta-smtpd\0-z\0')
         self.assertEqual(ppid(z), inst.proc.pid)
+        # the start-up probe's session may still be exiting (LeakSanitizer
+        # runs at exit, after the socket is closed)
+        wait_until(lambda: len(inst.sessions()) == 2, 10, 0.05, 'two sessions')
         sessions = inst.sessions()
         self.assertEqual(len(sessions), 2, sessions)
         self.assertNotIn(z, sessions)
