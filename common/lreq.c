@@ -16,6 +16,22 @@ int lreq_field_ok(const char *s, size_t len, size_t max)
 	return 1;
 }
 
+int lreq_field_take(const struct lreq_field *f, size_t n, unsigned *got, int type,
+                    const char *d, size_t dlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].type != type)
+			continue;
+		if ((*got & 1u << i) || !lreq_field_ok(d, dlen, f[i].max))
+			return -1;
+		memcpy(f[i].dst, d, dlen);
+		f[i].dst[dlen] = '\0';
+		*got |= 1u << i;
+		return 0;
+	}
+	return -1;
+}
+
 int lreq_build(sa_t *out, const char *qid, const char *sender, const char *rcpt)
 {
 	size_t old = out->len, ql = strlen(qid), sl = strlen(sender), rl = strlen(rcpt);
@@ -35,29 +51,22 @@ int lreq_build(sa_t *out, const char *qid, const char *sender, const char *rcpt)
 
 int lreq_parse(const char *buf, size_t len, struct lreq *r)
 {
+	const struct lreq_field f[] = {
+		{ 'q', r->qid, QID_LEN },
+		{ 'f', r->sender, LREQ_ADDR_MAX },
+		{ 'a', r->rcpt, LREQ_ADDR_MAX },
+	};
 	size_t pos = 0, dlen;
 	const char *d;
-	int type, got = 0, k;
+	unsigned got = 0;
+	int type, k;
 
 	memset(r, 0, sizeof *r);
 	if (len > LREQ_MAX)
 		goto bad;
-	while ((k = rec_next(buf, len, &pos, &type, &d, &dlen)) == 1) {
-		char *dst;
-		size_t max;
-		int bit;
-		switch (type) {
-		case 'q': dst = r->qid; max = QID_LEN; bit = 1; break;
-		case 'f': dst = r->sender; max = LREQ_ADDR_MAX; bit = 2; break;
-		case 'a': dst = r->rcpt; max = LREQ_ADDR_MAX; bit = 4; break;
-		default: goto bad;
-		}
-		if ((got & bit) || !lreq_field_ok(d, dlen, max))
+	while ((k = rec_next(buf, len, &pos, &type, &d, &dlen)) == 1)
+		if (lreq_field_take(f, 3, &got, type, d, dlen) < 0)
 			goto bad;
-		memcpy(dst, d, dlen);
-		dst[dlen] = '\0';
-		got |= bit;
-	}
 	if (k < 0 || got != 7 || !r->rcpt[0] || (r->qid[0] && (strlen(r->qid) != QID_LEN ||
 	    !qid_valid(r->qid))))
 		goto bad;

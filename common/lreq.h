@@ -36,6 +36,18 @@ int lreq_parse(const char *buf, size_t len, struct lreq *r);
 
 /* 1 when s (len bytes) is at most max bytes without control characters */
 int lreq_field_ok(const char *s, size_t len, size_t max);
+/* a request record that comes once: its type, where its value goes (NUL
+ * terminated, max + 1 bytes), its longest value */
+struct lreq_field {
+	int type;
+	char *dst;
+	size_t max;
+};
+/* a record (type, d of dlen bytes) into its field among f[0..n), bit i of
+ * *got telling f[i] came; 0, or -1 when no field has that type, it came
+ * before, or the value fails lreq_field_ok */
+int lreq_field_take(const struct lreq_field *f, size_t n, unsigned *got, int type,
+                    const char *d, size_t dlen);
 
 /* send one packet with fd attached (fd < 0: none); 0, or -1 with errno */
 int lreq_send(int sock, const void *buf, size_t len, int fd);

@@ -43,38 +43,33 @@ inval:
 
 int rreq_parse(const char *buf, size_t len, struct rreq *r)
 {
+	const struct lreq_field f[] = {
+		{ 'q', r->qid, QID_LEN },
+		{ 'f', r->sender, LREQ_ADDR_MAX },
+		{ 'b', r->body, sizeof r->body - 1 },
+		{ 'd', r->domain, RREQ_DOMAIN_MAX },
+	};
 	size_t pos = 0, dlen, used = 0;
 	const char *d;
-	int type, got = 0, k;
+	unsigned got = 0;
+	int type, k;
 
 	r->n = 0;
 	r->qid[0] = r->sender[0] = r->body[0] = r->domain[0] = '\0';
 	if (len > RREQ_MAX)
 		goto bad;
 	while ((k = rec_next(buf, len, &pos, &type, &d, &dlen)) == 1) {
-		char *dst;
-		size_t max;
-		int bit;
-		switch (type) {
-		case 'q': dst = r->qid; max = QID_LEN; bit = 1; break;
-		case 'f': dst = r->sender; max = LREQ_ADDR_MAX; bit = 2; break;
-		case 'b': dst = r->body; max = sizeof r->body - 1; bit = 4; break;
-		case 'd': dst = r->domain; max = RREQ_DOMAIN_MAX; bit = 8; break;
-		case 'a':
-			if (r->n == RREQ_RCPT_MAX || dlen == 0 || !lreq_field_ok(d, dlen, LREQ_ADDR_MAX))
+		if (type != 'a') {
+			if (lreq_field_take(f, 4, &got, type, d, dlen) < 0)
 				goto bad;
-			memcpy(r->store + used, d, dlen);
-			r->store[used + dlen] = '\0';
-			r->rcpt[r->n++] = r->store + used;
-			used += dlen + 1;
 			continue;
-		default: goto bad;
 		}
-		if ((got & bit) || !lreq_field_ok(d, dlen, max))
+		if (r->n == RREQ_RCPT_MAX || dlen == 0 || !lreq_field_ok(d, dlen, LREQ_ADDR_MAX))
 			goto bad;
-		memcpy(dst, d, dlen);
-		dst[dlen] = '\0';
-		got |= bit;
+		memcpy(r->store + used, d, dlen);
+		r->store[used + dlen] = '\0';
+		r->rcpt[r->n++] = r->store + used;
+		used += dlen + 1;
 	}
 	if (k < 0 || got != 15 || r->n == 0 || strlen(r->qid) != QID_LEN || !qid_valid(r->qid) ||
 	    !body_ok(r->body, strlen(r->body)) || !r->domain[0])

@@ -205,33 +205,11 @@ void deliver_local_result(void *slot, const char *out, size_t len, int wstatus);
 /* in a forked child before exec: default signal handling, nothing blocked */
 void deliver_child_signals(void);
 
-/* qmgr_local.c: the long-lived local delivery workers (pochta-local -w), at
- * most max at once (one per delivery slot) */
-int localw_init(size_t max);
-/* send recipient idx of m to an idle worker, or a new one; the worker
- * reports to slot through deliver_local_result. Its pid, or -1 */
-pid_t localw_start(struct msg *m, size_t idx, void *slot);
-size_t localw_pollfds(struct pollfd *p, size_t max);
-/* fd had an event: 1 when it is a worker's socket (read then), else 0 */
-int localw_event(int fd);
-/* a reaped child: 1 when it was a worker (a request it had fails), else 0 */
-int localw_reaped(pid_t pid, int st);
-/* stop workers idle for worker_idle_timeout; ms until the next (-1: none) */
-long long localw_timeouts(void);
-/* close every worker's socket and wait for them (SIGKILL after QMGR_STOP_WAIT s) */
-void localw_stop_all(void);
-void localw_free(void);
-
-/* qmgr_remote.c: the long-lived remote delivery workers (pochta-remote -w),
- * at most max at once; the same interface as the local ones, for a batch of
- * recipients idx[0..n) of m to destination d */
-int remotew_init(size_t max);
-pid_t remotew_start(struct msg *m, struct dest *d, const size_t *idx, size_t n, void *slot);
-size_t remotew_pollfds(struct pollfd *p, size_t max);
-int remotew_event(int fd);
-int remotew_reaped(pid_t pid, int st);
-long long remotew_timeouts(void);
-void remotew_stop_all(void);
-void remotew_free(void);
+/* qmgr_local.c, qmgr_remote.c: send recipient idx of m to a local worker, or
+ * a batch of recipients idx[0..n) of m to a remote worker for destination d;
+ * the worker reports to slot through deliver_local_result. Its pid, or -1.
+ * Their worker pools: qmgr_pool.h */
+pid_t qmgr_local_start(struct msg *m, size_t idx, void *slot);
+pid_t qmgr_remote_start(struct msg *m, struct dest *d, const size_t *idx, size_t n, void *slot);
 
 #endif

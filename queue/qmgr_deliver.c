@@ -16,6 +16,7 @@
 #include "log.h"
 #include "paths.h"
 #include "qmgr.h"
+#include "qmgr_pool.h"
 #include "rec.h"
 
 /* output kept from a run: a full result record per recipient, and some slack */
@@ -41,7 +42,8 @@ static size_t nslots, nrunning;
 int deliver_init(size_t slots)
 {
 	kids = calloc(slots, sizeof *kids);
-	if (!kids || localw_init(slots) < 0 || remotew_init(slots) < 0)
+	if (!kids || qmgr_pool_init(&qmgr_local_pool, slots) < 0 ||
+	    qmgr_pool_init(&qmgr_remote_pool, slots) < 0)
 		return -1;
 	nslots = slots;
 	return 0;
@@ -95,7 +97,7 @@ int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n)
 		c->out = o;
 		c->outcap = c->outmax;
 	}
-	pid = d ? remotew_start(m, d, idx, n, c) : localw_start(m, idx[0], c);
+	pid = d ? qmgr_remote_start(m, d, idx, n, c) : qmgr_local_start(m, idx[0], c);
 	if (pid < 0)
 		return -1;
 	c->pid = pid;
@@ -117,9 +119,9 @@ int deliver_start(struct msg *m, struct dest *d, const size_t *idx, size_t n)
 
 size_t deliver_pollfds(struct pollfd *p, size_t max)
 {
-	size_t n = localw_pollfds(p, max);
+	size_t n = qmgr_pool_pollfds(&qmgr_local_pool, p, max);
 
-	return n + remotew_pollfds(p + n, max - n);
+	return n + qmgr_pool_pollfds(&qmgr_remote_pool, p + n, max - n);
 }
 
 void deliver_local_result(void *slot, const char *out, size_t len, int wstatus)
@@ -229,22 +231,23 @@ void deliver_reap(void)
 
 	/* every child is a worker: others (retired ones) are just reaped */
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		if (!localw_reaped(pid, st))
-			remotew_reaped(pid, st);
+		if (!qmgr_pool_reaped(&qmgr_local_pool, pid, st))
+			qmgr_pool_reaped(&qmgr_remote_pool, pid, st);
 	check_done();
 }
 
 void deliver_events(struct pollfd *p, size_t n)
 {
 	for (size_t j = 0; j < n; j++)
-		if (p[j].revents && !localw_event(p[j].fd))
-			remotew_event(p[j].fd);
+		if (p[j].revents && !qmgr_pool_event(&qmgr_local_pool, p[j].fd))
+			qmgr_pool_event(&qmgr_remote_pool, p[j].fd);
 	deliver_reap();
 }
 
 long long deliver_timeouts(void)
 {
-	long long next = localw_timeouts(), rnext = remotew_timeouts();
+	long long next = qmgr_pool_timeouts(&qmgr_local_pool);
+	long long rnext = qmgr_pool_timeouts(&qmgr_remote_pool);
 
 	if (rnext >= 0 && (next < 0 || rnext < next))
 		next = rnext;
@@ -313,10 +316,10 @@ void deliver_kill_all(void)
 
 void deliver_free(void)
 {
-	localw_stop_all();
-	localw_free();
-	remotew_stop_all();
-	remotew_free();
+	qmgr_pool_stop_all(&qmgr_local_pool);
+	qmgr_pool_free(&qmgr_local_pool);
+	qmgr_pool_stop_all(&qmgr_remote_pool);
+	qmgr_pool_free(&qmgr_remote_pool);
 	for (size_t i = 0; i < nslots; i++)
 		free(kids[i].out);
 	free(kids);
