@@ -6,7 +6,9 @@
  *     variables (PROTO, TCPREMOTEIP, ...) in the environment;
  *   - enforces max_connections and max_connections_per_ip per listener (not
  *     for clients in connection_limit_exempt); a session counts until its
- *     process has exited: children are reaped right before each count;
+ *     process has exited: children are reaped right before each count, and
+ *     one over max_connections_per_ip only is held briefly, as its client's
+ *     last session may not have exited yet;
  *   - keeps pochta-qmgr running (restarted at most once a second);
  *   - on SIGTERM/SIGINT stops every process it started and exits 0.
  * Signals only write a byte to a self-pipe; all work happens in the poll() loop.
@@ -50,6 +52,13 @@ static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1
 #define QMGR_DELAY_MAX_MS 30000
 #define ZYGOTE_WAIT_MS 2000   /* for a zygote's hello or reply */
 #define ZYGOTE_RETRY_MS 1000  /* after a zygote ended */
+/* a connection over max_connections_per_ip is held this long before it is
+ * refused: a client that got its 221 may reconnect before its ended session
+ * is reaped (a session's exit took up to 400 ms on a loaded 2-core host under
+ * ASan). Up to one per session just ended may race so: enough slots for a
+ * client at the default limit (50) */
+#define HOLD_MS 1000
+#define HOLD_MAX 64
 
 struct master_lsn {
 	const char *svc;          /* "smtp" or "pop3" */
@@ -74,7 +83,15 @@ struct master_child {
 	unsigned char ip[16];
 };
 
+struct master_held {
+	int fd;                   /* -1: free */
+	int lsn;
+	long long until;          /* ms, monotonic */
+	struct sockaddr_storage peer;
+};
+
 static struct master_lsn master_lsns[2];
+static struct master_held master_held[HOLD_MAX];
 static int master_nlsn;
 static struct master_child *master_kids;
 static size_t master_nkids, master_kids_cap;
@@ -427,7 +444,35 @@ static void master_conn_exec(int fd, struct master_lsn *l, const char *rip, unsi
 	_exit(111);
 }
 
-static void master_conn_new(int li, int fd, const struct sockaddr_storage *peer)
+/* the sessions of listener li from the client address fam/key */
+static long long master_same_ip(int li, int fam, const unsigned char key[16])
+{
+	long long same = 0;
+	for (size_t i = 0; i < master_nkids; i++)
+		if (master_kids[i].lsn == li && master_kids[i].family == fam && memcmp(master_kids[i].ip, key, 16) == 0)
+			same++;
+	return same;
+}
+
+/* hold fd for HOLD_MS in a free slot; 0 when none is free */
+static int master_hold(int li, int fd, const struct sockaddr_storage *peer)
+{
+	for (int i = 0; i < HOLD_MAX; i++) {
+		if (master_held[i].fd >= 0)
+			continue;
+		master_held[i].fd = fd;
+		master_held[i].lsn = li;
+		master_held[i].until = master_now_ms() + HOLD_MS;
+		master_held[i].peer = *peer;
+		return 1;
+	}
+	return 0;
+}
+
+/* serve, refuse or hold (only over max_connections_per_ip) a connection;
+ * held: it is held already, and its hold is over when final. 1: a held one
+ * stays held, 0: fd is served, refused or newly held */
+static int master_conn_new(int li, int fd, const struct sockaddr_storage *peer, int held, int final)
 {
 	struct master_lsn *l = &master_lsns[li];
 	char ip[64] = "?";
@@ -441,24 +486,22 @@ static void master_conn_new(int li, int fd, const struct sockaddr_storage *peer)
 	master_reap(0);
 	if (l->nconn >= master_max_conn || master_nkids >= master_kids_cap) {
 		master_refuse(fd, l, ip, "max_connections");
-		return;
+		return 0;
 	}
-	if (!cidr_match(master_exempt, master_nexempt, ip)) {
-		long long same = 0;
-		for (size_t i = 0; i < master_nkids; i++)
-			if (master_kids[i].lsn == li && master_kids[i].family == fam && memcmp(master_kids[i].ip, key, 16) == 0)
-				same++;
-		if (same >= master_max_per_ip) {
-			master_refuse(fd, l, ip, "max_connections_per_ip");
-			return;
-		}
+	if (!cidr_match(master_exempt, master_nexempt, ip) && master_same_ip(li, fam, key) >= master_max_per_ip) {
+		if (held && !final)
+			return 1;
+		if (!held && master_hold(li, fd, peer))
+			return 0;
+		master_refuse(fd, l, ip, "max_connections_per_ip");
+		return 0;
 	}
 	/* no reaping from here until the pid is in the table: a quick session's
 	 * end must find it there */
 	pid_t pid = master_zygote_conn(l, fd, ip, port);
 	if (pid < 0) {
 		close(fd);
-		return;
+		return 0;
 	}
 	if (pid == 0) {
 		master_signals_block(SIG_BLOCK);
@@ -473,7 +516,7 @@ static void master_conn_new(int li, int fd, const struct sockaddr_storage *peer)
 	if (pid < 0) {
 		log_warn(NULL, "cannot fork for %s from=%s: %s", l->svc, ip, strerror(errno));
 		l->paused_until = master_now_ms() + ACCEPT_PAUSE_MS;
-		return;
+		return 0;
 	}
 	master_kids[master_nkids].pid = pid;
 	master_kids[master_nkids].lsn = li;
@@ -482,6 +525,7 @@ static void master_conn_new(int li, int fd, const struct sockaddr_storage *peer)
 	master_nkids++;
 	l->nconn++;
 	log_info(NULL, "connection %s from=%s pid=%d", l->svc, ip, (int)pid);
+	return 0;
 }
 
 static void master_accept_all(int li)
@@ -501,10 +545,30 @@ static void master_accept_all(int li)
 			l->paused_until = master_now_ms() + ACCEPT_PAUSE_MS;
 			return;
 		}
-		master_conn_new(li, fd, &peer);
+		(void)master_conn_new(li, fd, &peer, 0, 0);
 		if (master_got_stop)
 			return;
 	}
+}
+
+/* decide again on each held connection (after a reap, or its hold is
+ * over); the ms until the next hold ends, -1: none held */
+static long long master_held_run(void)
+{
+	long long next = -1;
+	for (int i = 0; i < HOLD_MAX; i++) {
+		struct master_held *h = &master_held[i];
+		if (h->fd < 0)
+			continue;
+		long long t = master_now_ms();
+		if (master_conn_new(h->lsn, h->fd, &h->peer, 1, t >= h->until) == 0) {
+			h->fd = -1;
+			continue;
+		}
+		if (next < 0 || h->until - t < next)
+			next = h->until - t;
+	}
+	return next;
 }
 
 static int master_lsn_open(const char *svc, const char *addr, const char *prog, const char *busy)
@@ -624,6 +688,11 @@ static int master_wait_all(long long deadline, const pid_t *groups, size_t ngrou
 static int master_stop_all(void)
 {
 	log_info(NULL, "stopping: terminating %zu connection(s)%s", master_nkids, master_qmgr_pid ? " and qmgr" : "");
+	for (int i = 0; i < HOLD_MAX; i++)
+		if (master_held[i].fd >= 0) {
+			close(master_held[i].fd);
+			master_held[i].fd = -1;
+		}
 	for (int i = 0; i < master_nlsn; i++) {
 		close(master_lsns[i].fd);
 		if (master_lsns[i].zpid) {
@@ -862,14 +931,20 @@ int main(int argc, char **argv)
 		         master_smtpd_user.name);
 	}
 
+	for (int i = 0; i < HOLD_MAX; i++)
+		master_held[i].fd = -1;
 	master_qmgr_start();
+	long long held_next = -1;
 	while (!master_got_stop) {
 		long long t = master_now_ms();
 		if (!master_qmgr_pid && t >= master_qmgr_next)
 			master_qmgr_start();
-		long long timeout = -1;
-		if (!master_qmgr_pid)
-			timeout = master_qmgr_next > t ? master_qmgr_next - t : 0;
+		long long timeout = held_next;
+		if (!master_qmgr_pid) {
+			long long w = master_qmgr_next > t ? master_qmgr_next - t : 0;
+			if (timeout < 0 || w < timeout)
+				timeout = w;
+		}
 		struct pollfd pf[3];
 		int map[3], np = 0;
 		pf[np].fd = master_sigpipe_fd[0];
@@ -894,9 +969,12 @@ int main(int argc, char **argv)
 		master_reap(0);
 		if (master_got_stop)
 			break;
+		/* the held first: a slot a reap freed is theirs before newcomers' */
+		master_held_run();
 		for (int i = 1; r > 0 && i < np; i++)
 			if (pf[i].revents & (POLLIN | POLLERR | POLLHUP))
 				master_accept_all(map[i]);
+		held_next = master_held_run();
 	}
 	return master_stop_all();
 }
