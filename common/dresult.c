@@ -61,17 +61,6 @@ static int dresult_data(sa_t *rec, size_t index, char class, const char *status,
 	return 0;
 }
 
-int dresult_put(io_t *out, size_t index, char class, const char *status, const char *text)
-{
-	sa_t rec = SA_INIT;
-	int r = dresult_data(&rec, index, class, status, text);
-
-	if (r == 0)
-		r = rec_put(out, DRESULT_REC, rec.s, rec.len);
-	sa_free(&rec);
-	return r;
-}
-
 int dresult_cat(sa_t *out, size_t index, char class, const char *status, const char *text)
 {
 	sa_t rec = SA_INIT;
@@ -79,6 +68,17 @@ int dresult_cat(sa_t *out, size_t index, char class, const char *status, const c
 
 	if (r == 0)
 		r = rec_cat(out, DRESULT_REC, rec.s, rec.len);
+	sa_free(&rec);
+	return r;
+}
+
+int dresult_put(io_t *out, size_t index, char class, const char *status, const char *text)
+{
+	sa_t rec = SA_INIT;
+	int r = dresult_cat(&rec, index, class, status, text);
+
+	if (r == 0)
+		r = io_put(out, rec.s, rec.len);
 	sa_free(&rec);
 	return r;
 }

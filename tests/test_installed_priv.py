@@ -11,7 +11,7 @@ import socket
 import subprocess
 import unittest
 
-from pochta import prog, wait_until
+from pochta import proc_status, prog, wait_until
 
 ETC = '/etc/pochta'
 MAIL = '/var/mail/pochta'
@@ -19,9 +19,8 @@ ACCOUNT = 'nobody'
 
 
 def ids(pid):
-    with open('/proc/%d/status' % pid) as f:
-        st = dict(line.split(':', 1) for line in f)
-    return (st['Uid'].split(), st['Gid'].split(), st['Groups'].split())
+    st = proc_status(pid)
+    return (st['Uid'], st['Gid'], st['Groups'])
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root (CI runs as root)')

@@ -9,20 +9,15 @@ import tempfile
 import shutil
 import unittest
 
-from pochta import CTL, Instance, InstanceTest, pids_of_root, prog, wait_until
+from pochta import CTL, Instance, InstanceTest, pids_of_root, proc_status, prog, wait_until
 
 ACCOUNT = 'nobody'
 
 
 def status_ids(pid):
-    """(Uid, Gid, Groups) lines of /proc/PID/status, as lists of ints"""
-    out = {}
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            k, _, v = line.partition(':')
-            if k in ('Uid', 'Gid', 'Groups'):
-                out[k] = [int(x) for x in v.split()]
-    return out['Uid'], out['Gid'], out['Groups']
+    """(Uid, Gid, Groups) of /proc/PID/status, as lists of ints"""
+    st = proc_status(pid)
+    return tuple([int(x) for x in st[k]] for k in ('Uid', 'Gid', 'Groups'))
 
 
 def argv0(pid):

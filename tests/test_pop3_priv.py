@@ -11,18 +11,9 @@ import subprocess
 import tempfile
 import unittest
 
-from pochta import InstanceTest, pids_of_root, prog, wait_until
+from pochta import InstanceTest, pids_of_root, proc_status, prog, wait_until
 
 ACCOUNT = 'nobody'
-
-
-def proc_status(pid):
-    out = {}
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            k, _, v = line.partition(':')
-            out[k] = v.split()
-    return out
 
 
 def children(pid):

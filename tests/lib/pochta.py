@@ -74,6 +74,16 @@ def pids_of_root(root):
     return out
 
 
+def proc_status(pid):
+    """/proc/PID/status as {field: [words]}"""
+    out = {}
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            k, _, v = line.partition(':')
+            out[k] = v.split()
+    return out
+
+
 def prog_pids(inst, name):
     """PIDs of the instance's processes running program name"""
     out = []
