@@ -11,19 +11,11 @@ import subprocess
 import time
 import unittest
 
-from pochta import InstanceTest, prog, wait_until
+from pochta import InstanceTest, alive, prog, wait_until, worker_starts
 
 
 def starts(inst):
-    return [int(p) for p in re.findall(r'local worker pid=(\d+) started', inst.log())]
-
-
-def alive(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().split(')')[-1].split()[0] != 'Z'
-    except OSError:
-        return False
+    return worker_starts(inst, 'local')
 
 
 def cmdline(pid):

@@ -19,21 +19,13 @@ import unittest
 from dnsmasq import Dnsmasq, find as find_dnsmasq
 from fakesmtp import FakeSMTP
 from lifecycle_lib import make_a, send, token_msg
-from pochta import InstanceTest, prog, wait_until
+from pochta import InstanceTest, alive, prog, wait_until, worker_starts
 
 QID = '0123456789ABCDEFGHIJKLMN'
 
 
 def starts(inst):
-    return [int(p) for p in re.findall(r'remote worker pid=(\d+) started', inst.log())]
-
-
-def alive(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().split(')')[-1].split()[0] != 'Z'
-    except OSError:
-        return False
+    return worker_starts(inst, 'remote')
 
 
 def received(srv):

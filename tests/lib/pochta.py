@@ -11,6 +11,7 @@ Every wait is bounded; every process an instance started is killed at cleanup,
 by PID (the supervisor, then anything whose environment names this instance's
 POCHTA_ROOT)."""
 import os
+import re
 import signal
 import smtplib
 import poplib
@@ -82,6 +83,20 @@ def proc_status(pid):
             k, _, v = line.partition(':')
             out[k] = v.split()
     return out
+
+
+def alive(pid):
+    """whether pid is a running process (not gone, not a zombie)"""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().split(')')[-1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def worker_starts(inst, kind):
+    """PIDs of the delivery workers of kind (local, remote) qmgr logged starting"""
+    return [int(p) for p in re.findall(r'%s worker pid=(\d+) started' % kind, inst.log())]
 
 
 def prog_pids(inst, name):
