@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "paths.h"
 #include "sysuser.h"
@@ -41,6 +43,37 @@ int sysuser_get(const struct conf *c, const char *name, struct sysuser *u)
 	u->gid = pw->pw_gid;
 	memcpy(u->home, pw->pw_dir, h + 1);
 	return 1;
+}
+
+int sysuser_pass_check(const struct conf *c, const char *name, const char *pass)
+{
+	char stored[PASS_HASH_MAX + 1];
+	struct sysuser u;
+	struct spwd *sp = NULL;
+	int k = sysuser_get(c, name, &u), usable = 0, r;
+	size_t n;
+
+	if (k < 0)
+		return -1;
+	if (k == 1) {
+		errno = 0;
+		sp = getspnam(name);
+		if (!sp && errno && errno != ENOENT && errno != ESRCH)
+			return -1;   /* EACCES: not root */
+	}
+	if (sp && sp->sp_pwdp) {
+		n = strlen(sp->sp_pwdp);
+		long today = (long)(time(NULL) / 86400);
+		/* as shadow's own isexpired(): 0 and -1 mean no expiry */
+		usable = n > 0 && n <= PASS_HASH_MAX && sp->sp_pwdp[0] != '!' && sp->sp_pwdp[0] != '*' &&
+		         !(sp->sp_expire > 0 && today >= sp->sp_expire);
+		if (usable)
+			memcpy(stored, sp->sp_pwdp, n + 1);
+		explicit_bzero(sp->sp_pwdp, n);
+	}
+	r = pass_verify(usable ? stored : NULL, pass);
+	explicit_bzero(stored, sizeof stored);
+	return r;
 }
 
 int sysuser_mailbox_check(const char *v, sa_t *err)

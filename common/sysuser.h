@@ -37,6 +37,12 @@ int sysuser_enabled(const struct conf *c);
  * local_uid_minimum, a home that is not an absolute path), -1 the passwd
  * database could not be read (errno). Does not look at sysuser_enabled. */
 int sysuser_get(const struct conf *c, const char *name, struct sysuser *u);
+/* name's system password, from the shadow database (pochta-checkpass only,
+ * as root): 1 right, 0 not (no account that receives mail, no shadow entry,
+ * an empty or locked hash "!..." "*", an account past its sp_expire day),
+ * -1 the shadow database could not be read (errno). Every "no" costs one
+ * crypt, as a "yes" does. */
+int sysuser_pass_check(const struct conf *c, const char *name, const char *pass);
 /* a home_mailbox value: relative, ending with '/', no empty, "." or ".."
  * component; 0, or -1 with the reason in err */
 int sysuser_mailbox_check(const char *v, sa_t *err);
