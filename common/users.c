@@ -35,7 +35,6 @@
 
 #define USERS_FILE_MAX (64u * 1024 * 1024)
 #define USERS_LINE_MAX 1024
-#define HASH_MAX 512
 #define SALT_RANDOM 16
 
 /* fixed settings hashed for unknown users; equal in cost to what pass_hash makes */
@@ -158,7 +157,7 @@ static int passwd_line(const char *l, size_t n, size_t *namelen, const char **ha
 	*namelen = (size_t)(colon - l);
 	*hash = colon + 1;
 	*hashlen = n - *namelen - 1;
-	return *hashlen > 0 && *hashlen <= HASH_MAX;
+	return *hashlen > 0 && *hashlen <= PASS_HASH_MAX;
 }
 
 static int name_eq(const char *a, size_t alen, const char *name)
@@ -249,7 +248,7 @@ static int hash_valid(const char *hash)
 {
 	size_t n = strlen(hash);
 
-	if (n == 0 || n > HASH_MAX)
+	if (n == 0 || n > PASS_HASH_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)hash[i] <= ' ' || (unsigned char)hash[i] >= 127 || hash[i] == ':')
@@ -460,35 +459,41 @@ static int ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 	return d == 0;
 }
 
-int pass_check(const char *passwd_path, const char *name, const char *pass)
+int pass_lookup(const char *passwd_path, const char *name, char stored[PASS_HASH_MAX + 1])
 {
 	sa_t buf = SA_INIT;
-	char stored[HASH_MAX + 1];
-	const char *setting;
-	struct crypt_data *cd;
-	const char *h;
-	int known = 0, r;
+	size_t pos = 0, len, nl, hl;
+	const char *l, *hp;
+	int known = 0;
 
-	if (user_name_valid(name, strlen(name))) {
-		size_t pos = 0, len, nl, hl;
-		const char *l, *hp;
-		if (file_read(passwd_path, &buf) < 0) {
-			int saved = errno;
-			sa_free(&buf);
-			errno = saved;
-			return -1;
-		}
-		while (next_line(&buf, &pos, &l, &len)) {
-			if (passwd_line(l, len, &nl, &hp, &hl) && name_eq(l, nl, name)) {
-				memcpy(stored, hp, hl);
-				stored[hl] = '\0';
-				known = 1;   /* the first line wins */
-				break;
-			}
-		}
+	stored[0] = '\0';
+	if (!user_name_valid(name, strlen(name)))
+		return 0;
+	if (file_read(passwd_path, &buf) < 0) {
+		int saved = errno;
 		sa_free(&buf);
+		errno = saved;
+		return -1;
 	}
-	if (known)
+	while (next_line(&buf, &pos, &l, &len)) {
+		if (passwd_line(l, len, &nl, &hp, &hl) && name_eq(l, nl, name)) {
+			memcpy(stored, hp, hl);
+			stored[hl] = '\0';
+			known = 1;   /* the first line wins */
+			break;
+		}
+	}
+	sa_free(&buf);
+	return known;
+}
+
+int pass_verify(const char *stored, const char *pass)
+{
+	const char *setting, *h;
+	struct crypt_data *cd;
+	int r;
+
+	if (stored)
 		setting = stored;
 	else
 		setting = crypt_checksalt(dummy_y) == CRYPT_SALT_OK ? dummy_y : dummy_6;
@@ -500,5 +505,17 @@ int pass_check(const char *passwd_path, const char *name, const char *pass)
 	r = h && h[0] != '*' && ct_equal(h, strlen(h), setting, strlen(setting));
 	explicit_bzero(cd, sizeof *cd);
 	free(cd);
-	return known ? r : 0;
+	return stored ? r : 0;
+}
+
+int pass_check(const char *passwd_path, const char *name, const char *pass)
+{
+	char stored[PASS_HASH_MAX + 1];
+	int known = pass_lookup(passwd_path, name, stored), r;
+
+	if (known < 0)
+		return -1;
+	r = pass_verify(known ? stored : NULL, pass);
+	explicit_bzero(stored, sizeof stored);
+	return r;
 }
