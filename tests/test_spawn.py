@@ -226,6 +226,37 @@ class SeparateUsers(unittest.TestCase):
         wait_until(lambda: not alive(rpid), 10, 0.05, 'the remote worker gone')
         self.assertNotIn('remote worker pid=%d exited' % rpid, inst.log())
 
+    def test_setup_gives_queue_files_to_qmgr_user(self):
+        # left by a manager that ran as root (its lock, a journal) and by
+        # pochta-enqueue as smtpd_user (mode 0600): qmgr_user could not use them
+        inst = self.instance(start=False)
+        q = os.path.join(inst.root, 'queue')
+        left = {'qmgr.lock': (0, 0), 'state/0123456789ABCDEFGHIJKLMN': (0, 0),
+                'mess/0123456789ABCDEFGHIJKLMO': (self.pw('smtpd_user').pw_uid, 0)}
+        for rel, (uid, gid) in left.items():
+            with open(os.path.join(q, rel), 'w'):
+                pass
+            os.chown(os.path.join(q, rel), uid, gid)
+            os.chmod(os.path.join(q, rel), 0o600)
+        p = inst.ctl('setup', '--check', check=False)
+        self.assertEqual(p.returncode, 1)
+        for rel in left:
+            self.assertIn(('%s/%s: not owned by %s:%s\n' % (q, rel, KEYS['qmgr_user'], KEYS['queue_group'])).encode(),
+                          p.stdout)
+        inst.ctl('setup')
+        qg = grp.getgrnam(KEYS['queue_group']).gr_gid
+        for rel in left:
+            st = os.stat(os.path.join(q, rel))
+            self.assertEqual((st.st_uid, st.st_gid), (self.pw('qmgr_user').pw_uid, qg), rel)
+        os.unlink(os.path.join(q, 'mess/0123456789ABCDEFGHIJKLMO'))
+        os.unlink(os.path.join(q, 'state/0123456789ABCDEFGHIJKLMN'))
+        self.assertEqual(inst.ctl('setup', '--check', check=False).returncode, 0)
+        # the manager takes its lock as qmgr_user and runs the queue
+        inst.start()
+        self.send(inst, ['alice@example.test'], 'locked')
+        inst.wait_mail('alice', 1)
+        self.assertNotIn('cannot open', inst.log())
+
     def test_missing_accounts_refused(self):
         inst = self.instance(setup=False, start=False, conf={'smtpd_user': 'ptspnone'})
         p = subprocess.run([CTL, '-r', inst.root, 'start'], stdout=subprocess.PIPE,
@@ -249,7 +280,7 @@ class SeparateUsers(unittest.TestCase):
 
 
 FAKE_QMGR = r'''#!/usr/bin/python3
-import array, json, os, select, signal, socket, sys
+import array, json, os, select, signal, socket, sys, time
 
 def say(**kw):
     sys.stdout.write('FAKEQMGR %s\n' % json.dumps(kw))
@@ -269,6 +300,13 @@ def ask(data):
     return msg.decode(), list(fds)
 
 def uid_of(pid):
+    # once it runs the program: the drop comes before the exec
+    end = time.time() + 10
+    while time.time() < end:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            if f.read().startswith(b'pochta-remote'):
+                break
+        time.sleep(0.01)
     with open('/proc/%d/status' % pid) as f:
         for line in f:
             if line.startswith('Uid:'):
