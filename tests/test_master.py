@@ -106,6 +106,7 @@ class InstanceUserTest(InstanceTest):
         # no instance_user: each program as its own user (tests/test_spawn.py),
         # never everything as root; accounts that do not exist are refused
         inst = self.instance(start=False)
+        inst.ctl('config', 'set', 'instance_user', '')
         inst.ctl('config', 'set', 'smtpd_user', 'pochta-no-such')
         p = subprocess.run([CTL, '-r', inst.root, 'start'], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=20, env=inst.env())

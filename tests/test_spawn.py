@@ -75,6 +75,8 @@ class SeparateUsers(unittest.TestCase):
         inst = SepInstance(self.libexec, users={'alice': 'pw'}, conf=c)
         self.addCleanup(inst.cleanup)
         os.chmod(inst.root, 0o755)  # mkdtemp's 0700: the accounts could not get in
+        # one user per program, whatever account the test library gives instances
+        inst.ctl('config', 'set', 'instance_user', '')
         if setup:
             p = inst.ctl('setup')
             self.assertIn(b'setup done', p.stdout)
