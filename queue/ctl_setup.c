@@ -377,6 +377,40 @@ static void fix_mailboxes(struct setup_ctx *x)
 	sa_free(&p);
 }
 
+/* the files in the queue: pochta-qmgr, as qmgr_user, reads, rewrites and
+ * removes each one; those left by a manager or pochta-enqueue that ran as
+ * another user (root, smtpd_user) are given to it */
+static void fix_queue_files(struct setup_ctx *x)
+{
+	static const char *const sub[] = { "", "/tmp", "/incoming", "/mess", "/state", "/hold" };
+	uid_t u = x->uid[OWN_QMGR];
+	sa_t p = SA_INIT;
+	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		sa_trunc(&p, 0);
+		if (sa_catf(&p, "%s%s", paths.queue, sub[i]) < 0)
+			ctl_die_sys("out of memory");
+		DIR *d = opendir(p.s);
+		if (!d)
+			continue; /* fix_ent reported it */
+		size_t base = p.len;
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			struct stat st;
+			sa_trunc(&p, base);
+			if (sa_catf(&p, "/%s", de->d_name) < 0)
+				ctl_die_sys("out of memory");
+			if (lstat(p.s, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid == u && st.st_gid == x->qgid))
+				continue;
+			if (x->check)
+				problem(x, "%s: not owned by %s:%s", p.s, x->conf.qmgr_user, x->conf.queue_group);
+			else if (lchown(p.s, u, x->qgid) < 0)
+				ctl_die_sys("cannot change the owner of %s", p.s);
+		}
+		closedir(d);
+	}
+	sa_free(&p);
+}
+
 /* the queue's only way in for pochta-smtpd: setgid to the queue group */
 static void fix_enqueue(struct setup_ctx *x)
 {
@@ -458,6 +492,7 @@ int ctl_cmd_setup(int argc, char **argv)
 	for (size_t i = 0; i < sizeof ents / sizeof ents[0]; i++)
 		fix_ent(&x, &ents[i]);
 	fix_mailboxes(&x);
+	fix_queue_files(&x);
 	fix_enqueue(&x);
 	conf_free(&x.conf);
 	if (x.check) {

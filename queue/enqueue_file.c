@@ -40,13 +40,16 @@ int enqfile_create(struct enqfile *f, const char *queuedir, struct qfile *q)
 		sa_trunc(&f->tmppath, 0);
 		if (sa_catf(&f->tmppath, "%s/tmp/%ld.%lu", queuedir, (long)getpid(), enqfile_seq++) < 0)
 			return -1;
-		f->fd = open(f->tmppath.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		f->fd = open(f->tmppath.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (f->fd >= 0 || errno != EEXIST)
 			break;
 	}
 	if (f->fd < 0)
 		return -1;
-	if (fstat(f->fd, &st) < 0 || gettimeofday(&tv, NULL) < 0) {
+	/* readable by the queue group, whatever our umask: pochta-qmgr runs as
+	 * qmgr_user, a member of it, and we may run as smtpd_user (the setgid
+	 * queue directories give the file that group; man/pochta-queue.5) */
+	if (fchmod(f->fd, 0640) < 0 || fstat(f->fd, &st) < 0 || gettimeofday(&tv, NULL) < 0) {
 		enqfile_abort(f);
 		return -1;
 	}

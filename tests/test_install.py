@@ -115,14 +115,19 @@ class Install(unittest.TestCase):
         libexec/pochta with no -r for them and no POCHTA_LIBEXEC"""
         root = tempfile.mkdtemp(prefix='pochta-inst-')
         self.addCleanup(shutil.rmtree, root, True)
+        # the account below must get in, and run the installed programs
+        os.chmod(root, 0o755)
+        os.chmod(self.dest, 0o755)
         ctl = os.path.join(self.dest, 'usr/local/sbin/pochtactl')
         env = dict(os.environ)
         env.pop('POCHTA_LIBEXEC', None)
         env.pop('POCHTA_ROOT', None)
         smtp = free_port()
-        subprocess.run([ctl, '-r', root, 'init', '--domain', 'example.test',
+        # one account for the instance: without it, root would need the system users
+        subprocess.run([ctl, '-r', root, 'init', '--domain', 'example.test', '--user', 'nobody',
                         '--smtp', '127.0.0.1:%d' % smtp], check=True, env=env, stdout=subprocess.DEVNULL)
-        log = open(os.path.join(root, 'start.log'), 'wb')
+        log = open(root + '.log', 'wb')
+        self.addCleanup(os.unlink, root + '.log')
         self.addCleanup(log.close)
         sup = subprocess.Popen([ctl, '-r', root, 'start'], env=env, stdout=log, stderr=log,
                                stdin=subprocess.DEVNULL)
