@@ -30,6 +30,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "durable.h"
 #include "users.h"
 
@@ -55,12 +56,15 @@ int user_name_valid(const char *name, size_t len)
 	return 1;
 }
 
-/* the whole file into out (replacing it); a missing file is empty */
-static int file_read(const char *path, sa_t *out)
+/* the whole file into out (replacing it); a missing file is empty. The
+ * file's stat, when st is not NULL (st_ino 0: missing). */
+static int file_read_st(const char *path, sa_t *out, struct stat *stp)
 {
 	struct stat st;
 	int fd, saved;
 
+	if (stp)
+		memset(stp, 0, sizeof *stp);
 	sa_trunc(out, 0);
 	if (sa_ready(out, 0) < 0)
 		return -1;
@@ -69,6 +73,8 @@ static int file_read(const char *path, sa_t *out)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0)
 		goto fail;
+	if (stp)
+		*stp = st;
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
 		goto fail;
@@ -103,6 +109,11 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+static int file_read(const char *path, sa_t *out)
+{
+	return file_read_st(path, out, NULL);
 }
 
 /* iterate over the lines of a buffer: *pos advances past each LF */
@@ -176,22 +187,68 @@ static int users_has(const sa_t *buf, const char *name)
 	return 0;
 }
 
+/* The users file as last read, for long-lived readers (delivery workers, a
+ * session's RCPTs): a stat per lookup instead of a read. A replaced file (new
+ * inode: pochtactl renames) or a changed size, mtime or ctime is read again.
+ * A file changed within the last USERS_RACY_S seconds is never trusted from
+ * memory: a same-size rewrite inside one timestamp tick would look unchanged
+ * (git's "racily clean" case). */
+#define USERS_RACY_S 2
+static struct {
+	sa_t path, buf;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+	int valid;
+} users_cache = { SA_INIT, SA_INIT, 0, 0, 0, { 0, 0 }, { 0, 0 }, 0 };
+
+static int ts_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static int users_cache_fresh(const char *path, const struct stat *st)
+{
+	return users_cache.valid && strcmp(users_cache.path.s, path) == 0 &&
+	       st->st_dev == users_cache.dev && st->st_ino == users_cache.ino &&
+	       st->st_size == users_cache.size && ts_eq(&st->st_mtim, &users_cache.mtim) &&
+	       ts_eq(&st->st_ctim, &users_cache.ctim);
+}
+
+/* the users file's contents: from memory when unchanged, else read (and
+ * kept when it has been still long enough); NULL on error (errno) */
+static const sa_t *users_cached(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && users_cache_fresh(path, &st))
+		return &users_cache.buf;
+	users_cache.valid = 0;
+	if (file_read_st(path, &users_cache.buf, &st) < 0)
+		return NULL;
+	sa_trunc(&users_cache.path, 0);
+	if (st.st_ino && st.st_mtim.tv_sec < time(NULL) - USERS_RACY_S &&
+	    st.st_ctim.tv_sec < time(NULL) - USERS_RACY_S && sa_cats(&users_cache.path, path) == 0) {
+		users_cache.dev = st.st_dev;
+		users_cache.ino = st.st_ino;
+		users_cache.size = st.st_size;
+		users_cache.mtim = st.st_mtim;
+		users_cache.ctim = st.st_ctim;
+		users_cache.valid = 1;
+	}
+	return &users_cache.buf;
+}
+
 int users_exists(const char *users_path, const char *name)
 {
-	sa_t buf = SA_INIT;
-	int r;
+	const sa_t *buf;
 
 	if (!user_name_valid(name, strlen(name)))
 		return 0;
-	if (file_read(users_path, &buf) < 0) {
-		int saved = errno;
-		sa_free(&buf);
-		errno = saved;
+	if (!(buf = users_cached(users_path)))
 		return -1;
-	}
-	r = users_has(&buf, name);
-	sa_free(&buf);
-	return r;
+	return users_has(buf, name);
 }
 
 int users_list(const char *users_path, sa_t *out, size_t *n)
