@@ -293,7 +293,10 @@ long addrlist_parse(const char *s, size_t len, addrlist_fn *fn, void *arg, sa_t 
 				return al_fail(&l, "text after an address");
 			if (++l.words > 1)
 				l.phrase = 1;
-			al_add(&l, s + t.off, t.len);
+			/* unfolding (RFC 5322 §2.2.3): the line ends go, the blanks stay */
+			for (size_t i = 0; i < t.len; i++)
+				if (s[t.off + i] != '\r' && s[t.off + i] != '\n')
+					al_add(&l, s + t.off + i, 1);
 			break;
 		}
 	}
