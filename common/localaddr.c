@@ -163,3 +163,20 @@ int localaddr_postmaster(const struct conf *c, sa_t *out)
 	}
 	return 0;
 }
+
+static int first_domain(const char *item, size_t len, void *arg)
+{
+	return sa_catb(arg, item, len) < 0 ? -1 : 1;
+}
+
+int localaddr_origin(const struct conf *c, sa_t *out)
+{
+	size_t old = out->len;
+	int r = conf_list_each(c->local_domains, first_domain, out);
+
+	if (r < 0) {
+		sa_trunc(out, old);
+		return -1;
+	}
+	return r == 0 ? sa_cats(out, conf_hostname(c)) : 0;
+}

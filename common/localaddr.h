@@ -70,5 +70,9 @@ int localaddr_is_postmaster(const struct conf *c, const char *addr);
  * local domain, or the bare "postmaster" without local domains (still local);
  * appended to out; 0 or -1 */
 int localaddr_postmaster(const struct conf *c, sa_t *out);
+/* the domain of a local submission's addresses (pochta-sendmail: login@ it,
+ * and what a bare name is qualified with): the first local domain, else
+ * myhostname; appended to out; 0 or -1 */
+int localaddr_origin(const struct conf *c, sa_t *out);
 
 #endif

@@ -103,6 +103,13 @@ static ssize_t qdir_write_byte(int fd, char c)
 
 int qdir_trigger(const char *queuedir, char what)
 {
+	if (qdir_wake(queuedir, what) < 0 && errno != ENXIO && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int qdir_wake(const char *queuedir, char what)
+{
 	sa_t p = SA_INIT;
 	struct stat st;
 	int fd, e;
@@ -120,9 +127,7 @@ int qdir_trigger(const char *queuedir, char what)
 	e = errno;
 	sa_free(&p);
 	if (fd < 0) {
-		/* ENXIO: no reader, the manager is not running; it scans at start */
-		if (e == ENXIO || e == ENOENT)
-			return 0;
+		/* ENXIO: no reader, the manager is not running */
 		errno = e;
 		return -1;
 	}
@@ -136,8 +141,8 @@ int qdir_trigger(const char *queuedir, char what)
 	e = errno;
 	close(fd);
 	/* EAGAIN: the FIFO is full of wake-ups already; EPIPE: the reader left */
-	if (w < 0 && e != EAGAIN && e != EWOULDBLOCK && e != EPIPE) {
-		errno = e;
+	if (w < 0 && e != EAGAIN && e != EWOULDBLOCK) {
+		errno = e == EPIPE ? ENXIO : e;
 		return -1;
 	}
 	return 0;

@@ -20,5 +20,8 @@ int qdir_make(const char *queuedir);
  * that is not running is not an error (it scans everything when it starts).
  * 0, or -1 only for unexpected errors */
 int qdir_trigger(const char *queuedir, char what);
+/* the same for a caller that must know the manager heard it: 0, or -1 with
+ * errno (ENXIO: no pochta-qmgr is running; ENOENT: no FIFO; EACCES ...) */
+int qdir_wake(const char *queuedir, char what);
 
 #endif

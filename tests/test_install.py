@@ -67,6 +67,7 @@ class Install(unittest.TestCase):
         for p in progs():
             where = 'usr/local/sbin' if p in ('pochtactl', 'pochta-sendmail') else 'usr/local/libexec/pochta'
             exp['%s/%s' % (where, p)] = (0o2755, qgroup) if p == 'pochta-enqueue' else (0o755, 'root')
+        exp['usr/local/sbin/mailq'] = (0o777, 'root')  # a link to pochta-sendmail
         for m in glob.glob(os.path.join(TOP, 'man', '*.[58]')):
             exp['usr/local/share/man/man%s/%s' % (m[-1], os.path.basename(m))] = (0o644, 'root')
         for u in os.listdir(os.path.join(TOP, 'etc', 'systemd')):
@@ -94,6 +95,7 @@ class Install(unittest.TestCase):
         p = make('install', *args)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(tree(self.dest), self.expected(group))
+        self.assertEqual(os.readlink(os.path.join(self.dest, 'usr/local/sbin/mailq')), 'pochta-sendmail')
         # the admin's configuration survives a second install
         with open(conf) as f:
             self.assertIn('local_domains = edited.example', f.read())

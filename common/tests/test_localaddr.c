@@ -360,6 +360,23 @@ static void test_system_users(void)
 	paths.conf[0] = '\0';
 }
 
+static void test_origin(void)
+{
+	struct conf c;
+	sa_t out = SA_INIT;
+
+	conf_with(&c, "local_domains = , b.test a.test\nmyhostname = h.test\n");
+	T_INTEQ(localaddr_origin(&c, &out), 0);
+	T_STREQ(out.s, "b.test");
+	conf_free(&c);
+	sa_trunc(&out, 0);
+	conf_with(&c, "myhostname = h.test\n"); /* no local domain: the host name */
+	T_INTEQ(localaddr_origin(&c, &out), 0);
+	T_STREQ(out.s, "h.test");
+	conf_free(&c);
+	sa_free(&out);
+}
+
 int main(void)
 {
 	setup();
@@ -372,6 +389,7 @@ int main(void)
 	T_RUN(test_text_is_local);
 	T_RUN(test_postmaster_address);
 	T_RUN(test_system_users);
+	T_RUN(test_origin);
 	unlink(users);
 	rmdir(dir);
 	return t_done();

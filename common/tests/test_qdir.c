@@ -69,14 +69,17 @@ static void test_trigger(void)
 
 	snprintf(q, sizeof q, "%s/q2", base);
 	T_ASSERT(qdir_make(q) == 0);
-	/* no reader: not an error, nothing blocks */
+	/* no reader: not an error, nothing blocks; qdir_wake says so */
 	T_ASSERT(qdir_trigger(q, QDIR_WAKE_NEW) == 0);
+	errno = 0;
+	T_ASSERT(qdir_wake(q, QDIR_WAKE_FLUSH) == -1);
+	T_INTEQ(errno, ENXIO);
 	/* with a reader the byte arrives */
 	snprintf(p, sizeof p, "%s/trigger", q);
 	rfd = open(p, O_RDONLY | O_NONBLOCK);
 	T_ASSERT(rfd >= 0);
 	T_ASSERT(qdir_trigger(q, QDIR_WAKE_NEW) == 0);
-	T_ASSERT(qdir_trigger(q, QDIR_WAKE_FLUSH) == 0);
+	T_ASSERT(qdir_wake(q, QDIR_WAKE_FLUSH) == 0);
 	T_INTEQ(read(rfd, c, sizeof c), 2);
 	T_ASSERT(c[0] == 'n' && c[1] == 'f');
 	/* a full FIFO is not an error either (shrunk to one page to fill fast) */
@@ -90,6 +93,7 @@ static void test_trigger(void)
 	/* no queue at all: the manager is not there, fine */
 	snprintf(p, sizeof p, "%s/none", base);
 	T_ASSERT(qdir_trigger(p, QDIR_WAKE_NEW) == 0);
+	T_ASSERT(qdir_wake(p, QDIR_WAKE_NEW) == -1 && errno == ENOENT);
 	/* a regular file in place of the FIFO is unexpected */
 	snprintf(p, sizeof p, "%s/trigger", q);
 	T_ASSERT(unlink(p) == 0);
