@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from pochta import CTL, Instance  # noqa: E402
+import strace  # noqa: E402
 
 
 def kind(path):
@@ -36,33 +37,16 @@ def kind(path):
 
 def count(trace):
     """{kind: n} of the successful fsync/fdatasync calls in an strace -f log"""
-    fds, out, pending = {}, {}, {}
+    fds, out = {}, {}
     with open(trace, errors='replace') as f:
-        for line in f:
-            m = re.match(r'^(\d+)\s+(.*)$', line.rstrip('\n'))
-            if not m:
-                continue
-            pid, rest = m.group(1), m.group(2)
-            m = re.match(r'^(\w+)\((.*) <unfinished \.\.\.>$', rest)
-            if m:
-                pending[pid] = (m.group(1), m.group(2))
-                continue
-            m = re.match(r'^<\.\.\. (\w+) resumed>(.*)\)\s+= (-?\d+)', rest)
-            if m and pid in pending:
-                name, args = pending.pop(pid)
-                args += m.group(2)
-                res = int(m.group(3))
-            else:
-                m = re.match(r'^(\w+)\((.*)\)\s+= (-?\d+)', rest)
-                if not m:
-                    continue
-                name, args, res = m.group(1), m.group(2), int(m.group(3))
-            if name == 'openat' and res >= 0:
-                p = re.search(r'"([^"]*)"', args)
-                fds[(pid, res)] = p.group(1) if p else '?'
-            elif name in ('fsync', 'fdatasync') and res == 0:
-                k = kind(fds.get((pid, int(args.split(',')[0] or -1)), '?'))
-                out[k] = out.get(k, 0) + 1
+        calls = strace.parse(f.read().splitlines())
+    for pid, name, args, res in calls:
+        if name == 'openat' and res >= 0:
+            p = re.search(r'"([^"]*)"', args)
+            fds[(pid, res)] = p.group(1) if p else '?'
+        elif name in ('fsync', 'fdatasync') and res == 0:
+            k = kind(fds.get((pid, int(args.split(',')[0] or -1)), '?'))
+            out[k] = out.get(k, 0) + 1
     return out
 
 

@@ -26,6 +26,12 @@ def strace_run(args, env, input_bytes, trace=CALLS, timeout=60):
             lines = f.read().splitlines()
     finally:
         os.unlink(tpath)
+    return p.stdout, parse(lines)
+
+
+def parse(lines):
+    """strace -f output lines: [(pid, call, argtext, result)] in completion
+    order (an interrupted call is joined with its resumption)"""
     pending = {}
     calls = []
     for l in lines:
@@ -45,7 +51,7 @@ def strace_run(args, env, input_bytes, trace=CALLS, timeout=60):
         m = re.match(r'^(\w+)\((.*)\)\s+= (-?\d+)', rest)
         if m:
             calls.append((pid, m.group(1), m.group(2), int(m.group(3))))
-    return p.stdout, calls
+    return calls
 
 
 def index_of(calls, pred, start=0, what=''):
