@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "dir.h"
+#include "gcommit.h"
 #include "qdir.h"
 #include "sa.h"
 
@@ -63,6 +64,10 @@ int qdir_make(const char *queuedir)
 			goto fail;
 		}
 	}
+	/* pochta-enqueue's shared sync of incoming/; a damaged one is rewritten */
+	sa_trunc(&p, base);
+	if (sa_cats(&p, "commit") < 0 || gcommit_make(p.s) < 0)
+		goto fail;
 	sa_free(&p);
 	return 0;
 fail:

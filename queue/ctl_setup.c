@@ -20,10 +20,11 @@
 #include "confcheck.h"
 #include "ctl.h"
 #include "durable.h"
+#include "gcommit.h"
 #include "maildir.h"
 #include "paths.h"
 
-enum setup_kind { SETUP_DIR, SETUP_FILE, SETUP_FIFO };
+enum setup_kind { SETUP_DIR, SETUP_FILE, SETUP_FIFO, SETUP_COMMIT };
 
 /* who owns a path: one of the configured accounts, or root */
 enum setup_owner { OWN_ROOT, OWN_QMGR, OWN_VIRTUAL };
@@ -220,12 +221,12 @@ static int lookup_ids(struct setup_ctx *x)
 
 static const char *kind_name(enum setup_kind k)
 {
-	return k == SETUP_DIR ? "directory" : k == SETUP_FILE ? "file" : "FIFO";
+	return k == SETUP_DIR ? "directory" : k == SETUP_FIFO ? "FIFO" : "file";
 }
 
 static int kind_ok(enum setup_kind k, mode_t m)
 {
-	return k == SETUP_DIR ? S_ISDIR(m) : k == SETUP_FILE ? S_ISREG(m) : S_ISFIFO(m);
+	return k == SETUP_DIR ? S_ISDIR(m) : k == SETUP_FIFO ? S_ISFIFO(m) : S_ISREG(m);
 }
 
 /* "user:group", by name where there is one (getpwuid's buffer is static) */
@@ -249,6 +250,8 @@ static int make_one(const char *path, enum setup_kind kind, mode_t mode)
 		return mkdir(path, mode);
 	if (kind == SETUP_FIFO)
 		return mkfifo(path, mode);
+	if (kind == SETUP_COMMIT)
+		return gcommit_make(path) < 0 ? -1 : 0;
 	return durable_replace(path, "", 0, (int)mode);
 }
 
@@ -301,6 +304,16 @@ static void fix_ent(struct setup_ctx *x, const struct setup_ent *e)
 	sa_t p = SA_INIT;
 	if (sa_catf(&p, "%s%s%s", e->dir, *e->name ? "/" : "", e->name) < 0)
 		ctl_die_sys("out of memory");
+	/* the commit file's contents too: a damaged one is rewritten (its
+	 * owner and mode kept, then corrected below) */
+	if (e->kind == SETUP_COMMIT && gcommit_check(p.s) < 0 && errno == EINVAL) {
+		if (x->check)
+			problem(x, "%s: not a valid commit file", p.s);
+		else if (gcommit_make(p.s) < 0)
+			ctl_die_sys("cannot rewrite %s", p.s);
+		else
+			printf("rewrote file %s\n", p.s);
+	}
 	fix_path(x, p.s, e->kind, x->uid[e->user], e->qgroup ? x->qgid : x->gid[e->user],
 	         e->mode, e->create);
 	sa_free(&p);
@@ -486,6 +499,8 @@ int ctl_cmd_setup(int argc, char **argv)
 		{ paths.queue, "state", SETUP_DIR, OWN_QMGR, 1, 02700, 1 },
 		{ paths.queue, "hold", SETUP_DIR, OWN_QMGR, 1, 02700, 1 },
 		{ paths.queue, "trigger", SETUP_FIFO, OWN_QMGR, 1, 0620, 1 },
+		/* pochta-enqueue maps it read-write: the shared fsync of incoming/ */
+		{ paths.queue, "commit", SETUP_COMMIT, OWN_QMGR, 1, 0660, 1 },
 		{ paths.mail, "", SETUP_DIR, OWN_VIRTUAL, 0, 0700, 1 },
 		{ paths.log, "", SETUP_DIR, OWN_ROOT, 0, 0755, 1 },
 	};

@@ -5,60 +5,11 @@ and new/ fsync'd. And a queue that cannot be written gets 451 4.3.0 with
 nothing half-written left behind."""
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import unittest
 
 from pochta import InstanceTest, prog
-
-STRACE = shutil.which('strace')
-CALLS = 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,link,linkat,write'
-
-
-def strace_run(args, env, input_bytes):
-    """run args under strace -f; returns (stdout, [(pid, call, argtext, result)])
-    in completion order"""
-    env = dict(env)
-    # LeakSanitizer cannot run under ptrace; the other sanitizers still do
-    env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':detect_leaks=0'
-    fd, tpath = tempfile.mkstemp(prefix='pochta-strace-')
-    os.close(fd)
-    try:
-        p = subprocess.run([STRACE, '-f', '-qq', '-s', '200', '-e', CALLS, '-o', tpath] + args,
-                           input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                           env=env, timeout=60)
-        with open(tpath, errors='replace') as f:
-            lines = f.read().splitlines()
-    finally:
-        os.unlink(tpath)
-    pending = {}
-    calls = []
-    for l in lines:
-        m = re.match(r'^(\d+)\s+(.*)$', l)
-        if not m:
-            continue
-        pid, rest = int(m.group(1)), m.group(2)
-        m = re.match(r'^(\w+)\((.*) <unfinished \.\.\.>$', rest)
-        if m:
-            pending[pid] = (m.group(1), m.group(2))
-            continue
-        m = re.match(r'^<\.\.\. (\w+) resumed>(.*)\)\s+= (-?\d+)', rest)
-        if m and pid in pending:
-            name, args0 = pending.pop(pid)
-            calls.append((pid, name, args0 + m.group(2), int(m.group(3))))
-            continue
-        m = re.match(r'^(\w+)\((.*)\)\s+= (-?\d+)', rest)
-        if m:
-            calls.append((pid, m.group(1), m.group(2), int(m.group(3))))
-    return p.stdout, calls
-
-
-def index_of(calls, pred, start=0, what=''):
-    for i in range(start, len(calls)):
-        if pred(calls[i]):
-            return i
-    raise AssertionError('no system call: %s\n%s' % (what, '\n'.join(map(str, calls[-60:]))))
+from strace import STRACE, index_of, strace_run
 
 
 @unittest.skipUnless(STRACE, 'strace is not installed')

@@ -208,7 +208,7 @@ class Install(unittest.TestCase):
             'etc/users': ('root', 'root', 0o644), 'etc/pochta.conf': ('root', 'root', 0o644),
             'queue': (q, qg, 0o2750), 'queue/tmp': (q, qg, 0o2770), 'queue/incoming': (q, qg, 0o2770),
             'queue/mess': (q, qg, 0o2750), 'queue/state': (q, qg, 0o2700), 'queue/hold': (q, qg, 0o2700),
-            'queue/trigger': (q, qg, 0o620), 'mail': (v, v, 0o700),
+            'queue/trigger': (q, qg, 0o620), 'queue/commit': (q, qg, 0o660), 'mail': (v, v, 0o700),
             'mail/postmaster': (v, v, 0o700), 'mail/postmaster/new': (v, v, 0o700),
             'log': ('root', 'root', 0o755),
         }
@@ -264,6 +264,24 @@ class Install(unittest.TestCase):
         self.assertEqual(lines[-1], '3 problems')
         self.assertEqual(ctl('setup').returncode, 0)
         self.assertEqual(os.stat(msg).st_uid, pwd.getpwnam(v).pw_uid)
+        p = ctl('setup', '--check')
+        self.assertEqual((p.returncode, p.stdout), (0, b''))
+
+        # a damaged commit file (pochta-queue.5): named by --check, rewritten by setup
+        cpath = os.path.join(root, 'queue/commit')
+        with open(cpath, 'r+b') as f:
+            f.truncate(10)
+        p = ctl('setup', '--check')
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('%s: not a valid commit file' % cpath, p.stdout.decode().splitlines())
+        p = ctl('setup')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(('rewrote file %s\n' % cpath).encode(), p.stdout)
+        st = os.lstat(cpath)
+        self.assertEqual((st.st_size, pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name,
+                          stat.S_IMODE(st.st_mode)), (64, q, qg, 0o660))
+        with open(cpath, 'rb') as f:
+            self.assertEqual(f.read(8), b'pochtagc')
         p = ctl('setup', '--check')
         self.assertEqual((p.returncode, p.stdout), (0, b''))
 

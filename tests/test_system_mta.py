@@ -254,6 +254,12 @@ class SystemMTA(unittest.TestCase):
         queued = [os.path.join(mess, n) for n in os.listdir(mess)]
         self.assertEqual(len(queued), 1, 'the deferred message is in the queue')
 
+        # sessions share the sync of incoming/ through the queue group's file
+        st = os.stat(os.path.join(self.root, 'queue', 'commit'))
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777),
+                         (pwd.getpwnam(KEYS['qmgr_user']).pw_uid, grp.getgrnam(KEYS['queue_group']).gr_gid, 0o660))
+        self.assertNotIn('is synced by each session alone', self.log())
+
         # every program as DESIGN's table says
         qg = grp.getgrnam(KEYS['queue_group']).gr_gid
         progs = self.progs()

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "gcommit.h"
 #include "qdir.h"
 #include "test.h"
 
@@ -39,7 +40,19 @@ static void test_make(void)
 	}
 	T_INTEQ(kind(q, "trigger", &m), 'p');
 	T_INTEQ(m, 0600);
+	T_INTEQ(kind(q, "commit", &m), 'f');
+	T_INTEQ(m, 0600);
 	T_ASSERT(qdir_make(q) == 0); /* idempotent */
+
+	/* a damaged commit file is rewritten, its mode kept */
+	char cp[256];
+	snprintf(cp, sizeof cp, "%s/commit", q);
+	T_ASSERT(truncate(cp, 10) == 0 && chmod(cp, 0660) == 0);
+	T_ASSERT(gcommit_check(cp) == -1);
+	T_ASSERT(qdir_make(q) == 0);
+	T_INTEQ(gcommit_check(cp), 0);
+	T_INTEQ(kind(q, "commit", &m), 'f');
+	T_INTEQ(m, 0660);
 
 	/* a regular file where the FIFO belongs is an error */
 	char p[256];
