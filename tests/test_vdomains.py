@@ -7,15 +7,20 @@ Maildir++ folders. Run as root, the instance runs as a throwaway account
 import base64
 import os
 import poplib
-import smtplib
+import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
-from pochta import InstanceTest  # noqa: E402
+from pochta import BUILD, Instance, InstanceTest  # noqa: E402
 
 ACCOUNT = 'ptvd%d' % (os.getpid() % 100000)
+TAG = 'ptvd%d' % (os.getpid() % 10000)
+KEYS = {'smtpd_user': TAG + 'd', 'qmgr_user': TAG + 'q', 'remote_user': TAG + 'r',
+        'virtual_user': TAG + 'v', 'queue_group': TAG + 'g'}
 
 
 def setUpModule():
@@ -201,6 +206,65 @@ class VdomainsTest(InstanceTest):
             own = os.stat(os.path.join(inst.root, 'mail')).st_uid
             for d in ('c.test', 'c.test/x', 'c.test/x/new'):
                 self.assertEqual(os.stat(os.path.join(inst.root, 'mail', d)).st_uid, own, d)
+
+
+def del_setup_accounts():
+    for k in ('smtpd_user', 'qmgr_user', 'remote_user', 'virtual_user'):
+        subprocess.run(['userdel', KEYS[k]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for k in KEYS:
+        subprocess.run(['groupdel', KEYS[k]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class LibexecInstance(Instance):
+    """programs from a copy of the build: setup makes pochta-enqueue setgid"""
+
+    def __init__(self, libexec, **kw):
+        self.libexec = libexec
+        super().__init__(**kw)
+
+    def env(self):
+        return dict(super().env(), POCHTA_LIBEXEC=self.libexec)
+
+
+@unittest.skipUnless(os.geteuid() == 0, 'needs root: pochtactl setup changes owners')
+class SetupDomainsTest(unittest.TestCase):
+    def test_setup_walks_domain_directories(self):
+        del_setup_accounts()
+        self.addCleanup(del_setup_accounts)
+        libexec = tempfile.mkdtemp(prefix='pochta-vd-bin-')
+        self.addCleanup(shutil.rmtree, libexec, True)
+        os.chmod(libexec, 0o755)
+        for n in os.listdir(BUILD):
+            p = os.path.join(BUILD, n)
+            if n.startswith('pochta') and os.path.isfile(p) and os.access(p, os.X_OK):
+                shutil.copy(p, libexec)
+        inst = LibexecInstance(libexec, domain='a.test', conf=dict(KEYS, virtual_domains='b.test'))
+        self.addCleanup(inst.cleanup)
+        os.chmod(inst.root, 0o755)
+        inst.ctl('config', 'set', 'instance_user', '')
+        inst.ctl('user', 'add', 'alice@b.test', input='pw\n')
+        inst.ctl('user', 'add', 'bob', input='pw\n')
+        mail = os.path.join(inst.root, 'mail')
+        left = os.path.join(mail, 'b.test', 'alice', 'new', '1.M1P1Q1.h')
+        with open(left, 'w') as f:
+            f.write('Subject: left by root\n\nx\n')
+        p = inst.ctl('setup')
+        self.assertIn(b'setup done', p.stdout)
+        v = pwd.getpwnam(KEYS['virtual_user'])
+        for rel in ('b.test', 'b.test/alice', 'b.test/alice/new', 'b.test/alice/cur',
+                    'b.test/alice/new/1.M1P1Q1.h', 'bob', 'bob/new'):
+            st = os.stat(os.path.join(mail, rel))
+            self.assertEqual((st.st_uid, st.st_gid), (v.pw_uid, v.pw_gid), rel)
+        # the domain's directory is no Maildir and is not made into one
+        for sub in ('tmp', 'new', 'cur'):
+            self.assertFalse(os.path.exists(os.path.join(mail, 'b.test', sub)), sub)
+        self.assertEqual(os.stat(os.path.join(mail, 'b.test')).st_mode & 0o7777, 0o700)
+        self.assertEqual(inst.ctl('setup', '--check', check=False).returncode, 0)
+        # a Maildir of the domain left to root is found by the check
+        os.chown(os.path.join(mail, 'b.test', 'alice', 'cur'), 0, 0)
+        p = inst.ctl('setup', '--check', check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(('%s/b.test/alice/cur: owner' % mail).encode(), p.stdout)
 
 
 if __name__ == '__main__':
