@@ -13,6 +13,10 @@
 	  "the one account every program runs as when pochta-master is started as root; empty: each program as its own user") \
 	X(local_domains, STR, "", 0, 4096, \
 	  "comma- or space-separated domains delivered locally to the users of this instance") \
+	X(virtual_domains, STR, "", 0, 4096, \
+	  "comma- or space-separated domains delivered locally whose users are only those listed as NAME@DOMAIN (no bare names, no host accounts)") \
+	X(catch_all, STR, "", 0, 4096, \
+	  "comma- or space-separated @DOMAIN:MAILBOX pairs: mail for an unknown user of that local or virtual domain goes to MAILBOX (a listed user); empty: none") \
 	X(local_system_users, INT, "1", 0, 1, \
 	  "1: the host's accounts (uid at least local_uid_minimum) are local recipients too, with a Maildir in their home; only when run by root") \
 	X(local_uid_minimum, INT, "1000", 1, 4294967294, \
@@ -73,6 +77,8 @@
 	  "longest retry delay, in seconds") \
 	X(recipient_delimiter, STR, "+", 0, 1, \
 	  "character separating a user name from an address extension (user+ext); empty: none") \
+	X(extension_folders, INT, "0", 0, 1, \
+	  "1: mail for user+ext goes to the Maildir++ folder .ext of the user's Maildir (made when missing); 0: to the inbox") \
 	X(postmaster, STR, "postmaster", 1, 32, \
 	  "local mailbox that receives mail for postmaster@ every local domain and Postmaster") \
 	X(smtpd_user, STR, "pochtad", 1, 32, \

@@ -8,6 +8,7 @@
 #include "confcheck.h"
 #include "dns.h"
 #include "listen.h"
+#include "localaddr.h"
 #include "routes.h"
 #include "sysuser.h"
 #include "users.h"
@@ -18,6 +19,19 @@ static int confcheck_domain_item(const char *item, size_t len, void *arg)
 	if (!addr_domain_valid(item, len)) {
 		sa_copys(err, "not a domain name: ");
 		sa_catb(err, item, len);
+		return 1;
+	}
+	return 0;
+}
+
+static int confcheck_catchall_item(const char *item, size_t len, void *arg)
+{
+	const char *d, *m;
+	size_t dl, ml;
+
+	if (localaddr_catchall_parse(item, len, &d, &dl, &m, &ml) < 0) {
+		sa_copys(arg, "not @DOMAIN:MAILBOX (MAILBOX a user name, or NAME@DOMAIN): ");
+		sa_catb(arg, item, len);
 		return 1;
 	}
 	return 0;
@@ -53,8 +67,13 @@ int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *
 		sa_free(&bad);
 		return r < 0 ? -1 : 0;
 	}
-	if (strcmp(n, "local_domains") == 0) {
+	if (strcmp(n, "local_domains") == 0 || strcmp(n, "virtual_domains") == 0) {
 		if (conf_list_each(value, confcheck_domain_item, err) != 0)
+			return -1;
+		return 0;
+	}
+	if (strcmp(n, "catch_all") == 0) {
+		if (conf_list_each(value, confcheck_catchall_item, err) != 0)
 			return -1;
 		return 0;
 	}

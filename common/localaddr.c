@@ -12,7 +12,31 @@ int localaddr_domain_is_local(const struct conf *c, const char *dom, size_t len)
 {
 	if (len == 0 || dom[0] == '[')
 		return 0;
-	return conf_list_has(c->local_domains, dom, len);
+	return conf_list_has(c->local_domains, dom, len) || conf_list_has(c->virtual_domains, dom, len);
+}
+
+int localaddr_domain_is_virtual(const struct conf *c, const char *dom, size_t len)
+{
+	if (len == 0 || dom[0] == '[')
+		return 0;
+	return conf_list_has(c->virtual_domains, dom, len);
+}
+
+int localaddr_catchall_parse(const char *item, size_t len, const char **dom, size_t *domlen,
+                             const char **mbox, size_t *mboxlen)
+{
+	const char *colon = len > 0 ? memchr(item, ':', len) : NULL;
+
+	if (!colon || item[0] != '@')
+		return -1;
+	*dom = item + 1;
+	*domlen = (size_t)(colon - item) - 1;
+	*mbox = colon + 1;
+	*mboxlen = len - (size_t)(colon - item) - 1;
+	if (*domlen == 0 || **dom == '[' || !addr_domain_valid(*dom, *domlen) ||
+	    !user_mailbox_valid(*mbox, *mboxlen))
+		return -1;
+	return 0;
 }
 
 int localaddr_text_is_local(const struct conf *c, const char *addr)
@@ -90,48 +114,141 @@ static int whole_local(const struct addr *a, const char *user, char *whole)
 	return user_name_valid(whole, n);
 }
 
+/* NAME@DOMAIN into out (USER_MAILBOX_MAX + 1 bytes); the domain lowercased */
+static void qualify(const char *name, const char *dom, char *out)
+{
+	size_t n = strlen(name), i;
+
+	memcpy(out, name, n);
+	out[n++] = '@';
+	for (i = 0; dom[i]; i++)
+		out[n + i] = (dom[i] >= 'A' && dom[i] <= 'Z') ? (char)(dom[i] - 'A' + 'a') : dom[i];
+	out[n + i] = '\0';
+}
+
+/* a mailbox name in etc/users: USER with d->user set, UNKNOWN, TEMPFAIL */
+static int lookup_listed(const char *users_path, const char *name, struct localaddr_dest *d)
+{
+	int ex = users_exists(users_path, name);
+
+	if (ex < 0)
+		return LOCALADDR_TEMPFAIL;
+	if (ex == 0)
+		return LOCALADDR_UNKNOWN;
+	memmove(d->user, name, strlen(name) + 1);
+	return LOCALADDR_USER;
+}
+
+/* a host account: SYSTEM with d->user and d->uid set, UNKNOWN, TEMPFAIL */
+static int lookup_system(const struct conf *c, const char *name, struct localaddr_dest *d)
+{
+	struct sysuser su;
+	int ex = sysuser_get(c, name, &su);
+
+	if (ex < 0)
+		return LOCALADDR_TEMPFAIL;
+	if (ex == 0)
+		return LOCALADDR_UNKNOWN;
+	memmove(d->user, name, strlen(name) + 1);
+	d->uid = su.uid;
+	return LOCALADDR_SYSTEM;
+}
+
+struct catchall_find {
+	const char *dom;
+	char *mbox;       /* USER_MAILBOX_MAX + 1 bytes */
+};
+
+static int catchall_item(const char *item, size_t len, void *arg)
+{
+	struct catchall_find *f = arg;
+	const char *dom, *mb;
+	size_t dl, ml;
+
+	/* pochtactl checks the key; a hand-edited bad item is skipped */
+	if (localaddr_catchall_parse(item, len, &dom, &dl, &mb, &ml) < 0 ||
+	    strlen(f->dom) != dl || strncasecmp(dom, f->dom, dl) != 0)
+		return 0;
+	memcpy(f->mbox, mb, ml);
+	f->mbox[ml] = '\0';
+	return 1;
+}
+
+/* the recipient's mailbox among the users: whole and user part (try[],
+ * nt of them) as the domain's own users, then, outside virtual domains, as
+ * bare users, then as host accounts. ext is the extension when the user
+ * part (the last try) found it. */
+static int lookup_users(const struct conf *c, const char *users_path, const struct addr *a,
+                        const char *const *try, int nt, const char *ext,
+                        struct localaddr_dest *d)
+{
+	char name[USER_MAILBOX_MAX + 1];
+	int virt = localaddr_domain_is_virtual(c, a->domain, strlen(a->domain));
+	int passes = virt ? 1 : sysuser_enabled(c) ? 3 : 2, r = LOCALADDR_UNKNOWN, pass, i;
+
+	/* pass 0: NAME@DOMAIN; 1: bare NAME in etc/users; 2: host accounts */
+	for (pass = 0; pass < passes && r == LOCALADDR_UNKNOWN; pass++) {
+		for (i = 0; i < nt && r == LOCALADDR_UNKNOWN; i++) {
+			if (pass == 0) {
+				qualify(try[i], a->domain, name);
+				r = lookup_listed(users_path, name, d);
+			} else if (pass == 1) {
+				r = lookup_listed(users_path, try[i], d);
+			} else {
+				r = lookup_system(c, try[i], d);
+			}
+			if (r != LOCALADDR_UNKNOWN && r != LOCALADDR_TEMPFAIL && i == nt - 1 && ext)
+				memcpy(d->ext, ext, strlen(ext) + 1);
+		}
+	}
+	return r;
+}
+
+/* the domain's catch_all mailbox, as a listed user or (bare) a host account */
+static int lookup_catchall(const struct conf *c, const char *users_path, const struct addr *a,
+                           struct localaddr_dest *d)
+{
+	char mbox[USER_MAILBOX_MAX + 1];
+	struct catchall_find f = { a->domain, mbox };
+	int r;
+
+	if (conf_list_each(c->catch_all, catchall_item, &f) != 1)
+		return LOCALADDR_UNKNOWN;
+	r = lookup_listed(users_path, mbox, d);
+	if (r == LOCALADDR_UNKNOWN && !user_mailbox_domain(mbox) && sysuser_enabled(c))
+		r = lookup_system(c, mbox, d);
+	return r;
+}
+
 int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
                      struct localaddr_dest *d)
 {
-	char *user = d->user, whole[USER_NAME_MAX + 1];
-	const char *try[2];
-	int r = localaddr_map(c, a, user), ex, nt = 0;
-	struct sysuser su;
+	char *user = d->user, whole[USER_NAME_MAX + 1], cut[USER_NAME_MAX + 1];
+	const char *try[2], *ext = NULL;
+	int r = localaddr_map(c, a, user), nt = 0;
+	char delim = c->recipient_delimiter ? c->recipient_delimiter[0] : '\0';
 
 	d->uid = 0;
+	d->ext[0] = '\0';
 	if (r != LOCALADDR_USER)
 		return r;
+	memcpy(cut, user, strlen(user) + 1);
 	/* As Postfix does, the whole local part first: with recipient_delimiter
 	 * '-', mary-jane is a user, not mary with extension "jane". */
-	if (whole_local(a, user, whole))
+	if (whole_local(a, cut, whole))
 		try[nt++] = whole;
-	try[nt++] = user;
-	for (int i = 0; i < nt; i++) {
-		ex = users_exists(users_path, try[i]);
-		if (ex < 0)
-			goto tempfail;
-		if (ex == 1) {
-			memmove(user, try[i], strlen(try[i]) + 1);
-			return LOCALADDR_USER;
-		}
+	try[nt++] = cut;
+	if (delim && a->local[strlen(cut)] == delim)
+		ext = a->local + strlen(cut) + 1;
+	r = lookup_users(c, users_path, a, try, nt, ext, d);
+	if (r == LOCALADDR_UNKNOWN)
+		r = lookup_catchall(c, users_path, a, d);
+	if (r != LOCALADDR_USER && r != LOCALADDR_SYSTEM) {
+		user[0] = '\0';
+		d->ext[0] = '\0';
+		d->uid = 0;
 	}
-	if (sysuser_enabled(c)) {
-		for (int i = 0; i < nt; i++) {
-			ex = sysuser_get(c, try[i], &su);
-			if (ex < 0)
-				goto tempfail;
-			if (ex == 1) {
-				memmove(user, try[i], strlen(try[i]) + 1);
-				d->uid = su.uid;
-				return LOCALADDR_SYSTEM;
-			}
-		}
-	}
-	user[0] = '\0';
-	return LOCALADDR_UNKNOWN;
-tempfail:
-	user[0] = '\0';
-	return LOCALADDR_TEMPFAIL;
+	return r;
 }
 
 int localaddr_is_postmaster(const struct conf *c, const char *addr)

@@ -5,22 +5,28 @@
  *
  * The mapping, on a parsed address (addr.h: the local part decoded, so
  * "alice"@d and alice@d are one address, RFC 5321 §2.3.11, §4.1.2):
- *   - a domain not in local_domains, or an address literal: remote;
+ *   - a domain in neither local_domains nor virtual_domains, or an address
+ *     literal: remote;
  *   - the user part is the local part up to the first recipient_delimiter
  *     character (none when the key is empty), lowercased; the extension, from
  *     the delimiter on, may hold anything the local part may (any printable
- *     ASCII, spaces included when quoted) and is dropped;
- *   - user part "postmaster" at a local domain, or the bare <Postmaster>: the
- *     mailbox the postmaster key names (it always exists);
- *   - any other user part must be a valid user name (users.h) listed in
- *     etc/users; a bare local part other than postmaster is unknown;
+ *     ASCII, spaces included when quoted); it does not choose the user;
+ *   - user part "postmaster" at a local or virtual domain, or the bare
+ *     <Postmaster>: the mailbox the postmaster key names (it always exists);
+ *   - any other user part must be a valid user name (users.h); a bare local
+ *     part other than postmaster is unknown;
  *   - localaddr_lookup tries the whole local part as a user name first, as
  *     Postfix does, so a name holding the delimiter (mary-jane) is reachable;
- *   - a user part not in etc/users, when system users are recipients
- *     (sysuser.h: local_system_users, run by root), may name an account of
- *     the host with a uid of at least local_uid_minimum (never root): its
- *     Maildir is HOME/home_mailbox. etc/users comes first, whole local part
- *     and cut alike; then the account, the same two ways. */
+ *     then the user part;
+ *   - the mailboxes, in order (users.h: mailbox names): NAME@DOMAIN in
+ *     etc/users (the domain's own user, whatever kind of domain); in a
+ *     local_domains domain (not a virtual one), then bare NAME in etc/users,
+ *     then, when system users are recipients (sysuser.h: local_system_users,
+ *     run by root), an account of the host with a uid of at least
+ *     local_uid_minimum (never root), whose Maildir is HOME/home_mailbox;
+ *   - nothing found: the domain's catch_all mailbox (@DOMAIN:MAILBOX), when
+ *     MAILBOX is listed in etc/users (or, bare, is such a host account); so a
+ *     catch-all never takes postmaster nor any name found before it. */
 #ifndef POCHTA_LOCALADDR_H
 #define POCHTA_LOCALADDR_H
 #include <stddef.h>
@@ -32,7 +38,7 @@
 
 enum localaddr_kind {
 	LOCALADDR_TEMPFAIL = -1,   /* etc/users unreadable (errno), or a bad postmaster key (EINVAL) */
-	LOCALADDR_REMOTE = 0,      /* not a local domain */
+	LOCALADDR_REMOTE = 0,      /* not a local or virtual domain */
 	LOCALADDR_UNKNOWN,         /* local, but no such mailbox */
 	LOCALADDR_USER,            /* a user's mailbox */
 	LOCALADDR_POSTMASTER,      /* the postmaster key's mailbox */
@@ -41,13 +47,21 @@ enum localaddr_kind {
 
 /* where a local recipient's mail goes (localaddr_lookup) */
 struct localaddr_dest {
-	char user[USER_NAME_MAX + 1]; /* USER, POSTMASTER: the mailbox; SYSTEM: the account */
-	uid_t uid;                    /* SYSTEM: the account's uid when it was looked up */
+	char user[USER_MAILBOX_MAX + 1]; /* USER, POSTMASTER: the mailbox name; SYSTEM: the account */
+	uid_t uid;                       /* SYSTEM: the account's uid when it was looked up */
+	char ext[ADDR_LOCAL_MAX + 1];    /* USER, SYSTEM: the address extension (after the
+	                                  * delimiter) when the user part found the mailbox; else "" */
 };
 
-/* 1 when the domain (len bytes; never a literal) is in local_domains, compared
- * without regard to case */
+/* 1 when the domain (len bytes; never a literal) is in local_domains or
+ * virtual_domains, compared without regard to case */
 int localaddr_domain_is_local(const struct conf *c, const char *dom, size_t len);
+/* 1 when it is in virtual_domains: only its NAME@DOMAIN users exist there */
+int localaddr_domain_is_virtual(const struct conf *c, const char *dom, size_t len);
+/* one catch_all item, "@DOMAIN:MAILBOX": 0 with the domain and the mailbox
+ * name located in item, -1 when malformed */
+int localaddr_catchall_parse(const char *item, size_t len, const char **dom, size_t *domlen,
+                             const char **mbox, size_t *mboxlen);
 /* the same for a recipient as the queue holds it (a mailbox, or the bare
  * postmaster, which is local) */
 int localaddr_text_is_local(const struct conf *c, const char *addr);
@@ -58,10 +72,11 @@ int localaddr_parse(const char *s, size_t len, struct addr *a);
  * mailbox name in user (USER_NAME_MAX + 1 bytes; "" otherwise). USER still
  * has to be looked up: see localaddr_lookup. */
 int localaddr_map(const struct conf *c, const struct addr *a, char *user);
-/* the mapping with etc/users (users_path) and, when sysuser_enabled, the
- * host's accounts: USER only when listed, SYSTEM for an account that
- * receives mail (sysuser_get); the kind, with d filled for USER, POSTMASTER
- * and SYSTEM. TEMPFAIL also when the passwd database cannot be read. */
+/* the mapping with etc/users (users_path), catch_all and, when
+ * sysuser_enabled, the host's accounts: USER only when listed, SYSTEM for an
+ * account that receives mail (sysuser_get); the kind, with d filled for
+ * USER, POSTMASTER and SYSTEM. TEMPFAIL also when the passwd database cannot
+ * be read. */
 int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
                      struct localaddr_dest *d);
 /* 1 when the queued recipient text goes to the postmaster's mailbox */

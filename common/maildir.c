@@ -1,5 +1,6 @@
 /* maildir: layout and unique names (cr.yp.to/proto/maildir.html). */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -77,4 +78,72 @@ int maildir_name_uniq(const char *name, size_t *len)
 	colon = strchr(name, ':');
 	*len = colon ? (size_t)(colon - name) : strlen(name);
 	return *len > 0;
+}
+
+int maildir_folder_name(const char *ext, char out[MAILDIR_FOLDER_MAX + 1])
+{
+	size_t n = strlen(ext), i;
+
+	out[0] = '\0';
+	if (n == 0 || n > MAILDIR_FOLDER_MAX || ext[0] == '.' || ext[n - 1] == '.' ||
+	    strstr(ext, ".."))
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = ext[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-')) {
+			out[0] = '\0';
+			return 0;
+		}
+		out[i] = c;
+	}
+	out[n] = '\0';
+	return 1;
+}
+
+/* a directory at dirfd (made when missing), never through a link; fd or -1 */
+static int subdir_at(int dirfd, const char *name)
+{
+	int fd;
+
+	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -1;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+int maildir_folder_open(int md, const char *name)
+{
+	static const char *const sub[] = { "tmp", "new", "cur" };
+	char dot[MAILDIR_FOLDER_MAX + 2];
+	int fd, s, mk, e;
+
+	if (strlen(name) > MAILDIR_FOLDER_MAX || strchr(name, '/')) {
+		errno = EINVAL;
+		return -1;
+	}
+	dot[0] = '.';
+	strcpy(dot + 1, name);
+	fd = subdir_at(md, dot);
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		s = subdir_at(fd, sub[i]);
+		if (s < 0)
+			goto fail;
+		close(s);
+	}
+	/* Maildir++: marks a folder, for IMAP servers and MUAs */
+	mk = openat(fd, "maildirfolder", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (mk < 0)
+		goto fail;
+	close(mk);
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }

@@ -15,4 +15,17 @@ int maildir_uniq(sa_t *out, const char *host);
  * (not starting with '.'), 0 otherwise. */
 int maildir_name_uniq(const char *name, size_t *len);
 
+/* the longest Maildir++ folder name maildir_folder_name gives */
+#define MAILDIR_FOLDER_MAX 64
+/* an address extension as a Maildir++ folder name: ext lowercased into out
+ * (MAILDIR_FOLDER_MAX + 1 bytes), without the leading '.'. 1 when it is one
+ * safe to use: 1..MAILDIR_FOLDER_MAX of a-z 0-9 . _ -, not starting or
+ * ending with '.' and without "..". 0 otherwise (out ""): the inbox then. */
+int maildir_folder_name(const char *ext, char out[MAILDIR_FOLDER_MAX + 1]);
+/* the folder ".NAME" of the Maildir open as md (NAME from
+ * maildir_folder_name), made with its tmp, new, cur and the maildirfolder
+ * marker when missing (mode 0700, 0600); no symbolic link followed. Its fd,
+ * or -1 (errno). */
+int maildir_folder_open(int md, const char *name);
+
 #endif

@@ -6,7 +6,7 @@
 int passreq_build(char out[PASSREQ_MAX], const char *name, size_t namelen,
                   const char *pass, size_t passlen)
 {
-	if (!user_name_valid(name, namelen) || passlen == 0 || passlen > USER_PASS_MAX ||
+	if (!user_mailbox_valid(name, namelen) || passlen == 0 || passlen > USER_PASS_MAX ||
 	    memchr(pass, '\0', passlen)) {
 		errno = EINVAL;
 		return -1;
@@ -33,7 +33,7 @@ int passreq_parse(const char *buf, size_t len, struct passreq *r)
 	if (nul2 != buf + len - 1)
 		goto bad;
 	passlen = len - namelen - 2;
-	if (!user_name_valid(buf, namelen) || passlen == 0 || passlen > USER_PASS_MAX)
+	if (!user_mailbox_valid(buf, namelen) || passlen == 0 || passlen > USER_PASS_MAX)
 		goto bad;
 	memcpy(r->name, buf, namelen);
 	memcpy(r->pass, nul1 + 1, passlen);

@@ -2,7 +2,7 @@
  * pochta-checkpass.8), on the checker's standard input, a pipe: never on its
  * command line or in its environment, which other processes can read in /proc.
  *     NAME NUL PASSWORD NUL
- * and nothing else: NAME a valid user name (users.h), PASSWORD 1 to
+ * and nothing else: NAME a valid mailbox name (users.h: NAME or NAME@DOMAIN), PASSWORD 1 to
  * USER_PASS_MAX bytes. At most PASSREQ_MAX bytes, less than PIPE_BUF, so the
  * whole request is written at once before the checker even starts. */
 #ifndef POCHTA_PASSREQ_H
@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include "users.h"
 
-#define PASSREQ_MAX (USER_NAME_MAX + 1 + USER_PASS_MAX + 1)
+#define PASSREQ_MAX (USER_MAILBOX_MAX + 1 + USER_PASS_MAX + 1)
 
 struct passreq {
-	char name[USER_NAME_MAX + 1];
+	char name[USER_MAILBOX_MAX + 1];
 	char pass[USER_PASS_MAX + 1];
 	size_t passlen;
 };

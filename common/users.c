@@ -56,6 +56,39 @@ int user_name_valid(const char *name, size_t len)
 	return 1;
 }
 
+int user_mailbox_valid(const char *name, size_t len)
+{
+	const char *at = memchr(name, '@', len);
+	size_t n = at ? (size_t)(at - name) : len;
+
+	if (!user_name_valid(name, n))
+		return 0;
+	if (!at)
+		return 1;
+	len -= n + 1;
+	/* stored as compared: lowercase (addresses are folded before lookup) */
+	for (size_t i = 0; i < len; i++)
+		if (at[1 + i] >= 'A' && at[1 + i] <= 'Z')
+			return 0;
+	return len > 0 && at[1] != '[' && addr_domain_valid(at + 1, len);
+}
+
+const char *user_mailbox_domain(const char *mailbox)
+{
+	const char *at = strchr(mailbox, '@');
+
+	return at ? at + 1 : NULL;
+}
+
+int user_maildir(const char *mail_dir, const char *mailbox, sa_t *out)
+{
+	const char *dom = user_mailbox_domain(mailbox);
+
+	if (!dom)
+		return sa_catf(out, "%s/%s", mail_dir, mailbox);
+	return sa_catf(out, "%s/%s/%.*s", mail_dir, dom, (int)(dom - 1 - mailbox), mailbox);
+}
+
 /* the whole file into out (replacing it); a missing file is empty. The
  * file's stat, when st is not NULL (st_ino 0: missing). */
 static int file_read_st(const char *path, sa_t *out, struct stat *stp)
@@ -146,7 +179,7 @@ static const char *users_line_name(const char *l, size_t n, size_t *namelen)
 	}
 	while (n > 0 && is_blank(l[n - 1]))
 		n--;
-	if (n == 0 || l[0] == '#' || !user_name_valid(l, n))
+	if (n == 0 || l[0] == '#' || !user_mailbox_valid(l, n))
 		return NULL;
 	*namelen = n;
 	return l;
@@ -163,7 +196,7 @@ static int passwd_line(const char *l, size_t n, size_t *namelen, const char **ha
 	if (n > 0 && l[n - 1] == '\r')
 		n--;
 	colon = memchr(l, ':', n);
-	if (!colon || !user_name_valid(l, (size_t)(colon - l)))
+	if (!colon || !user_mailbox_valid(l, (size_t)(colon - l)))
 		return 0;
 	*namelen = (size_t)(colon - l);
 	*hash = colon + 1;
@@ -244,7 +277,7 @@ int users_exists(const char *users_path, const char *name)
 {
 	const sa_t *buf;
 
-	if (!user_name_valid(name, strlen(name)))
+	if (!user_mailbox_valid(name, strlen(name)))
 		return 0;
 	if (!(buf = users_cached(users_path)))
 		return -1;
@@ -359,7 +392,7 @@ int users_add(const char *users_path, const char *passwd_path, const char *name,
 	sa_t ubuf = SA_INIT, pbuf = SA_INIT, uout = SA_INIT, pout = SA_INIT;
 	int ufound, pfound, r = -1, saved, lk;
 
-	if (!user_name_valid(name, strlen(name)) || !hash_valid(hash)) {
+	if (!user_mailbox_valid(name, strlen(name)) || !hash_valid(hash)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -398,7 +431,7 @@ int users_del(const char *users_path, const char *passwd_path, const char *name)
 	sa_t ubuf = SA_INIT, pbuf = SA_INIT, uout = SA_INIT, pout = SA_INIT;
 	int ufound, pfound, r = -1, saved, lk;
 
-	if (!user_name_valid(name, strlen(name))) {
+	if (!user_mailbox_valid(name, strlen(name))) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -524,7 +557,7 @@ int pass_lookup(const char *passwd_path, const char *name, char stored[PASS_HASH
 	int known = 0;
 
 	stored[0] = '\0';
-	if (!user_name_valid(name, strlen(name)))
+	if (!user_mailbox_valid(name, strlen(name)))
 		return 0;
 	if (file_read(passwd_path, &buf) < 0) {
 		int saved = errno;

@@ -4,10 +4,16 @@
  *   etc/passwd  NAME:CRYPT-HASH per line, mode 0600: read only by pochtactl
  *               and the password checker pochta-checkpass, never by a program
  *               that reads the network (pochta-pop3d runs the checker).
- * A user name is 1..32 of [a-z0-9._-], not starting with '.' or '-'. */
+ * A user name is 1..32 of [a-z0-9._-], not starting with '.' or '-'.
+ * A mailbox name, what both files list, is a user NAME (a user of every local
+ * domain: NAME@ each of local_domains) or NAME@DOMAIN (a user of that domain
+ * only; DOMAIN lowercase, no address literal), as Postfix's
+ * virtual_mailbox_maps key. Their Maildirs: ROOT/mail/NAME and
+ * ROOT/mail/DOMAIN/NAME. */
 #ifndef POCHTA_USERS_H
 #define POCHTA_USERS_H
 #include <stddef.h>
+#include "addr.h"
 #include "pop3cmd.h"
 #include "sa.h"
 
@@ -16,8 +22,19 @@
  * CRLF around it in one command line of POP3_LINE_MAX octets (RFC 2449) */
 #define USER_PASS_MAX (POP3_LINE_MAX - 7)
 
+/* the longest mailbox name: NAME@DOMAIN */
+#define USER_MAILBOX_MAX (USER_NAME_MAX + 1 + ADDR_DOMAIN_MAX)
+
 /* 1 valid, 0 not */
 int user_name_valid(const char *name, size_t len);
+/* a mailbox name, NAME or NAME@DOMAIN: 1 valid, 0 not */
+int user_mailbox_valid(const char *name, size_t len);
+/* the domain of a mailbox name (after its '@'), or NULL for a bare NAME */
+const char *user_mailbox_domain(const char *mailbox);
+/* the Maildir of a valid mailbox name: MAIL/NAME or MAIL/DOMAIN/NAME,
+ * appended to out; 0 or -1 */
+int user_maildir(const char *mail_dir, const char *mailbox, sa_t *out);
+/* the functions below take mailbox names (NAME or NAME@DOMAIN) */
 /* 1 exists, 0 does not, -1 error (errno; a missing file counts as empty) */
 int users_exists(const char *users_path, const char *name);
 /* every name, one after the other NUL-separated into out; count in *n; 0 or -1 */

@@ -3,6 +3,7 @@
 #define POCHTA_LOCAL_H
 #include <stddef.h>
 #include "hdr.h"
+#include "maildir.h"
 #include "priv.h"
 #include "sa.h"
 #include "sysuser.h"
@@ -52,8 +53,9 @@ struct local_dest {
 	sa_t dir;                  /* virtual: the Maildir under the mail directory */
 	struct sysuser su;         /* system: the account, checked by the root worker */
 	struct priv_user pu;       /* system: its groups, gid and uid to become */
+	char folder[MAILDIR_FOLDER_MAX + 1]; /* extension_folders: the Maildir++ folder, or "" */
 };
-#define LOCAL_DEST_INIT { 0, SA_INIT, { "", 0, 0, "" }, { "", 0, 0, 0, { 0 } } }
+#define LOCAL_DEST_INIT { 0, SA_INIT, { "", 0, 0, "" }, { "", 0, 0, 0, { 0 } }, "" }
 
 /* local_deliver.c: check the envelope and find the recipient's Maildir (the
  * mapping pochta-smtpd accepted it with); for a system user, check the
@@ -67,6 +69,11 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
  * write the message. 0 delivered, -1 not (r says why) */
 int local_write(const struct conf *conf, const struct local_dest *d, const char *sender,
                 const char *rcpt, int in, struct local_result *r);
+/* write the message into d's Maildir under the mail directory as the
+ * process is (after local_become_owner), or into d->folder in it when set
+ * (made when missing; the inbox when it cannot be). 0 delivered, -1 not */
+int local_write_virtual(const struct conf *conf, const struct local_dest *d, const char *sender,
+                        const char *rcpt, int in, struct local_result *r);
 /* in the process that writes the Maildir, just before it does: become the
  * mailbox owner (see local_deliver.c). 0, or -1 with the failure in r */
 int local_become_owner(const char *dir, struct local_result *r);

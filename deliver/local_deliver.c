@@ -1,6 +1,7 @@
 /* local_deliver: one delivery's steps, shared by the one-shot mode and the
  * worker (man/pochta-local.8). */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
@@ -72,6 +73,7 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
 	int kind;
 
 	d->system = 0;
+	d->folder[0] = '\0';
 	sa_trunc(&d->dir, 0);
 	/* the envelope ends up in header lines: refuse anything a queue file
 	 * could not have held */
@@ -91,6 +93,9 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
 	}
 	kind = localaddr_lookup(conf, users.s, &a, &ld);
 	sa_free(&users);
+	/* user+ext: the folder .ext when asked for and the name is safe, else the inbox */
+	if (conf->extension_folders && (kind == LOCALADDR_USER || kind == LOCALADDR_SYSTEM))
+		maildir_folder_name(ld.ext, d->folder);
 	switch (kind) {
 	case LOCALADDR_USER:
 	case LOCALADDR_POSTMASTER:
@@ -112,7 +117,7 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
 			local_set(r, 'T', "4.3.0", "cannot read the users file", NULL);
 		return -1;
 	}
-	if (sa_catf(&d->dir, "%s/%s", paths.mail, ld.user) < 0) {
+	if (user_maildir(paths.mail, ld.user, &d->dir) < 0) {
 		local_set(r, 'T', "4.3.0", "out of memory", NULL);
 		return -1;
 	}
@@ -127,6 +132,20 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
 		return -1;
 	}
 	return 0;
+}
+
+/* into the Maildir open as md, or into d's folder in it; a folder that
+ * cannot be opened or made (a file or a link in its place, no space) leaves
+ * the mail in the inbox: it is never lost for a folder */
+static int write_at(const struct conf *conf, const struct local_dest *d, int md,
+                    const char *sender, const char *rcpt, int in, struct local_result *r)
+{
+	int fd = d->folder[0] ? maildir_folder_open(md, d->folder) : -1, rc;
+
+	rc = local_maildir_at(fd >= 0 ? fd : md, conf_hostname(conf), sender, rcpt, in, r);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 /* a system user's Maildir: become the account (groups, gid, uid; priv.h
@@ -151,7 +170,24 @@ static int write_system(const struct conf *conf, const struct local_dest *d, con
 		return -1;
 	}
 	sa_free(&err);
-	rc = local_maildir_at(md, conf_hostname(conf), sender, rcpt, in, r);
+	rc = write_at(conf, d, md, sender, rcpt, in, r);
+	close(md);
+	return rc;
+}
+
+int local_write_virtual(const struct conf *conf, const struct local_dest *d, const char *sender,
+                        const char *rcpt, int in, struct local_result *r)
+{
+	int md, rc;
+
+	if (!d->folder[0])
+		return local_maildir(d->dir.s, conf_hostname(conf), sender, rcpt, in, r);
+	md = open(d->dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (md < 0) {
+		local_set(r, 'T', "4.2.0", "mailbox unavailable", strerror(errno));
+		return -1;
+	}
+	rc = write_at(conf, d, md, sender, rcpt, in, r);
 	close(md);
 	return rc;
 }
@@ -163,7 +199,7 @@ int local_write(const struct conf *conf, const struct local_dest *d, const char 
 		return write_system(conf, d, sender, rcpt, in, r);
 	if (local_become_owner(d->dir.s, r) < 0)
 		return -1;
-	return local_maildir(d->dir.s, conf_hostname(conf), sender, rcpt, in, r);
+	return local_write_virtual(conf, d, sender, rcpt, in, r);
 }
 
 /* the owner to become for dir (uid in st), or 0 when the process writes it

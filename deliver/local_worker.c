@@ -58,12 +58,12 @@ static void child(const struct conf *conf, const struct lreq *q, const struct lo
 }
 
 /* write the Maildir here, as the worker is: the reply record in reply */
-static void deliver_here(const struct conf *conf, const struct lreq *q, const char *dir, int in,
-                         sa_t *reply)
+static void deliver_here(const struct conf *conf, const struct lreq *q,
+                         const struct local_dest *d, int in, sa_t *reply)
 {
 	struct local_result r = { 0, NULL, SA_INIT };
 
-	local_maildir(dir, conf_hostname(conf), q->sender, q->rcpt, in, &r);
+	local_write_virtual(conf, d, q->sender, q->rcpt, in, &r);
 	if (dresult_cat(reply, 0, r.class, r.status, r.text.s ? r.text.s : "") < 0)
 		sa_trunc(reply, 0); /* out of memory: no reply, the worker ends */
 	else if (r.class != 'D')
@@ -165,7 +165,7 @@ int local_worker(int sock)
 			log_info(q.qid[0] ? q.qid : NULL, "status=%s %s", r.status,
 			         r.text.s ? r.text.s : "");
 		} else if (!d.system && !local_owner_change(d.dir.s)) {
-			deliver_here(&lc.c, &q, d.dir.s, in, &reply);
+			deliver_here(&lc.c, &q, &d, in, &reply);
 		} else {
 			/* the name is looked up once here, not in every child */
 			(void)conf_hostname(&lc.c);

@@ -94,7 +94,7 @@ static void capa(int authorized)
 /* after good credentials: become the owner, lock and snapshot, +OK */
 static void login(void)
 {
-	char path[sizeof paths.mail + USER_NAME_MAX + 2];
+	sa_t path = SA_INIT;
 	size_t count;
 	unsigned long long octets;
 	int r;
@@ -114,15 +114,20 @@ static void login(void)
 		r = box_open_fd(&S.box, fd);
 		goto opened;
 	}
-	snprintf(path, sizeof path, "%s/%s", paths.mail, S.user);
-	if (S.drop && auth_become_owner(&S.owner, path, &err) < 0) {
+	/* NAME@DOMAIN: mail/DOMAIN/NAME */
+	if (user_maildir(paths.mail, S.user, &path) < 0) {
+		reply("-ERR [SYS/TEMP] out of memory");
+		leave(111);
+	}
+	if (S.drop && auth_become_owner(&S.owner, path.s, &err) < 0) {
 		log_warn(NULL, "cannot switch to the mailbox owner user=%s: %s", S.user,
 		         err.s ? err.s : "?");
 		reply("-ERR [SYS/PERM] cannot serve this maildrop");
 		leave(111);
 	}
 	sa_free(&err);
-	r = box_open(&S.box, path);
+	r = box_open(&S.box, path.s);
+	sa_free(&path);
 opened:
 	if (r == BOX_IN_USE) {
 		log_info(NULL, "in use user=%s client=%s", S.user, S.client);
@@ -154,7 +159,7 @@ static void authorization(void)
 {
 	sa_t line = SA_INIT;
 	struct pop3_cmd c;
-	char user[USER_NAME_MAX + 2];
+	char user[USER_MAILBOX_MAX + 2];
 	size_t userlen = 0;
 	int have_user = 0, fails = 0, r;
 	const char *err;

@@ -36,7 +36,7 @@ struct box {
 struct sess {
 	io_t in, out;
 	const char *client;         /* TCPREMOTEIP, or "unknown" */
-	char user[USER_NAME_MAX + 1];
+	char user[USER_MAILBOX_MAX + 1];
 	struct box box;
 	unsigned long retr;
 	int timeout_ms;             /* pop3_timeout */

@@ -104,13 +104,13 @@ static int auth_checker(const char *req, size_t len, char *why, size_t whysz)
 
 int auth_check(struct sess *s, const char *name, size_t namelen, const char *pass, size_t passlen)
 {
-	char user[USER_NAME_MAX + 1], req[PASSREQ_MAX], logn[65], why[300];
+	char user[USER_MAILBOX_MAX + 1], req[PASSREQ_MAX], logn[65], why[300];
 	size_t i;
 	int n, r;
 
 	log_name(name, namelen, logn);
 	/* names are stored lowercase, as SMTP recipients are folded */
-	if (namelen == 0 || namelen > USER_NAME_MAX)
+	if (namelen == 0 || namelen > USER_MAILBOX_MAX)
 		goto fail;
 	for (i = 0; i < namelen; i++) {
 		char c = name[i];

@@ -23,6 +23,7 @@
 #include "gcommit.h"
 #include "maildir.h"
 #include "paths.h"
+#include "users.h"
 
 enum setup_kind { SETUP_DIR, SETUP_FILE, SETUP_FIFO, SETUP_COMMIT };
 
@@ -322,12 +323,86 @@ static void fix_ent(struct setup_ctx *x, const struct setup_ent *e)
 /* every mailbox in the mail directory belongs to the virtual owner: its
  * directories and the messages in tmp/ new/ cur/ (mail written by a program
  * running as root is corrected here) */
-static void fix_mailboxes(struct setup_ctx *x)
+/* one Maildir, mail/NAME or mail/DOMAIN/NAME (p holds it): it, tmp, new and
+ * cur, and the messages in them, to the virtual_user */
+static void fix_maildir(struct setup_ctx *x, sa_t *p)
 {
 	static const char *const sub[] = { "", "/tmp", "/new", "/cur" };
 	uid_t u = x->uid[OWN_VIRTUAL];
 	gid_t g = x->gid[OWN_VIRTUAL];
-	sa_t p = SA_INIT;
+	size_t top = p->len;
+	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		sa_trunc(p, top);
+		if (sa_cats(p, sub[i]) < 0)
+			ctl_die_sys("out of memory");
+		fix_path(x, p->s, SETUP_DIR, u, g, 0700, i > 0);
+		if (i == 0) {
+			struct stat st;
+			if (lstat(p->s, &st) < 0 || !S_ISDIR(st.st_mode))
+				break;
+			continue;
+		}
+		DIR *m = opendir(p->s);
+		if (!m)
+			continue;
+		struct dirent *fe;
+		size_t base = p->len;
+		while ((fe = readdir(m)) != NULL) {
+			if (strcmp(fe->d_name, ".") == 0 || strcmp(fe->d_name, "..") == 0)
+				continue;
+			struct stat st;
+			sa_trunc(p, base);
+			if (sa_catf(p, "/%s", fe->d_name) < 0)
+				ctl_die_sys("out of memory");
+			if (lstat(p->s, &st) < 0 || !S_ISREG(st.st_mode))
+				continue;
+			if (st.st_uid == u && st.st_gid == g)
+				continue;
+			if (x->check)
+				problem(x, "%s: not owned by %s", p->s, x->conf.virtual_user);
+			else if (lchown(p->s, u, g) < 0)
+				ctl_die_sys("cannot change the owner of %s", p->s);
+		}
+		closedir(m);
+	}
+}
+
+/* 1 when some NAME@DOMAIN user in the list (users_list's form) has dom */
+static int user_domain_listed(const sa_t *all, size_t n, const char *dom)
+{
+	const char *p = all->s;
+	for (size_t i = 0; i < n; p += strlen(p) + 1, i++) {
+		const char *d = user_mailbox_domain(p);
+		if (d && strcmp(d, dom) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* mail/DOMAIN (p holds it), a domain's directory: it and each Maildir in it */
+static void fix_domain_dir(struct setup_ctx *x, sa_t *p)
+{
+	fix_path(x, p->s, SETUP_DIR, x->uid[OWN_VIRTUAL], x->gid[OWN_VIRTUAL], 0700, 0);
+	DIR *d = opendir(p->s);
+	if (!d)
+		return;
+	size_t base = p->len;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		sa_trunc(p, base);
+		if (sa_catf(p, "/%s", de->d_name) < 0)
+			ctl_die_sys("out of memory");
+		fix_maildir(x, p);
+	}
+	closedir(d);
+}
+
+static void fix_mailboxes(struct setup_ctx *x)
+{
+	sa_t p = SA_INIT, users = SA_INIT, all = SA_INIT;
+	size_t nusers = 0;
 	struct stat pst;
 	/* the postmaster's, as init makes it; the loop below gives it its owner */
 	if (sa_catf(&p, "%s/%s", paths.mail, x->conf.postmaster) < 0)
@@ -340,54 +415,35 @@ static void fix_mailboxes(struct setup_ctx *x)
 		else
 			printf("created directory %s\n", p.s);
 	}
+	/* mail/DOMAIN holds the Maildirs of DOMAIN's users (users.h): told
+	 * from a bare user's Maildir by etc/users, never made into one */
+	if (sa_catf(&users, "%s/users", paths.etc) < 0)
+		ctl_die_sys("out of memory");
+	if (users_list(users.s, &all, &nusers) < 0)
+		problem(x, "%s: %s", users.s, strerror(errno));
 	DIR *d = opendir(paths.mail);
 	if (!d) {
 		if (errno != ENOENT)
 			problem(x, "%s: %s", paths.mail, strerror(errno));
-		sa_free(&p);
-		return;
+		goto out;
 	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
-			sa_trunc(&p, 0);
-			if (sa_catf(&p, "%s/%s%s", paths.mail, de->d_name, sub[i]) < 0)
-				ctl_die_sys("out of memory");
-			fix_path(x, p.s, SETUP_DIR, u, g, 0700, i > 0);
-			if (i == 0) {
-				struct stat st;
-				if (lstat(p.s, &st) < 0 || !S_ISDIR(st.st_mode))
-					break;
-				continue;
-			}
-			DIR *m = opendir(p.s);
-			if (!m)
-				continue;
-			struct dirent *fe;
-			size_t base = p.len;
-			while ((fe = readdir(m)) != NULL) {
-				if (strcmp(fe->d_name, ".") == 0 || strcmp(fe->d_name, "..") == 0)
-					continue;
-				struct stat st;
-				sa_trunc(&p, base);
-				if (sa_catf(&p, "/%s", fe->d_name) < 0)
-					ctl_die_sys("out of memory");
-				if (lstat(p.s, &st) < 0 || !S_ISREG(st.st_mode))
-					continue;
-				if (st.st_uid == u && st.st_gid == g)
-					continue;
-				if (x->check)
-					problem(x, "%s: not owned by %s", p.s, x->conf.virtual_user);
-				else if (lchown(p.s, u, g) < 0)
-					ctl_die_sys("cannot change the owner of %s", p.s);
-			}
-			closedir(m);
-		}
+		sa_trunc(&p, 0);
+		if (sa_catf(&p, "%s/%s", paths.mail, de->d_name) < 0)
+			ctl_die_sys("out of memory");
+		if (user_domain_listed(&all, nusers, de->d_name))
+			fix_domain_dir(x, &p);
+		else
+			fix_maildir(x, &p);
 	}
 	closedir(d);
+out:
 	sa_free(&p);
+	sa_free(&users);
+	sa_free(&all);
 }
 
 /* the files in the queue: pochta-qmgr, as qmgr_user, reads, rewrites and

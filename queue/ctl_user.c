@@ -8,6 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 #include "ctl.h"
+#include "dir.h"
+#include "localaddr.h"
 #include "maildir.h"
 #include "paths.h"
 #include "users.h"
@@ -70,15 +72,18 @@ static void read_password(char *buf, size_t cap)
 		ctl_die("password contains a NUL byte");
 }
 
-/* a Maildir made by root belongs to the owner of the mail directory (the
- * virtual_user after `pochtactl setup`), who delivers to it */
-static void maildir_own(const char *md)
+/* a Maildir (and a domain's directory above it) made by root belongs to the
+ * owner of the mail directory (the virtual_user after `pochtactl setup`), who
+ * delivers to it */
+static void maildir_own(const char *md, const char *domdir)
 {
 	static const char *const sub[] = { "", "/tmp", "/new", "/cur" };
 	struct stat st;
 	sa_t p = SA_INIT;
 	if (geteuid() != 0 || stat(paths.mail, &st) < 0 || st.st_uid == 0)
 		return;
+	if (domdir && lchown(domdir, st.st_uid, st.st_gid) < 0)
+		ctl_die_sys("cannot give %s to the owner of %s", domdir, paths.mail);
 	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		sa_trunc(&p, 0);
 		if (sa_catf(&p, "%s%s", md, sub[i]) < 0)
@@ -91,9 +96,49 @@ static void maildir_own(const char *md)
 
 static void name_or_die(const char *name)
 {
-	if (!user_name_valid(name, strlen(name)))
-		ctl_die("bad user name \"%s\": 1 to %d of a-z 0-9 . _ -, not starting with . or -",
+	if (!user_mailbox_valid(name, strlen(name)))
+		ctl_die("bad user name \"%s\": NAME or NAME@DOMAIN, NAME 1 to %d of a-z 0-9 . _ -,"
+		        " not starting with . or -, DOMAIN a lowercase domain name",
 		        name, USER_NAME_MAX);
+}
+
+/* ROOT/mail/NAME is a bare user's Maildir and ROOT/mail/DOMAIN holds the
+ * domain's: a name may not be both. -1 when name would take the other's
+ * place (the conflicting one in other) */
+static int maildir_conflict(const char *users_path, const char *name, sa_t *other)
+{
+	sa_t all = SA_INIT;
+	size_t n = 0;
+	const char *dom = user_mailbox_domain(name), *p;
+	int r = 0;
+
+	if (users_list(users_path, &all, &n) < 0)
+		ctl_die_sys("cannot read %s", users_path);
+	p = all.s;
+	for (size_t i = 0; i < n && r == 0; p += strlen(p) + 1, i++) {
+		const char *pd = user_mailbox_domain(p);
+		if ((dom && !pd && strcmp(p, dom) == 0) || (!dom && pd && strcmp(pd, name) == 0)) {
+			sa_copys(other, p);
+			r = -1;
+		}
+	}
+	sa_free(&all);
+	return r;
+}
+
+/* a user of a domain that is neither local nor virtual gets no mail: said,
+ * not refused (the domain may be added to the configuration next) */
+static void domain_warn(const char *name)
+{
+	const char *dom = user_mailbox_domain(name);
+	struct conf c;
+	if (!dom)
+		return;
+	ctl_conf_load(&c);
+	if (!localaddr_domain_is_local(&c, dom, strlen(dom)))
+		ctl_warn("warning: %s is in neither local_domains nor virtual_domains:"
+		         " %s gets no mail until it is", dom, name);
+	conf_free(&c);
 }
 
 static int cmd_add(const char *name, int replace, int must_exist)
@@ -111,6 +156,12 @@ static int cmd_add(const char *name, int replace, int must_exist)
 		ctl_die("user %s exists already (use user passwd to change the password)", name);
 	if (!ex && must_exist)
 		ctl_die("no such user %s", name);
+	sa_t other = SA_INIT;
+	if (!ex && maildir_conflict(users.s, name, &other) < 0)
+		ctl_die("user %s would share its Maildir's place in %s with user %s", name, paths.mail,
+		        other.s);
+	sa_free(&other);
+	domain_warn(name);
 
 	char pass[USER_PASS_MAX + 2]; /* and a CR to strip */
 	read_password(pass, sizeof pass);
@@ -119,11 +170,22 @@ static int cmd_add(const char *name, int replace, int must_exist)
 	if (r < 0)
 		ctl_die_sys("cannot hash the password");
 
-	/* the Maildir first: a listed user always has somewhere to receive mail */
-	path_of(&md, paths.mail, name);
+	/* the Maildir first: a listed user always has somewhere to receive mail;
+	 * NAME@DOMAIN's is mail/DOMAIN/NAME */
+	sa_t domdir = SA_INIT;
+	const char *dom = user_mailbox_domain(name);
+	if (dom) {
+		path_of(&domdir, paths.mail, dom);
+		if (dir_make(domdir.s, 0700) < 0)
+			ctl_die_sys("cannot create the directory %s", domdir.s);
+	}
+	sa_trunc(&md, 0);
+	if (user_maildir(paths.mail, name, &md) < 0)
+		ctl_die_sys("out of memory");
 	if (maildir_make(md.s, 0700) < 0)
 		ctl_die_sys("cannot create the Maildir %s", md.s);
-	maildir_own(md.s);
+	maildir_own(md.s, dom ? domdir.s : NULL);
+	sa_free(&domdir);
 	if (users_add(users.s, passwd.s, name, hash.s, replace) < 0) {
 		if (errno == EEXIST)
 			ctl_die("user %s exists already", name);
@@ -148,7 +210,8 @@ static int cmd_del(const char *name)
 			ctl_die("no such user %s", name);
 		ctl_die_sys("cannot remove user %s", name);
 	}
-	path_of(&md, paths.mail, name);
+	if (user_maildir(paths.mail, name, &md) < 0)
+		ctl_die_sys("out of memory");
 	printf("user %s removed; the Maildir %s was kept\n", name, md.s);
 	sa_free(&users);
 	sa_free(&passwd);

@@ -93,6 +93,12 @@ static void test_confcheck(void)
 	T_INTEQ(check("connection_limit_exempt", "relay_networks, 192.0.2.0/24", NULL), 0);
 	T_INTEQ(check("local_domains", "a.test, b.test", NULL), 0);
 	T_INTEQ(check("local_domains", "a..test", NULL), -1);
+	T_INTEQ(check("virtual_domains", "b.test c.test", NULL), 0);
+	T_INTEQ(check("virtual_domains", "b.test [127.0.0.1]", NULL), -1);
+	T_INTEQ(check("catch_all", "@b.test:bob@b.test, @a.test:alice", NULL), 0);
+	T_INTEQ(check("catch_all", "", NULL), 0);
+	T_INTEQ(check("catch_all", "@b.test:bob@b.test b.test:bob", NULL), -1);
+	T_INTEQ(check("catch_all", "@b.test:Bob", NULL), -1);
 	T_INTEQ(check("postmaster", "Bad Name", NULL), -1);
 	T_INTEQ(check("smtpd_user", "pochtad", NULL), 0);
 	T_INTEQ(check("qmgr_user", "root", NULL), -1);

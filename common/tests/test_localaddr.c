@@ -360,6 +360,109 @@ static void test_system_users(void)
 	paths.conf[0] = '\0';
 }
 
+/* virtual domains, NAME@DOMAIN users, catch-alls and the extension */
+#define VREST "virtual_domains = b.test, C.test\npostmaster = root\n" \
+	"catch_all = @c.test:bob@c.test, @a.test:alice, @d.test:nobody@d.test\n"
+#define VDEF "local_domains = a.test\n" VREST
+
+struct vcase {
+	const char *conf, *addr;
+	int kind;
+	const char *user, *ext;
+};
+
+static const struct vcase vcases[] = {
+	{ VDEF, "alice@a.test", LOCALADDR_USER, "alice", "" },
+	{ VDEF, "alice@b.test", LOCALADDR_USER, "alice@b.test", "" },
+	{ VDEF, "ALICE@B.TEST", LOCALADDR_USER, "alice@b.test", "" },
+	{ VDEF, "Alice+Lists@b.test", LOCALADDR_USER, "alice@b.test", "Lists" },
+	{ VDEF, "\"alice+../x\"@b.test", LOCALADDR_USER, "alice@b.test", "../x" },
+	{ VDEF, "alice+@a.test", LOCALADDR_USER, "alice", "" },
+	{ VDEF, "carol@b.test", LOCALADDR_USER, "carol@b.test", "" },
+	/* the domain's own user comes before the bare name in a local domain */
+	{ VDEF, "bob@a.test", LOCALADDR_USER, "bob@a.test", "" },
+	{ VDEF, "bob+x@a.test", LOCALADDR_USER, "bob@a.test", "x" },
+	/* bare names are no users of a virtual domain; no catch-all in b.test */
+	{ VDEF, "dave@b.test", LOCALADDR_UNKNOWN, "", "" },
+	{ VDEF, "bob@b.test", LOCALADDR_UNKNOWN, "", "" },
+	{ VDEF, "alice@c.test", LOCALADDR_USER, "bob@c.test", "" },
+	{ VDEF, "x+y@c.test", LOCALADDR_USER, "bob@c.test", "" },
+	/* the catch-all: never the postmaster, never a user found before it */
+	{ VDEF, "postmaster@c.test", LOCALADDR_POSTMASTER, "root", "" },
+	{ VDEF, "postmaster@b.test", LOCALADDR_POSTMASTER, "root", "" },
+	{ VDEF, "zed@a.test", LOCALADDR_USER, "alice", "" },
+	{ VDEF, "carol@a.test", LOCALADDR_USER, "alice", "" },
+	/* a catch-all naming no listed user, or for a domain not local */
+	{ "local_domains = a.test d.test\n" VREST, "zed@d.test", LOCALADDR_UNKNOWN, "", "" },
+	{ VDEF, "zed@d.test", LOCALADDR_REMOTE, "", "" },
+	{ VDEF, "alice@sub.b.test", LOCALADDR_REMOTE, "", "" },
+	/* the whole local part first, in a virtual domain too */
+	{ VDEF "recipient_delimiter = -\n", "mary-jane@b.test", LOCALADDR_USER, "mary-jane@b.test",
+	  "" },
+	{ VDEF "recipient_delimiter = -\n", "mary-jane-x@b.test", LOCALADDR_UNKNOWN, "", "" },
+	{ VDEF "recipient_delimiter = -\n", "alice-x-y@b.test", LOCALADDR_USER, "alice@b.test",
+	  "x-y" },
+	{ VDEF "recipient_delimiter =\n", "alice+x@b.test", LOCALADDR_UNKNOWN, "", "" },
+	/* a domain in both lists is virtual */
+	{ "local_domains = a.test b.test\n" VREST, "bob@b.test", LOCALADDR_UNKNOWN, "", "" },
+	/* without virtual_domains: NAME@DOMAIN users of local domains */
+	{ "local_domains = a.test b.test\n", "alice@b.test", LOCALADDR_USER, "alice@b.test", "" },
+	{ "local_domains = a.test b.test\n", "bob@b.test", LOCALADDR_USER, "bob", "" },
+};
+
+static void test_virtual(void)
+{
+	char vusers[160];
+	FILE *f;
+
+	snprintf(vusers, sizeof vusers, "%s/vusers", dir);
+	f = fopen(vusers, "w");
+	T_ASSERT(f != NULL);
+	if (!f)
+		return;
+	fputs("alice\nbob\nalice@b.test\ncarol@b.test\nbob@a.test\nbob@c.test\n"
+	      "mary-jane@b.test\n", f);
+	fclose(f);
+	for (size_t i = 0; i < sizeof vcases / sizeof vcases[0]; i++) {
+		const struct vcase *t = &vcases[i];
+		struct localaddr_dest d;
+		struct conf c;
+		struct addr a;
+		int k;
+
+		conf_with(&c, t->conf);
+		T_INTEQ(localaddr_parse(t->addr, strlen(t->addr), &a), ADDR_OK);
+		memset(&d, 'z', sizeof d);
+		k = localaddr_lookup(&c, vusers, &a, &d);
+		if (k != t->kind || strcmp(d.user, t->user) != 0 || strcmp(d.ext, t->ext) != 0)
+			printf("case %zu: %s\n", i, t->addr);
+		T_INTEQ(k, t->kind);
+		T_STREQ(d.user, t->user);
+		T_STREQ(d.ext, t->ext);
+		T_INTEQ(localaddr_text_is_local(&c, t->addr), t->kind != LOCALADDR_REMOTE);
+		conf_free(&c);
+	}
+	unlink(vusers);
+}
+
+static void test_catchall_parse(void)
+{
+	const char *d, *m;
+	size_t dl, ml;
+	static const char *const bad[] = { "b.test:bob", "@b.test", "@:bob", "@b.test:",
+		"@b.test:Bob", "@[1.2.3.4]:bob", "@b..test:bob", "@b.test:bob@", "@b.test:.bob",
+		"@b.test:bob@B.test", "@b test:bob" };
+
+	T_INTEQ(localaddr_catchall_parse("@B.test:bob@c.test", 18, &d, &dl, &m, &ml), 0);
+	T_INTEQ(dl, 6);
+	T_ASSERT(memcmp(d, "B.test", 6) == 0);
+	T_INTEQ(ml, 10);
+	T_ASSERT(memcmp(m, "bob@c.test", 10) == 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		T_INTEQ(localaddr_catchall_parse(bad[i], strlen(bad[i]), &d, &dl, &m, &ml), -1);
+	T_INTEQ(localaddr_catchall_parse("", 0, &d, &dl, &m, &ml), -1);
+}
+
 static void test_origin(void)
 {
 	struct conf c;
@@ -390,6 +493,8 @@ int main(void)
 	T_RUN(test_postmaster_address);
 	T_RUN(test_system_users);
 	T_RUN(test_origin);
+	T_RUN(test_virtual);
+	T_RUN(test_catchall_parse);
 	unlink(users);
 	rmdir(dir);
 	return t_done();

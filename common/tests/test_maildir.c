@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "maildir.h"
@@ -104,10 +106,73 @@ static void test_name_uniq(void)
 	T_ASSERT(maildir_name_uniq(":2,S", &len) == 0);
 }
 
+static void test_folder_name(void)
+{
+	static const char *const good[][2] = { { "lists", "lists" }, { "Lists", "lists" },
+		{ "a.b", "a.b" }, { "x_y-z9", "x_y-z9" },
+		{ "1234567890123456789012345678901234567890123456789012345678901234",
+		  "1234567890123456789012345678901234567890123456789012345678901234" } };
+	static const char *const bad[] = { "", ".hidden", "../x", "a/b", "a..b", "x.", "..", ".",
+		"a b", "a+b", "a:b", "\xc3\xa4", "a\n",
+		"12345678901234567890123456789012345678901234567890123456789012345" };
+	char out[MAILDIR_FOLDER_MAX + 1];
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		T_INTEQ(maildir_folder_name(good[i][0], out), 1);
+		T_STREQ(out, good[i][1]);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(out, 'z', sizeof out);
+		T_INTEQ(maildir_folder_name(bad[i], out), 0);
+		T_STREQ(out, "");
+	}
+}
+
+static void test_folder_open(void)
+{
+	char tmpl[] = "/tmp/test_maildir.XXXXXX";
+	char p[600];
+	char *base = mkdtemp(tmpl);
+	int md, fd;
+
+	T_ASSERT(base != NULL);
+	md = open(base, O_RDONLY | O_DIRECTORY);
+	T_ASSERT(md >= 0);
+	fd = maildir_folder_open(md, "lists");
+	T_ASSERT(fd >= 0);
+	close(fd);
+	T_ASSERT(is_dir(base, "/.lists", 0700));
+	T_ASSERT(is_dir(base, "/.lists/tmp", 0700));
+	T_ASSERT(is_dir(base, "/.lists/new", 0700));
+	T_ASSERT(is_dir(base, "/.lists/cur", 0700));
+	snprintf(p, sizeof p, "%s/.lists/maildirfolder", base);
+	T_INTEQ(access(p, F_OK), 0);
+	/* again: what exists is fine */
+	fd = maildir_folder_open(md, "lists");
+	T_ASSERT(fd >= 0);
+	close(fd);
+	/* a link in the folder's place is never followed; a file is no folder */
+	snprintf(p, sizeof p, "%s/.evil", base);
+	T_INTEQ(symlink("/tmp", p), 0);
+	T_INTEQ(maildir_folder_open(md, "evil"), -1);
+	snprintf(p, sizeof p, "%s/.file", base);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	T_ASSERT(fd >= 0);
+	close(fd);
+	T_INTEQ(maildir_folder_open(md, "file"), -1);
+	T_INTEQ(maildir_folder_open(md, "a/b"), -1);
+	T_INTEQ(errno, EINVAL);
+	close(md);
+	snprintf(p, sizeof p, "rm -rf '%s'", base);
+	T_ASSERT(system(p) == 0);
+}
+
 int main(void)
 {
 	T_RUN(test_make);
 	T_RUN(test_uniq);
 	T_RUN(test_name_uniq);
+	T_RUN(test_folder_name);
+	T_RUN(test_folder_open);
 	return t_done();
 }

@@ -19,15 +19,26 @@ static void test_build_parse(void)
 
 static void test_longest(void)
 {
-	char b[PASSREQ_MAX], name[USER_NAME_MAX], pass[USER_PASS_MAX + 1];
+	char b[PASSREQ_MAX], name[USER_MAILBOX_MAX], pass[USER_PASS_MAX + 1];
 	struct passreq r;
 
+	/* NAME@DOMAIN: 32 octets, '@', four labels of 63 (255 octets) */
 	memset(name, 'n', sizeof name);
+	name[USER_NAME_MAX] = '@';
+	for (size_t i = USER_NAME_MAX + 1 + 63; i < sizeof name; i += 64)
+		name[i] = '.';
 	memset(pass, 'p', sizeof pass);
 	T_INTEQ(passreq_build(b, name, sizeof name, pass, USER_PASS_MAX), PASSREQ_MAX);
 	T_INTEQ(passreq_parse(b, PASSREQ_MAX, &r), 0);
 	T_INTEQ(r.passlen, USER_PASS_MAX);
-	T_INTEQ(strlen(r.name), USER_NAME_MAX);
+	T_INTEQ(strlen(r.name), USER_MAILBOX_MAX);
+	T_INTEQ(passreq_build(b, "alice@b.test", 12, "x", 1), 15);
+	T_INTEQ(passreq_parse(b, 15, &r), 0);
+	T_STREQ(r.name, "alice@b.test");
+	T_INTEQ(passreq_build(b, "alice@B.test", 12, "x", 1), -1);
+	T_INTEQ(passreq_build(b, "alice@[127.0.0.1]", 17, "x", 1), -1);
+	T_INTEQ(passreq_build(b, "alice@", 6, "x", 1), -1);
+	T_INTEQ(passreq_build(b, "@b.test", 7, "x", 1), -1);
 	/* one byte too many of either */
 	T_INTEQ(passreq_build(b, name, sizeof name, pass, USER_PASS_MAX + 1), -1);
 	T_INTEQ(errno, EINVAL);

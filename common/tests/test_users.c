@@ -71,6 +71,64 @@ static void test_name_valid(void)
 	T_INTEQ(user_name_valid("a\0b", 3), 0);
 }
 
+static void test_mailbox_valid(void)
+{
+	const char *good[] = { "alice", "alice@b.test", "a@b", "x_y@sub.b-c.test", "bob@localhost" };
+	const char *bad[] = { "", "@b.test", "alice@", "Alice@b.test", "alice@B.test",
+		"alice@[127.0.0.1]", "alice@b..test", "alice@-b.test", "alice@b.test@c.test",
+		"alice@b test", "alice@b/test", ".alice@b.test", "alice@.b.test" };
+	sa_t p = SA_INIT;
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		T_INTEQ(user_mailbox_valid(good[i], strlen(good[i])), 1);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (user_mailbox_valid(bad[i], strlen(bad[i])))
+			printf("accepted %s\n", bad[i]);
+		T_INTEQ(user_mailbox_valid(bad[i], strlen(bad[i])), 0);
+	}
+	T_ASSERT(user_mailbox_domain("alice") == NULL);
+	T_STREQ(user_mailbox_domain("alice@b.test"), "b.test");
+	T_INTEQ(user_maildir("/r/mail", "alice", &p), 0);
+	T_STREQ(p.s, "/r/mail/alice");
+	sa_trunc(&p, 0);
+	T_INTEQ(user_maildir("/r/mail", "alice@b.test", &p), 0);
+	T_STREQ(p.s, "/r/mail/b.test/alice");
+	sa_free(&p);
+}
+
+/* alice and alice@b.test are two users with their own passwords */
+static void test_domain_users(void)
+{
+	sa_t out = SA_INIT;
+	size_t n = 0;
+	char stored[PASS_HASH_MAX + 1];
+
+	reset();
+	T_INTEQ(users_add(upath, ppath, "alice", "$6$a$one", 0), 0);
+	T_INTEQ(users_add(upath, ppath, "alice@b.test", "$6$a$two", 0), 0);
+	T_INTEQ(users_exists(upath, "alice"), 1);
+	T_INTEQ(users_exists(upath, "alice@b.test"), 1);
+	T_INTEQ(users_exists(upath, "alice@c.test"), 0);
+	T_INTEQ(pass_lookup(ppath, "alice", stored), 1);
+	T_STREQ(stored, "$6$a$one");
+	T_INTEQ(pass_lookup(ppath, "alice@b.test", stored), 1);
+	T_STREQ(stored, "$6$a$two");
+	T_INTEQ(users_add(upath, ppath, "alice@b.test", "$6$a$x", 0), -1);
+	T_INTEQ(errno, EEXIST);
+	T_INTEQ(users_add(upath, ppath, "alice@B.test", "$6$a$x", 0), -1);
+	T_INTEQ(errno, EINVAL);
+	T_INTEQ(users_list(upath, &out, &n), 0);
+	T_INTEQ(n, 2);
+	T_ASSERT(out.len == 19 && memcmp(out.s, "alice\0alice@b.test\0", 19) == 0);
+	T_INTEQ(users_del(upath, ppath, "alice@b.test"), 0);
+	T_INTEQ(users_exists(upath, "alice@b.test"), 0);
+	T_INTEQ(users_exists(upath, "alice"), 1);
+	T_INTEQ(pass_lookup(ppath, "alice@b.test", stored), 0);
+	T_STREQ(get(upath), "alice\n");
+	sa_free(&out);
+	reset();
+}
+
 static void test_missing_files(void)
 {
 	sa_t out = SA_INIT;
@@ -436,6 +494,8 @@ int main(void)
 	snprintf(upath, sizeof upath, "%s/users", dir);
 	snprintf(ppath, sizeof ppath, "%s/passwd", dir);
 	T_RUN(test_name_valid);
+	T_RUN(test_mailbox_valid);
+	T_RUN(test_domain_users);
 	T_RUN(test_missing_files);
 	T_RUN(test_add_del);
 	T_RUN(test_half_state);

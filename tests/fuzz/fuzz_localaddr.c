@@ -6,18 +6,31 @@
  * queue holds for it (pochta-local at delivery), and the local-domain and
  * postmaster tests pochta-qmgr uses agree with it; with no etc/users, the
  * lookup names only host accounts that receive mail (never root, never below
- * local_uid_minimum); a home_mailbox accepted is relative, ends with '/' and
- * holds no "." or ".." component. */
+ * local_uid_minimum); with a users file of bare and NAME@DOMAIN users, a
+ * mailbox found is a listed mailbox name of the recipient's domain (or the
+ * catch-all's), never a bare name in a virtual domain, and its extension is
+ * what follows the user part and the delimiter; an extension's folder name
+ * holds no '/', no leading '.' and no ".."; a home_mailbox accepted is
+ * relative, ends with '/' and holds no "." or ".." component. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "localaddr.h"
+#include "maildir.h"
 #include "paths.h"
 #include "sysuser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char users_path[64];
+
+static void cleanup(void)
+{
+	unlink(users_path);
+}
 
 static const char *const delims[] = { "+", "-", "", ".", "\"", " ", "@", "_" };
 
@@ -78,9 +91,61 @@ static void check_lookup(const struct conf *c, const struct addr *a, int kmap)
 	}
 }
 
+/* the lookup with bare and domain users (v.test virtual, with a catch-all) */
+static void check_domains(const struct conf *c, const struct addr *a, int kmap)
+{
+	static char path[64];
+	struct localaddr_dest d;
+	char folder[MAILDIR_FOLDER_MAX + 1];
+	const char *dom;
+	FILE *f;
+	int k;
+
+	if (!path[0]) {
+		snprintf(path, sizeof path, "/dev/shm/fuzz_localaddr.%ld", (long)getpid());
+		f = fopen(path, "w");
+		if (!f || fputs("alice\nbob\nalice@v.test\ncatch@v.test\nbob@b.test\n", f) < 0 ||
+		    fclose(f) != 0)
+			abort();
+		atexit(cleanup);
+		snprintf(users_path, sizeof users_path, "%s", path);
+	}
+	k = localaddr_lookup(c, path, a, &d);
+	if (kmap != LOCALADDR_USER) {
+		if (k != kmap)
+			abort();
+		return;
+	}
+	if (k == LOCALADDR_UNKNOWN || k == LOCALADDR_TEMPFAIL) {
+		if (d.user[0] || d.ext[0])
+			abort();
+		return;
+	}
+	if (k != LOCALADDR_USER || !user_mailbox_valid(d.user, strlen(d.user)) ||
+	    users_exists(path, d.user) != 1)
+		abort();
+	dom = user_mailbox_domain(d.user);
+	if (strcmp(d.user, "catch@v.test") == 0) {
+		if (strcmp(a->domain, "v.test") != 0)   /* its own user, or the catch-all */
+			abort();
+	} else if (dom ? strcmp(dom, a->domain) != 0 : strcmp(a->domain, "v.test") == 0) {
+		abort();
+	}
+	if (d.ext[0]) {
+		size_t n = strlen(a->local), e = strlen(d.ext);
+		if (e >= n || strcmp(a->local + n - e, d.ext) != 0 ||
+		    a->local[n - e - 1] != c->recipient_delimiter[0])
+			abort();
+	}
+	if (maildir_folder_name(d.ext, folder) == 1 &&
+	    (strchr(folder, '/') || folder[0] == '.' || strstr(folder, "..") || !folder[0]))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char text[] = "local_domains = example.test, b.test\npostmaster = root\n";
+	static const char text[] = "local_domains = example.test, b.test\npostmaster = root\n"
+	                           "virtual_domains = v.test\ncatch_all = @v.test:catch@v.test\n";
 	struct conf c;
 	struct addr a, b;
 	sa_t q = SA_INIT;
@@ -103,6 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (k1 == LOCALADDR_TEMPFAIL)
 		abort();                /* the postmaster key is valid here */
 	check_lookup(&c, &a, k1);
+	check_domains(&c, &a, k1);
 	if (a.has_domain ? addr_format(&a, &q) < 0 : localaddr_postmaster(&c, &q) < 0)
 		abort();
 	if (localaddr_parse(q.s, q.len, &b) != ADDR_OK)

@@ -1,6 +1,6 @@
 /* libFuzzer harness: passreq_parse on arbitrary bytes; what it accepts has a
- * valid name and a password of 1..USER_PASS_MAX bytes without NUL, and is
- * built again by passreq_build into the very same bytes. */
+ * valid mailbox name (NAME or NAME@DOMAIN) and a password of
+ * 1..USER_PASS_MAX bytes without NUL, and is built again by passreq_build into the very same bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (passreq_parse((const char *)data, size, &r) < 0)
 		return 0;
-	if (!user_name_valid(r.name, strlen(r.name)) || r.passlen == 0 ||
+	if (!user_mailbox_valid(r.name, strlen(r.name)) || r.passlen == 0 ||
 	    r.passlen > USER_PASS_MAX || memchr(r.pass, '\0', r.passlen))
 		abort();
 	n = passreq_build(b, r.name, strlen(r.name), r.pass, r.passlen);

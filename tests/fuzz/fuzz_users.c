@@ -1,7 +1,8 @@
 /* libFuzzer harness: etc/users and etc/passwd with arbitrary contents.
- * Every name users_list gives is valid and users_exists finds it; adding a
- * user keeps every other name, in order, and adds exactly that one; deleting
- * it again gives back the names the file had without it. */
+ * Every name users_list gives is a valid mailbox name (NAME or NAME@DOMAIN)
+ * and users_exists finds it; adding a user (a bare one, then a domain's)
+ * keeps every other name, in order, and adds exactly that one; deleting it
+ * again gives back the names the file had without it. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ static void list(sa_t *out, size_t *n, const char *skip)
 	for (size_t i = 0; i < k; i++) {
 		const char *nm = all.s + pos;
 		size_t len = strlen(nm);
-		if (pos + len >= all.len || !user_name_valid(nm, len) || users_exists(upath, nm) != 1)
+		if (pos + len >= all.len || !user_mailbox_valid(nm, len) || users_exists(upath, nm) != 1)
 			abort();
 		pos += len + 1;
 		if (skip && strcmp(nm, skip) == 0)
@@ -62,9 +63,17 @@ static int same(const sa_t *a, const sa_t *b, size_t len)
 	return a->len >= len && b->len >= len && (len == 0 || memcmp(a->s, b->s, len) == 0);
 }
 
+static void add_del(const uint8_t *data, size_t size, const char *name);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char name[] = "fuzz-user";
+	add_del(data, size, "fuzz-user");
+	add_del(data, size, "fuzz-user@b.test");
+	return 0;
+}
+
+static void add_del(const uint8_t *data, size_t size, const char *name)
+{
 	sa_t before = SA_INIT, after = SA_INIT;
 	size_t nb, na;
 
@@ -100,5 +109,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	sa_free(&before);
 	sa_free(&after);
-	return 0;
 }
