@@ -20,12 +20,19 @@
  *     (sysuser.h: local_system_users, run by root), may name an account of
  *     the host with a uid of at least local_uid_minimum (never root): its
  *     Maildir is HOME/home_mailbox. etc/users comes first, whole local part
- *     and cut alike; then the account, the same two ways. */
+ *     and cut alike; then the account, the same two ways;
+ *   - before all of this (as Postfix's alias_maps), at a local domain or the
+ *     bare postmaster: the whole local part, then the user part, lowercased,
+ *     in ROOT/etc/aliases (aliases.h, with its RFC 2142 defaults): listed,
+ *     ALIAS (pochta-local expands it); a default that leads to the postmaster
+ *     mailbox (root, and by default postmaster, abuse, mailer-daemon),
+ *     POSTMASTER. */
 #ifndef POCHTA_LOCALADDR_H
 #define POCHTA_LOCALADDR_H
 #include <stddef.h>
 #include <sys/types.h>
 #include "addr.h"
+#include "aliases.h"
 #include "conf.h"
 #include "sa.h"
 #include "users.h"
@@ -37,12 +44,14 @@ enum localaddr_kind {
 	LOCALADDR_USER,            /* a user's mailbox */
 	LOCALADDR_POSTMASTER,      /* the postmaster key's mailbox */
 	LOCALADDR_SYSTEM,          /* a host account's Maildir in its home */
+	LOCALADDR_ALIAS,           /* an alias (etc/aliases or a default): pochta-local expands it */
 };
 
 /* where a local recipient's mail goes (localaddr_lookup) */
 struct localaddr_dest {
 	char user[USER_NAME_MAX + 1]; /* USER, POSTMASTER: the mailbox; SYSTEM: the account */
 	uid_t uid;                    /* SYSTEM: the account's uid when it was looked up */
+	char alias[ALIASES_NAME_MAX + 1]; /* ALIAS: the name found */
 };
 
 /* 1 when the domain (len bytes; never a literal) is in local_domains, compared
@@ -61,7 +70,8 @@ int localaddr_map(const struct conf *c, const struct addr *a, char *user);
 /* the mapping with etc/users (users_path) and, when sysuser_enabled, the
  * host's accounts: USER only when listed, SYSTEM for an account that
  * receives mail (sysuser_get); the kind, with d filled for USER, POSTMASTER
- * and SYSTEM. TEMPFAIL also when the passwd database cannot be read. */
+ * and SYSTEM, alias for ALIAS. TEMPFAIL also when the passwd database cannot
+ * be read, or the aliases file is bad (errno EBADMSG; the reason is logged). */
 int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
                      struct localaddr_dest *d);
 /* 1 when the queued recipient text goes to the postmaster's mailbox */
