@@ -153,18 +153,25 @@ static int alias_step(const struct conf *c, const struct addr *a, struct localad
 int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
                      struct localaddr_dest *d)
 {
+	int r;
+
+	d->uid = 0;
+	d->alias[0] = '\0';
+	d->user[0] = '\0';
+	r = alias_step(c, a, d);
+	return r != LOCALADDR_UNKNOWN ? r : localaddr_lookup_mailbox(c, users_path, a, d);
+}
+
+int localaddr_lookup_mailbox(const struct conf *c, const char *users_path, const struct addr *a,
+                             struct localaddr_dest *d)
+{
 	char *user = d->user, whole[USER_NAME_MAX + 1];
 	const char *try[2];
-	int r, ex, nt = 0;
+	int r = localaddr_map(c, a, user), ex, nt = 0;
 	struct sysuser su;
 
 	d->uid = 0;
 	d->alias[0] = '\0';
-	user[0] = '\0';
-	r = alias_step(c, a, d);
-	if (r != LOCALADDR_UNKNOWN)
-		return r;
-	r = localaddr_map(c, a, user);
 	if (r != LOCALADDR_USER)
 		return r;
 	/* As Postfix does, the whole local part first: with recipient_delimiter

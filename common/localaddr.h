@@ -74,6 +74,10 @@ int localaddr_map(const struct conf *c, const struct addr *a, char *user);
  * be read, or the aliases file is bad (errno EBADMSG; the reason is logged). */
 int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
                      struct localaddr_dest *d);
+/* the same without the aliases step: a mailbox only (pochta-local for \NAME
+ * and a name an alias expands to itself) */
+int localaddr_lookup_mailbox(const struct conf *c, const char *users_path, const struct addr *a,
+                             struct localaddr_dest *d);
 /* 1 when the queued recipient text goes to the postmaster's mailbox */
 int localaddr_is_postmaster(const struct conf *c, const char *addr);
 /* the address mail for the postmaster is queued to: postmaster@ the first
