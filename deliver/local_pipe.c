@@ -100,7 +100,11 @@ static void run_child(const char *cmd, const struct local_env *e, int msg, int o
 	int n = 0;
 
 	setsid();
-	if (dup2(msg, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+	/* moved up first: either may be 0, 1 or 2 already (a worker's stdin is
+	 * its socket, closed in the child), where dup2 would keep close-on-exec */
+	msg = fcntl(msg, F_DUPFD_CLOEXEC, 10);
+	out = fcntl(out, F_DUPFD_CLOEXEC, 10);
+	if (msg < 0 || out < 0 || dup2(msg, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(111);
 	for (int fd = 3; fd < 1024; fd++)
 		close(fd);
