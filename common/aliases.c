@@ -132,6 +132,9 @@ static int split_targets(const char *s, size_t n, const char *file, size_t line,
 		} else {
 			k = 0;
 		}
+		if (sa_ready(&tmp, 0) < 0) /* "" unquoted: an empty string, not NULL */
+			goto nomem;
+		tmp.s[tmp.len] = '\0';
 		if (tmp.len > ALIASES_TARGET_MAX) {
 			bad(err, file, line, "a target is too long");
 			goto out;
