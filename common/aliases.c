@@ -26,6 +26,13 @@ static int bad(sa_t *err, const char *file, size_t line, const char *why)
 	return -1;
 }
 
+static void nomem(sa_t *err)
+{
+	sa_trunc(err, 0);
+	sa_cats(err, "out of memory");
+	errno = ENOMEM;
+}
+
 static int blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -159,9 +166,7 @@ static int split_targets(const char *s, size_t n, const char *file, size_t line,
 	rc = 0;
 	goto out;
 nomem:
-	sa_trunc(err, 0);
-	sa_cats(err, "out of memory");
-	errno = ENOMEM;
+	nomem(err);
 out:
 	sa_free(&tmp);
 	return rc;
@@ -303,9 +308,7 @@ static int parse_entry(const char *s, size_t n, const char *file, size_t line, s
 	rc = 0;
 	goto out;
 nomem:
-	sa_trunc(err, 0);
-	sa_cats(err, "out of memory");
-	errno = ENOMEM;
+	nomem(err);
 fail:
 	sa_trunc(recs, start);
 out:
@@ -362,9 +365,7 @@ static int build(const sa_t *recs, struct ent *e, size_t n, const char *file,
 	t->n = n;
 	return 0;
 nomem:
-	sa_trunc(err, 0);
-	sa_cats(err, "out of memory");
-	errno = ENOMEM;
+	nomem(err);
 	return -1;
 }
 
@@ -426,9 +427,7 @@ int aliases_parse(const char *text, size_t len, const char *file, struct aliases
 	rc = build(&recs, e, ne, file, t, err);
 	goto out;
 nomem:
-	sa_trunc(err, 0);
-	sa_cats(err, "out of memory");
-	errno = ENOMEM;
+	nomem(err);
 out:
 	free(e);
 	sa_free(&recs);

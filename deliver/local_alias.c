@@ -160,6 +160,19 @@ static void expand_name(struct exp *x, const char *name, const char *domain, con
 static void add_mailbox(struct exp *x, int kind, const struct localaddr_dest *ld,
                         const char *name, const char *domain, int no_forward);
 
+/* name's own mailbox at domain, never its alias or .forward */
+static void own_mailbox(struct exp *x, const char *name, const char *domain)
+{
+	struct localaddr_dest ld;
+	struct addr a;
+
+	memset(&a, 0, sizeof a);
+	snprintf(a.local, sizeof a.local, "%s", name);
+	snprintf(a.domain, sizeof a.domain, "%s", domain);
+	a.has_domain = 1;
+	add_mailbox(x, localaddr_lookup_mailbox(x->conf, x->users.s, &a, &ld), &ld, name, domain, 1);
+}
+
 static int push(struct exp *x, const char *name)
 {
 	if (x->depth >= ALIAS_DEPTH) {
@@ -249,16 +262,10 @@ static void expand_target(struct exp *x, const char *t, const struct who *w, uid
 			i->who = *w;
 		return;
 	case ALIASES_T_SELF: {
-		struct localaddr_dest ld;
 		char nm[ALIASES_NAME_MAX + 1];
 		snprintf(nm, sizeof nm, "%s", v);
 		lower(nm);
-		memset(&a, 0, sizeof a);
-		snprintf(a.local, sizeof a.local, "%s", nm);
-		snprintf(a.domain, sizeof a.domain, "%s", x->domain);
-		a.has_domain = 1;
-		add_mailbox(x, localaddr_lookup_mailbox(x->conf, x->users.s, &a, &ld), &ld, nm,
-		            x->domain, 1);
+		own_mailbox(x, nm, x->domain);
 		return;
 	}
 	case ALIASES_T_ADDR:
@@ -316,7 +323,7 @@ static void expand_name(struct exp *x, const char *t, const char *domain, const 
 	a.has_domain = 1;
 	/* Postfix's rule: a name in its own expansion is the user itself */
 	if (self && strcmp(nm, self) == 0) {
-		add_mailbox(x, localaddr_lookup_mailbox(x->conf, x->users.s, &a, &ld), &ld, nm, domain, 1);
+		own_mailbox(x, nm, domain);
 		return;
 	}
 	for (int i = 0; i < x->depth; i++) {
@@ -443,17 +450,9 @@ static void expand_alias(struct exp *x, const char *name)
 		add_mailbox(x, LOCALADDR_POSTMASTER, &ld, name, x->domain, 1);
 		break;
 	}
-	default: {
+	default:
 		/* the file changed since the lookup: the name's own mailbox */
-		struct localaddr_dest ld;
-		struct addr a;
-		memset(&a, 0, sizeof a);
-		snprintf(a.local, sizeof a.local, "%s", name);
-		snprintf(a.domain, sizeof a.domain, "%s", x->domain);
-		a.has_domain = 1;
-		add_mailbox(x, localaddr_lookup_mailbox(x->conf, x->users.s, &a, &ld), &ld, name,
-		            x->domain, 1);
-	}
+		own_mailbox(x, name, x->domain);
 	}
 	x->depth--;
 }
