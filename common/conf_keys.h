@@ -81,6 +81,12 @@
 	  "1: mail for user+ext goes to the Maildir++ folder .ext of the user's Maildir (made when missing); 0: to the inbox") \
 	X(postmaster, STR, "postmaster", 1, 32, \
 	  "local mailbox that receives mail for postmaster@ every local domain and Postmaster") \
+	X(admin_alias, STR, "root", 1, 64, \
+	  "local name that postmaster, abuse and mailer-daemon are aliases of when the aliases file does not list them (RFC 2142); root, when not listed, is the postmaster mailbox") \
+	X(default_privs, STR, "nobody", 1, 32, \
+	  "system account that commands and files of a root-owned aliases file are delivered as") \
+	X(command_time_limit, INT, "1000", 1, 86400, \
+	  "seconds a command of an alias or .forward may run before it is killed and the delivery retried") \
 	X(smtpd_user, STR, "pochtad", 1, 32, \
 	  "system user pochta-smtpd runs as (installed, or an instance started as root); created by `pochtactl setup`") \
 	X(qmgr_user, STR, "pochtaq", 1, 32, \

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "addr.h"
+#include "aliases.h"
 #include "cidr.h"
 #include "confcheck.h"
 #include "dns.h"
@@ -105,6 +106,21 @@ int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *
 	if (strcmp(n, "postmaster") == 0) {
 		if (!user_name_valid(value, strlen(value))) {
 			sa_copys(err, "not a valid user name");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(n, "admin_alias") == 0) {
+		const char *v;
+		if (aliases_target_kind(value, &v) != ALIASES_T_NAME || strpbrk(value, " \t")) {
+			sa_copys(err, "not a local name (a local part without @)");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(n, "default_privs") == 0) {
+		if (!user_name_valid(value, strlen(value)) || strcmp(value, "root") == 0) {
+			sa_copys(err, "not an account name (not root)");
 			return -1;
 		}
 		return 0;

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 #include "localaddr.h"
+#include "log.h"
+#include "paths.h"
 #include "sysuser.h"
 
 #define PM "postmaster"
@@ -220,8 +222,98 @@ static int lookup_catchall(const struct conf *c, const char *users_path, const s
 	return r;
 }
 
+/* the aliases step: ALIAS, POSTMASTER (a default that leads to it: the
+ * mailbox in d->user), TEMPFAIL, or UNKNOWN when the address is no alias */
+static int rfc2142_name(const char *n)
+{
+	return strcmp(n, "postmaster") == 0 || strcmp(n, "abuse") == 0 ||
+	       strcmp(n, "mailer-daemon") == 0;
+}
+
+/* virtual: a virtual domain, where only the RFC 2142 names are looked up
+ * (after its own users); else a local_domains domain, where every name is */
+static int alias_step(const struct conf *c, const struct addr *a, struct localaddr_dest *d,
+                      int virtual)
+{
+	char delim = c->recipient_delimiter ? c->recipient_delimiter[0] : '\0';
+	char names[2][ALIASES_NAME_MAX + 1];
+	const struct aliases_tab *t = NULL;
+	const char *tg;
+	size_t n = strlen(a->local), cut = n;
+	sa_t path = SA_INIT, err = SA_INIT;
+	int nn = 0;
+
+	/* as Postfix's alias_maps: the local domains, not the virtual ones */
+	if (a->null || n == 0 || (a->has_domain
+	    ? !localaddr_domain_is_local(c, a->domain, strlen(a->domain)) ||
+	      localaddr_domain_is_virtual(c, a->domain, strlen(a->domain)) != virtual
+	    : virtual || strcasecmp(a->local, PM) != 0))
+		return LOCALADDR_UNKNOWN;
+	if (delim && strchr(a->local, delim))
+		cut = (size_t)(strchr(a->local, delim) - a->local);
+	for (size_t len = n; nn < 2 && len > 0; len = cut) {
+		if (len <= ALIASES_NAME_MAX) {
+			for (size_t i = 0; i < len; i++)
+				names[nn][i] = (a->local[i] >= 'A' && a->local[i] <= 'Z')
+				               ? (char)(a->local[i] - 'A' + 'a') : a->local[i];
+			names[nn++][len] = '\0';
+		}
+		if (len == cut)
+			break;
+	}
+	/* a program without paths (a unit test) has only the defaults */
+	if (paths.etc[0]) {
+		if (sa_catf(&path, "%s/aliases", paths.etc) < 0 || !(t = aliases_load(path.s, &err))) {
+			log_warn(NULL, "aliases: %s", err.s ? err.s : "out of memory");
+			sa_free(&path);
+			sa_free(&err);
+			errno = EBADMSG;
+			return LOCALADDR_TEMPFAIL;
+		}
+		sa_free(&path);
+	}
+	for (int i = 0; i < nn; i++) {
+		if (virtual && !rfc2142_name(names[i]))
+			continue;
+		switch (aliases_resolve(t, c->admin_alias ? c->admin_alias : "root", names[i], &tg)) {
+		case ALIASES_LISTED:
+		case ALIASES_ADMIN:
+			memcpy(d->alias, names[i], strlen(names[i]) + 1);
+			return LOCALADDR_ALIAS;
+		case ALIASES_POSTMASTER:
+			n = c->postmaster ? strlen(c->postmaster) : 0;
+			if (!user_name_valid(c->postmaster ? c->postmaster : "", n)) {
+				errno = EINVAL;
+				return LOCALADDR_TEMPFAIL;
+			}
+			memcpy(d->user, c->postmaster, n + 1);
+			return LOCALADDR_POSTMASTER;
+		}
+	}
+	return LOCALADDR_UNKNOWN;
+}
+
 int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
                      struct localaddr_dest *d)
+{
+	int r;
+
+	d->uid = 0;
+	d->alias[0] = '\0';
+	d->user[0] = '\0';
+	d->ext[0] = '\0';
+	r = alias_step(c, a, d, 0);
+	if (r == LOCALADDR_UNKNOWN)
+		r = localaddr_lookup_mailbox(c, users_path, a, d);
+	/* RFC 2142: abuse and mailer-daemon exist at a virtual domain too,
+	 * when it has no user, nor catch-all, of its own for them */
+	if (r == LOCALADDR_UNKNOWN)
+		r = alias_step(c, a, d, 1);
+	return r;
+}
+
+int localaddr_lookup_mailbox(const struct conf *c, const char *users_path, const struct addr *a,
+                             struct localaddr_dest *d)
 {
 	char *user = d->user, whole[USER_NAME_MAX + 1], cut[USER_NAME_MAX + 1];
 	const char *try[2], *ext = NULL;
@@ -230,6 +322,7 @@ int localaddr_lookup(const struct conf *c, const char *users_path, const struct 
 
 	d->uid = 0;
 	d->ext[0] = '\0';
+	d->alias[0] = '\0';
 	if (r != LOCALADDR_USER)
 		return r;
 	memcpy(cut, user, strlen(user) + 1);

@@ -18,6 +18,12 @@
  *   - localaddr_lookup tries the whole local part as a user name first, as
  *     Postfix does, so a name holding the delimiter (mary-jane) is reachable;
  *     then the user part;
+ *   - before the mailboxes (as Postfix's alias_maps), at a local_domains
+ *     domain (not a virtual one) or the bare postmaster: the whole local part,
+ *     then the user part, lowercased, in ROOT/etc/aliases (aliases.h, with its
+ *     RFC 2142 defaults): listed, ALIAS (pochta-local expands it); a default
+ *     that leads to the postmaster mailbox (root, and by default postmaster,
+ *     abuse, mailer-daemon), POSTMASTER;
  *   - the mailboxes, in order (users.h: mailbox names): NAME@DOMAIN in
  *     etc/users (the domain's own user, whatever kind of domain); in a
  *     local_domains domain (not a virtual one), then bare NAME in etc/users,
@@ -26,12 +32,13 @@
  *     local_uid_minimum (never root), whose Maildir is HOME/home_mailbox;
  *   - nothing found: the domain's catch_all mailbox (@DOMAIN:MAILBOX), when
  *     MAILBOX is listed in etc/users (or, bare, is such a host account); so a
- *     catch-all never takes postmaster nor any name found before it. */
+ *     catch-all never takes postmaster, an alias nor any name found before it. */
 #ifndef POCHTA_LOCALADDR_H
 #define POCHTA_LOCALADDR_H
 #include <stddef.h>
 #include <sys/types.h>
 #include "addr.h"
+#include "aliases.h"
 #include "conf.h"
 #include "sa.h"
 #include "users.h"
@@ -43,6 +50,7 @@ enum localaddr_kind {
 	LOCALADDR_USER,            /* a user's mailbox */
 	LOCALADDR_POSTMASTER,      /* the postmaster key's mailbox */
 	LOCALADDR_SYSTEM,          /* a host account's Maildir in its home */
+	LOCALADDR_ALIAS,           /* an alias (etc/aliases or a default): pochta-local expands it */
 };
 
 /* where a local recipient's mail goes (localaddr_lookup) */
@@ -51,6 +59,7 @@ struct localaddr_dest {
 	uid_t uid;                       /* SYSTEM: the account's uid when it was looked up */
 	char ext[ADDR_LOCAL_MAX + 1];    /* USER, SYSTEM: the address extension (after the
 	                                  * delimiter) when the user part found the mailbox; else "" */
+	char alias[ALIASES_NAME_MAX + 1]; /* ALIAS: the name found */
 };
 
 /* 1 when the domain (len bytes; never a literal) is in local_domains or
@@ -72,13 +81,18 @@ int localaddr_parse(const char *s, size_t len, struct addr *a);
  * mailbox name in user (USER_NAME_MAX + 1 bytes; "" otherwise). USER still
  * has to be looked up: see localaddr_lookup. */
 int localaddr_map(const struct conf *c, const struct addr *a, char *user);
-/* the mapping with etc/users (users_path), catch_all and, when
+/* the mapping with etc/aliases, etc/users (users_path), catch_all and, when
  * sysuser_enabled, the host's accounts: USER only when listed, SYSTEM for an
  * account that receives mail (sysuser_get); the kind, with d filled for
- * USER, POSTMASTER and SYSTEM. TEMPFAIL also when the passwd database cannot
- * be read. */
+ * USER, POSTMASTER and SYSTEM, alias for ALIAS. TEMPFAIL also when the passwd
+ * database cannot be read, or the aliases file is bad (errno EBADMSG; the
+ * reason is logged). */
 int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
                      struct localaddr_dest *d);
+/* the same without the aliases step: a mailbox only (pochta-local for \NAME
+ * and a name an alias expands to itself) */
+int localaddr_lookup_mailbox(const struct conf *c, const char *users_path, const struct addr *a,
+                             struct localaddr_dest *d);
 /* 1 when the queued recipient text goes to the postmaster's mailbox */
 int localaddr_is_postmaster(const struct conf *c, const char *addr);
 /* the address mail for the postmaster is queued to: postmaster@ the first

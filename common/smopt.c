@@ -36,13 +36,14 @@ static int smopt_mode(struct smopt *o, const char *v, sa_t *err)
 		o->mode = SMOPT_SMTP;
 		return 0;
 	case 'i':
-		return smopt_bad(err, "-b%s (newaliases) is not supported", v);
+		o->mode = SMOPT_NEWALIASES;
+		return 0;
 	case 'd':
 	case 'D':
 	case 'l':
 		return smopt_bad(err, "-b%s (daemon mode) is not supported: use pochtactl start", v);
 	default:
-		return smopt_bad(err, "-b%s is not supported (-bm, -bp and -bs are)", v);
+		return smopt_bad(err, "-b%s is not supported (-bm, -bp, -bs and -bi are)", v);
 	}
 }
 
@@ -109,7 +110,7 @@ int smopt_parse(int argc, char *const *argv, struct smopt *o, sa_t *err)
 	if (strcmp(name, "mailq") == 0)
 		o->mode = SMOPT_MAILQ;
 	else if (strcmp(name, "newaliases") == 0)
-		return smopt_bad(err, "%s is not supported", name);
+		o->mode = SMOPT_NEWALIASES;
 	while (i < argc) {
 		const char *a = argv[i];
 
@@ -153,7 +154,7 @@ int smopt_parse(int argc, char *const *argv, struct smopt *o, sa_t *err)
 			else if (c == 'v')
 				o->verbose++;
 			else if (c == 'I')
-				return smopt_bad(err, "-I (newaliases) is not supported%s", "");
+				o->mode = SMOPT_NEWALIASES;
 			else if (!strchr(SMOPT_IGNORED, c))
 				return smopt_bad(err, "unknown option -%s", smopt_letter(c, lb));
 		}
@@ -165,6 +166,7 @@ int smopt_parse(int argc, char *const *argv, struct smopt *o, sa_t *err)
 	if (o->nrcpt > 0 && o->mode != SMOPT_DELIVER && o->mode != SMOPT_NOTHING)
 		return smopt_bad(err, "%s takes no recipients",
 		                 o->mode == SMOPT_MAILQ ? "-bp (mailq)"
-		                 : o->mode == SMOPT_SMTP ? "-bs" : "-q");
+		                 : o->mode == SMOPT_SMTP ? "-bs"
+		                 : o->mode == SMOPT_NEWALIASES ? "-bi (newaliases)" : "-q");
 	return 0;
 }

@@ -4,8 +4,8 @@
  * a value has it attached ("-fbob@x") or as the next argument ("-f bob@x"),
  * except -q, whose value is only ever attached.
  * What is understood:
- *   -bm (default) -bp -bs: the modes; any other -b, -I, and argv[0]
- *   "newaliases" are refused; argv[0] "mailq" means -bp
+ *   -bm (default) -bp -bs -bi: the modes; -I and argv[0] "newaliases" mean
+ *   -bi, argv[0] "mailq" means -bp; any other -b is refused
  *   -t  -i  -v  -f SENDER  -F NAME  -r X  -B 7BIT|8BITMIME  -q  -qNUMBER (nothing)
  *   -o X: -oi as -i; -o7 -o8 -oA.. -oe.. -od.. -om -oQ.. and the rest ignored
  *   ignored, without a value: -G -U -c -m -n -x; with one: -A -C -L -N -O -R
@@ -22,6 +22,7 @@ enum smopt_mode {
 	SMOPT_SMTP,      /* -bs: SMTP on stdin/stdout */
 	SMOPT_FLUSH,     /* -q: retry deferred mail now */
 	SMOPT_NOTHING,   /* -qNUMBER (a queue run interval): nothing to do */
+	SMOPT_NEWALIASES, /* -bi, -I, newaliases: compile the aliases file */
 };
 
 struct smopt {

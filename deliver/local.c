@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 {
 	const char *root = NULL, *sender = "";
 	struct conf conf;
-	struct local_result r = { 0, NULL, SA_INIT };
+	struct local_result r = LOCAL_RESULT_INIT;
 	sa_t err = SA_INIT;
 	int c, worker = 0;
 

@@ -2,6 +2,7 @@
 #ifndef POCHTA_LOCAL_H
 #define POCHTA_LOCAL_H
 #include <stddef.h>
+#include "aliases.h"
 #include "hdr.h"
 #include "maildir.h"
 #include "priv.h"
@@ -29,7 +30,9 @@ struct local_result {
 	char class;                /* 'D', 'T', 'P' (dresult.h) */
 	const char *status;        /* e.g. "2.0.0" */
 	sa_t text;
+	char st[16];               /* status when it came from a child's report */
 };
+#define LOCAL_RESULT_INIT { 0, NULL, SA_INIT, "" }
 
 struct conf;
 
@@ -54,8 +57,10 @@ struct local_dest {
 	struct sysuser su;         /* system: the account, checked by the root worker */
 	struct priv_user pu;       /* system: its groups, gid and uid to become */
 	char folder[MAILDIR_FOLDER_MAX + 1]; /* extension_folders: the Maildir++ folder, or "" */
+	int expand;                /* 1: an alias, or a system user with a ~/.forward */
+	char alias[ALIASES_NAME_MAX + 1]; /* the alias ("" for a .forward) */
 };
-#define LOCAL_DEST_INIT { 0, SA_INIT, { "", 0, 0, "" }, { "", 0, 0, 0, { 0 } }, "" }
+#define LOCAL_DEST_INIT { 0, SA_INIT, { "", 0, 0, "" }, { "", 0, 0, 0, { 0 } }, "", 0, "" }
 
 /* local_deliver.c: check the envelope and find the recipient's Maildir (the
  * mapping pochta-smtpd accepted it with); for a system user, check the
@@ -64,6 +69,11 @@ struct local_dest {
  * failure in r */
 int local_route(const struct conf *conf, const char *sender, const char *rcpt,
                 struct local_dest *d, struct local_result *r);
+/* the second half of local_route: d for a recipient the mapping (localaddr.h)
+ * gave kind and ld (not ALIAS); 0, or -1 with the failure in r */
+struct localaddr_dest;
+int local_route_mailbox(const struct conf *conf, int kind, const struct localaddr_dest *ld,
+                        struct local_dest *d, struct local_result *r);
 /* in the process that writes (a child of the worker, or the one-shot
  * process), after local_route: become the mailbox's owner for good and
  * write the message. 0 delivered, -1 not (r says why) */
@@ -84,6 +94,49 @@ int local_owner_change(const char *dir);
  * (the one-shot mode; a worker forks between routing and writing) */
 void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int in,
                    struct local_result *r);
+
+/* local_worker.c: run fn(arg, r) in a forked child (killed with its parent;
+ * sock, the worker's socket, closed in it) and take its result into r.
+ * The child exits after fn. */
+typedef void (*local_job)(const struct conf *conf, void *arg, struct local_result *r);
+void local_fork(const struct conf *conf, local_job fn, void *arg, int sock,
+                struct local_result *r);
+/* one Maildir delivery (local_route's d) of in, for rcpt: here when no
+ * change of uid is needed, else in a child (local_fork). r set */
+void local_deliver_dest(const struct conf *conf, const struct local_dest *d, const char *sender,
+                        const char *rcpt, int in, int sock, struct local_result *r);
+
+/* local_alias.c: an alias or a .forward (d->expand): expand it (aliases.h
+ * targets, recursively, with loop detection and limits) and deliver to each
+ * target: Maildirs as local_deliver_dest, commands and files in a child as
+ * the owner of the file that named them (local_pipe.c, local_mbox.c), other
+ * domains' addresses in one new message through pochta-enqueue. One result
+ * for the recipient in r: temporary when any target failed so, else
+ * permanent when one did, else delivered. */
+void local_alias_deliver(const struct conf *conf, const char *qid, const struct local_dest *d,
+                         const char *sender, const char *rcpt, int in, int sock,
+                         struct local_result *r);
+
+/* what a command or file delivery is given */
+struct local_env {
+	const char *sender, *rcpt;  /* the envelope; rcpt the recipient being expanded */
+	const char *local, *ext, *domain; /* rcpt's local part, its extension, domain */
+	const char *home, *user;    /* the account it runs as */
+	long long time_limit;       /* command_time_limit */
+	size_t max;                 /* the largest message read into memory */
+};
+/* local_pipe.c: run /bin/sh -c cmd as this process is, the message (with
+ * Return-Path: and Delivered-To: first) on its stdin; r as sendmail maps
+ * exit codes: 0 delivered, 75 (EX_TEMPFAIL), a signal or the time limit
+ * temporary, anything else permanent with the first line of its output */
+void local_pipe(const char *cmd, const struct local_env *e, int in, struct local_result *r);
+/* local_mbox.c: append the message to the mbox file path (created 0600 when
+ * missing; /dev/null takes it as delivered), locked with fcntl and flock,
+ * synced; a failed write is cut off again */
+void local_mbox(const char *path, const struct local_env *e, int in, struct local_result *r);
+/* the message of in (to EOF) appended to out after prefix, at most max
+ * bytes in all; 0, or -1 with r set */
+int local_read_msg(int in, const char *prefix, size_t max, sa_t *out, struct local_result *r);
 
 /* local_worker.c: serve delivery requests (lreq.h) from pochta-qmgr on the
  * packet socket sock until it closes; the exit code */

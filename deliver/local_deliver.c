@@ -61,6 +61,12 @@ static int route_system(const struct conf *conf, const struct localaddr_dest *ld
 		return -1;
 	}
 	d->system = 1;
+	/* a ~/.forward (checked again when it is read: local_alias.c) */
+	struct stat st;
+	sa_t fw = SA_INIT;
+	if (sa_catf(&fw, "%s/.forward", d->su.home) == 0 && lstat(fw.s, &st) == 0)
+		d->expand = 1;
+	sa_free(&fw);
 	return 0;
 }
 
@@ -74,6 +80,8 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
 
 	d->system = 0;
 	d->folder[0] = '\0';
+	d->expand = 0;
+	d->alias[0] = '\0';
 	sa_trunc(&d->dir, 0);
 	/* the envelope ends up in header lines: refuse anything a queue file
 	 * could not have held */
@@ -93,15 +101,31 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
 	}
 	kind = localaddr_lookup(conf, users.s, &a, &ld);
 	sa_free(&users);
+	if (kind == LOCALADDR_ALIAS) {
+		d->expand = 1;
+		memcpy(d->alias, ld.alias, sizeof d->alias);
+		return 0;
+	}
+	return local_route_mailbox(conf, kind, &ld, d, r);
+}
+
+int local_route_mailbox(const struct conf *conf, int kind, const struct localaddr_dest *ld,
+                        struct local_dest *d, struct local_result *r)
+{
+	d->system = 0;
+	d->expand = 0;
+	d->alias[0] = '\0';
+	d->folder[0] = '\0';
+	sa_trunc(&d->dir, 0);
 	/* user+ext: the folder .ext when asked for and the name is safe, else the inbox */
 	if (conf->extension_folders && (kind == LOCALADDR_USER || kind == LOCALADDR_SYSTEM))
-		maildir_folder_name(ld.ext, d->folder);
+		maildir_folder_name(ld->ext, d->folder);
 	switch (kind) {
 	case LOCALADDR_USER:
 	case LOCALADDR_POSTMASTER:
 		break;
 	case LOCALADDR_SYSTEM:
-		return route_system(conf, &ld, d, r);
+		return route_system(conf, ld, d, r);
 	case LOCALADDR_UNKNOWN:
 		local_set(r, 'P', "5.1.1", "user unknown", NULL);
 		return -1;
@@ -113,11 +137,14 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
 	default:
 		if (errno == EINVAL)
 			local_set(r, 'T', "4.3.5", "configuration error: postmaster", NULL);
+		else if (errno == EBADMSG)
+			local_set(r, 'T', "4.3.5", "configuration error: the aliases file (see the log)",
+			          NULL);
 		else
 			local_set(r, 'T', "4.3.0", "cannot read the users file", NULL);
 		return -1;
 	}
-	if (user_maildir(paths.mail, ld.user, &d->dir) < 0) {
+	if (user_maildir(paths.mail, ld->user, &d->dir) < 0) {
 		local_set(r, 'T', "4.3.0", "out of memory", NULL);
 		return -1;
 	}
@@ -252,7 +279,11 @@ void local_deliver(const struct conf *conf, const char *sender, const char *rcpt
 {
 	struct local_dest d = LOCAL_DEST_INIT;
 
-	if (local_route(conf, sender, rcpt, &d, r) == 0)
+	if (local_route(conf, sender, rcpt, &d, r) < 0)
+		;
+	else if (d.expand)
+		local_alias_deliver(conf, NULL, &d, sender, rcpt, in, -1, r);
+	else
 		local_write(conf, &d, sender, rcpt, in, r);
 	sa_free(&d.dir);
 }

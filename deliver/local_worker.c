@@ -38,43 +38,25 @@ static int conf_fresh(struct conf_live *lc, const char *qid)
 	return r < 0 ? -1 : 0;
 }
 
-/* the forked child: write the Maildir as its owner (a system user: that
- * account's groups, gid and uid), report on out */
-static void child(const struct conf *conf, const struct lreq *q, const struct local_dest *d, int in,
-                  int out)
+/* the forked child: fn's result reported on out */
+static void child(const struct conf *conf, local_job fn, void *arg, int out)
 {
-	struct local_result r = { 0, NULL, SA_INIT };
+	struct local_result r = LOCAL_RESULT_INIT;
 	sa_t rec = SA_INIT;
 
 	/* killed with the worker (a delivery timeout): no orphan keeps writing */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(111);
-	local_write(conf, d, q->sender, q->rcpt, in, &r);
+	fn(conf, arg, &r);
 	if (dresult_cat(&rec, 0, r.class, r.status, r.text.s ? r.text.s : "") < 0 ||
 	    write(out, rec.s, rec.len) != (ssize_t)rec.len)
 		_exit(111);
 	_exit(r.class == 'D' ? 0 : r.class == 'P' ? 100 : 111);
 }
 
-/* write the Maildir here, as the worker is: the reply record in reply */
-static void deliver_here(const struct conf *conf, const struct lreq *q,
-                         const struct local_dest *d, int in, sa_t *reply)
-{
-	struct local_result r = { 0, NULL, SA_INIT };
-
-	local_write_virtual(conf, d, q->sender, q->rcpt, in, &r);
-	if (dresult_cat(reply, 0, r.class, r.status, r.text.s ? r.text.s : "") < 0)
-		sa_trunc(reply, 0); /* out of memory: no reply, the worker ends */
-	else if (r.class != 'D')
-		log_info(q->qid[0] ? q->qid : NULL, "status=%s %s", r.status,
-		         r.text.s ? r.text.s : "");
-	sa_free(&r.text);
-}
-
-/* fork the child and wait for its report: the reply record in reply */
-static void deliver(const struct conf *conf, const struct lreq *q, const struct local_dest *d,
-                    int in, int sock, sa_t *reply)
+void local_fork(const struct conf *conf, local_job fn, void *arg, int sock,
+                struct local_result *r)
 {
 	char buf[LREQ_REPLY_MAX];
 	size_t len = 0, pos = 0, dlen;
@@ -84,20 +66,21 @@ static void deliver(const struct conf *conf, const struct lreq *q, const struct 
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		dresult_cat(reply, 0, 'T', "4.3.0", "cannot create a pipe");
+		local_set(r, 'T', "4.3.0", "cannot create a pipe", strerror(errno));
 		return;
 	}
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
-		dresult_cat(reply, 0, 'T', "4.3.0", "cannot fork");
+		local_set(r, 'T', "4.3.0", "cannot fork", strerror(errno));
 		return;
 	}
 	if (pid == 0) {
-		close(sock); /* the worker's death must reach pochta-qmgr at once */
+		if (sock >= 0)
+			close(sock); /* the worker's death must reach pochta-qmgr at once */
 		close(p[0]);
-		child(conf, q, d, in, p[1]);
+		child(conf, fn, arg, p[1]);
 	}
 	close(p[1]);
 	for (;;) {
@@ -113,21 +96,47 @@ static void deliver(const struct conf *conf, const struct lreq *q, const struct 
 	close(p[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	/* forward one well-formed result, else say what became of the child */
+	/* take one well-formed result, else say what became of the child */
 	if (rec_next(buf, len, &pos, &type, &data, &dlen) == 1 && type == DRESULT_REC &&
 	    pos == len && dresult_parse(data, dlen, &dr) == 0 && dr.index == 0) {
-		sa_catb(reply, buf, len);
-		if (dr.class != 'D')
-			log_info(q->qid[0] ? q->qid : NULL, "status=%s %s", dr.status,
-			         dr.text.s ? dr.text.s : "");
+		snprintf(r->st, sizeof r->st, "%s", dr.status);
+		local_set(r, dr.class, r->st, dr.text.s ? dr.text.s : "", NULL);
 	} else if (WIFSIGNALED(st)) {
 		char t[64];
 		snprintf(t, sizeof t, "delivery process killed by signal %d", WTERMSIG(st));
-		dresult_cat(reply, 0, 'T', "4.3.0", t);
+		local_set(r, 'T', "4.3.0", t, NULL);
 	} else {
-		dresult_cat(reply, 0, 'T', "4.3.0", "delivery process ended without a result");
+		local_set(r, 'T', "4.3.0", "delivery process ended without a result", NULL);
 	}
 	sa_free(&dr.text);
+}
+
+struct write_job {
+	const struct local_dest *d;
+	const char *sender, *rcpt;
+	int in;
+};
+
+static void write_job(const struct conf *conf, void *arg, struct local_result *r)
+{
+	struct write_job *j = arg;
+
+	local_write(conf, j->d, j->sender, j->rcpt, j->in, r);
+}
+
+void local_deliver_dest(const struct conf *conf, const struct local_dest *d, const char *sender,
+                        const char *rcpt, int in, int sock, struct local_result *r)
+{
+	struct write_job j = { d, sender, rcpt, in };
+
+	/* a fork per message is most of a delivery's CPU: only when the uid
+	 * must change */
+	if (!d->system && !local_owner_change(d->dir.s)) {
+		local_write_virtual(conf, d, sender, rcpt, in, r);
+		return;
+	}
+	(void)conf_hostname(conf); /* the name is looked up once here, not in every child */
+	local_fork(conf, write_job, &j, sock, r);
 }
 
 int local_worker(int sock)
@@ -141,8 +150,11 @@ int local_worker(int sock)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	for (;;) {
-		struct local_result r = { 0, NULL, SA_INIT };
+		struct local_result r = LOCAL_RESULT_INIT;
 		struct lreq q;
+
+		r.class = 'T';
+		r.status = "4.3.0";
 		int in;
 		ssize_t n = lreq_recv(sock, buf, sizeof buf, &in);
 
@@ -159,17 +171,20 @@ int local_worker(int sock)
 			dresult_cat(&reply, 0, 'T', "4.3.0", "malformed delivery request");
 		} else if (conf_fresh(&lc, q.qid[0] ? q.qid : NULL) < 0) {
 			dresult_cat(&reply, 0, 'T', "4.3.5", "configuration error");
-		} else if (local_route(&lc.c, q.sender, q.rcpt, &d, &r) < 0) {
-			/* decided before any fork: unknown users, bad addresses */
-			dresult_cat(&reply, 0, r.class, r.status, r.text.s ? r.text.s : "");
-			log_info(q.qid[0] ? q.qid : NULL, "status=%s %s", r.status,
-			         r.text.s ? r.text.s : "");
-		} else if (!d.system && !local_owner_change(d.dir.s)) {
-			deliver_here(&lc.c, &q, &d, in, &reply);
 		} else {
-			/* the name is looked up once here, not in every child */
-			(void)conf_hostname(&lc.c);
-			deliver(&lc.c, &q, &d, in, sock, &reply);
+			/* unknown users, bad addresses: decided before any fork */
+			if (local_route(&lc.c, q.sender, q.rcpt, &d, &r) == 0) {
+				if (d.expand)
+					local_alias_deliver(&lc.c, q.qid, &d, q.sender, q.rcpt, in,
+					                    sock, &r);
+				else
+					local_deliver_dest(&lc.c, &d, q.sender, q.rcpt, in, sock, &r);
+			}
+			if (dresult_cat(&reply, 0, r.class, r.status, r.text.s ? r.text.s : "") < 0)
+				sa_trunc(&reply, 0); /* out of memory: no reply, the worker ends */
+			if (r.class != 'D')
+				log_info(q.qid[0] ? q.qid : NULL, "status=%s %s", r.status,
+				         r.text.s ? r.text.s : "");
 		}
 		sa_free(&r.text);
 		if (in >= 0)

@@ -63,7 +63,8 @@ void ctl_usage(void)
 	      "  setup [--check]             (system users, owners and modes; as root)\n"
 	      "  start\n"
 	      "  queue list [--json] | queue stats [--json] | queue show ID\n"
-	      "  queue delete ID | queue hold ID | queue release ID | queue flush\n",
+	      "  queue delete ID | queue hold ID | queue release ID | queue flush\n"
+	      "  aliases                     (check etc/aliases, compile etc/aliases.idx)\n",
 	      stderr);
 	exit(2);
 }
@@ -203,7 +204,8 @@ int main(int argc, char **argv)
 	int cargc = argc - i;
 	char **cargv = argv + i;
 	int rc;
-	if (strcmp(cmd, "user") == 0 || strcmp(cmd, "config") == 0 || strcmp(cmd, "queue") == 0)
+	if (strcmp(cmd, "user") == 0 || strcmp(cmd, "config") == 0 || strcmp(cmd, "queue") == 0 ||
+	    strcmp(cmd, "aliases") == 0)
 		ctl_as_instance_owner();
 	if (strcmp(cmd, "init") == 0)
 		rc = ctl_cmd_init(cargc, cargv);
@@ -217,6 +219,8 @@ int main(int argc, char **argv)
 		rc = ctl_cmd_start(cargc, cargv);
 	else if (strcmp(cmd, "queue") == 0)
 		rc = ctl_cmd_queue(cargc, cargv);
+	else if (strcmp(cmd, "aliases") == 0)
+		rc = ctl_cmd_aliases(cargc, cargv);
 	else {
 		ctl_warn("unknown command %s", cmd);
 		ctl_usage();

@@ -30,5 +30,6 @@ int ctl_cmd_config(int argc, char **argv);
 int ctl_cmd_setup(int argc, char **argv);
 int ctl_cmd_start(int argc, char **argv);
 int ctl_cmd_queue(int argc, char **argv);
+int ctl_cmd_aliases(int argc, char **argv);
 
 #endif

@@ -46,6 +46,14 @@ static int dir_empty(const char *path)
 	return empty;
 }
 
+/* a new etc/aliases: the defaults it does not list, said, and where to start */
+#define INIT_ALIASES \
+	"# aliases: see pochta-aliases(5); after a change run `pochtactl aliases`\n" \
+	"# (or newaliases). Not listed here, postmaster, abuse and mailer-daemon\n" \
+	"# are aliases of admin_alias (root), and root is the postmaster mailbox.\n" \
+	"# Send root's mail to a person:\n" \
+	"#root: alice\n"
+
 static void mkdir_or_die(const char *path, mode_t mode)
 {
 	if (dir_make(path, (int)mode) < 0)
@@ -217,6 +225,10 @@ int ctl_cmd_init(int argc, char **argv)
 	empty_file(p.s, 0600);
 	if (chmod(p.s, 0600) < 0)
 		ctl_die_sys("%s", p.s);
+	sa_trunc(&p, 0);
+	sa_catf(&p, "%s/aliases", paths.etc);
+	if (access(p.s, F_OK) != 0 && durable_replace(p.s, INIT_ALIASES, sizeof INIT_ALIASES - 1, 0644) < 0)
+		ctl_die_sys("cannot create %s", p.s);
 	if (qdir_make(paths.queue) < 0)
 		ctl_die_sys("cannot create the queue %s", paths.queue);
 	mkdir_or_die(paths.mail, 0755);

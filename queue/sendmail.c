@@ -2,7 +2,7 @@
  * pochta-sendmail(8)). Not set-uid or set-gid: it runs as its caller and
  * reaches the queue through pochta-enqueue (setgid to the queue group when
  * installed). -bm is sendmail_msg.c; -bp runs `pochtactl queue list`, -bs runs
- * `pochta-smtpd -l`, -q wakes pochta-qmgr. */
+ * `pochta-smtpd -l`, -q wakes pochta-qmgr, -bi compiles the aliases. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sendmail.h"
+#include "aliases.h"
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
@@ -34,7 +35,7 @@ void sm_die(int code, const char *fmt, ...)
 static void sm_usage(const char *why)
 {
 	sm_die(EX_USAGE, "%s\nusage: pochta-sendmail [-r ROOT] [-t] [-i] [-f SENDER] [-F NAME] "
-	                 "[-v] [RCPT ...]\n       pochta-sendmail [-r ROOT] -bp | -bs | -q", why);
+	                 "[-v] [RCPT ...]\n       pochta-sendmail [-r ROOT] -bp | -bs | -q | -bi", why);
 }
 
 /* who ran us, from the real uid (never from the environment) */
@@ -137,6 +138,26 @@ static void sm_smtp(void)
 	sm_die(EX_UNAVAILABLE, "cannot run %s: %s", smtpd, strerror(errno));
 }
 
+/* -bi, newaliases: `pochtactl aliases` in-process, with sendmail's exit codes */
+static void sm_newaliases(void)
+{
+	sa_t path = SA_INIT, err = SA_INIT;
+	long n;
+
+	if (sa_catf(&path, "%s/aliases", paths.etc) < 0)
+		sm_die(EX_OSERR, "out of memory");
+	errno = 0;
+	n = aliases_compile(path.s, &err);
+	if (n < 0) {
+		int e = errno;
+		sm_die(e == EINVAL ? EX_DATAERR : e == ENOENT ? EX_NOINPUT
+		       : e == EACCES || e == EPERM ? EX_NOPERM : EX_CANTCREAT,
+		       "%s", err.s ? err.s : "cannot compile the aliases");
+	}
+	printf("%s: %ld alias%s\n", path.s, n, n == 1 ? "" : "es");
+	exit(fflush(stdout) == 0 ? EX_OK : EX_IOERR);
+}
+
 int main(int argc, char **argv)
 {
 	struct smopt o;
@@ -169,6 +190,9 @@ int main(int argc, char **argv)
 		break;
 	case SMOPT_SMTP:
 		sm_smtp();
+		break;
+	case SMOPT_NEWALIASES:
+		sm_newaliases();
 		break;
 	default:
 		sm_deliver(&o, argv, &who);

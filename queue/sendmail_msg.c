@@ -72,6 +72,7 @@ static int sm_rcpt(const struct addr *in, void *arg)
 	case LOCALADDR_USER:
 	case LOCALADDR_POSTMASTER:
 	case LOCALADDR_SYSTEM:
+	case LOCALADDR_ALIAS:
 		break;
 	case LOCALADDR_UNKNOWN:
 		sm_die(EX_NOUSER, "<%s>: user unknown (no such local user); nothing was sent", text.s);

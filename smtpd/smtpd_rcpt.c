@@ -20,6 +20,7 @@ enum rcpt_verdict rcpt_check(const struct rcpt_policy *p, const struct addr *a)
 	case LOCALADDR_USER:
 	case LOCALADDR_POSTMASTER:
 	case LOCALADDR_SYSTEM:
+	case LOCALADDR_ALIAS:
 		return RCPT_OK;
 	case LOCALADDR_UNKNOWN:
 		return RCPT_UNKNOWN;

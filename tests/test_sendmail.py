@@ -237,7 +237,7 @@ class SendmailTest(InstanceTest):
 
     # ---- exit codes ----
     def test_usage_errors(self):
-        for args in (('-Z', 'alice'), ('-bi',), ('-bp', 'alice'), ('-f',), ('-B', 'BINARY', 'alice'),
+        for args in (('-Z', 'alice'), ('-bi', 'alice'), ('-bd',), ('-bp', 'alice'), ('-f',), ('-B', 'BINARY', 'alice'),
                      ('-f', 'not an address', 'alice'), ('bad address@@x',)):
             rc, out, err = self.sendmail(*args)
             self.assertEqual(rc, EX_USAGE, (args, err))

@@ -1,6 +1,7 @@
 /* Unit tests for common/localaddr.c: the one address-to-mailbox mapping. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pwd.h>
@@ -96,6 +97,17 @@ static const struct map_case map_cases[] = {
 	  "postmaster" },
 	{ "", "<Postmaster>", LOCALADDR_POSTMASTER, "postmaster" },
 	{ DEF, "<postmaster@elsewhere.test>", LOCALADDR_REMOTE, "" },
+	/* RFC 2142 names and root, not in an aliases file: the postmaster mailbox */
+	{ DEF, "<abuse@example.test>", LOCALADDR_POSTMASTER, "root" },
+	{ DEF, "<MAILER-DAEMON@other.test>", LOCALADDR_POSTMASTER, "root" },
+	{ DEF, "<root+x@example.test>", LOCALADDR_POSTMASTER, "root" },
+	{ "local_domains = example.test\n", "<root@example.test>", LOCALADDR_POSTMASTER,
+	  "postmaster" },
+	{ DEF "admin_alias = alice\n", "<abuse@example.test>", LOCALADDR_ALIAS, "" },
+	{ DEF "admin_alias = alice\n", "<postmaster@example.test>", LOCALADDR_ALIAS, "" },
+	{ DEF "admin_alias = alice\n", "<root@example.test>", LOCALADDR_POSTMASTER, "root" },
+	{ DEF, "<abuse@elsewhere.test>", LOCALADDR_REMOTE, "" },
+	{ DEF, "<abuse>", LOCALADDR_UNKNOWN, "" },
 	{ DEF, "<alice>", LOCALADDR_UNKNOWN, "" },
 	{ DEF, "<root>", LOCALADDR_UNKNOWN, "" },
 	{ DEF, "<postmaster+x>", LOCALADDR_UNKNOWN, "" },
@@ -141,7 +153,12 @@ static void test_map_table(void)
 		T_INTEQ(localaddr_lookup(&c, users, &a, &d), t->kind);
 		T_STREQ(user, t->user);
 		T_INTEQ(localaddr_text_is_local(&c, text.s), t->kind != LOCALADDR_REMOTE);
-		T_INTEQ(localaddr_is_postmaster(&c, text.s), t->kind == LOCALADDR_POSTMASTER);
+		/* postmaster only: root and the other RFC 2142 names reach the
+		 * same mailbox by default, but are not what bounces go to */
+		T_INTEQ(localaddr_is_postmaster(&c, text.s),
+		        (t->kind == LOCALADDR_POSTMASTER || t->kind == LOCALADDR_ALIAS) &&
+		        strncasecmp(a.local, "postmaster", 10) == 0 &&
+		        (a.local[10] == '\0' || a.local[10] == '+'));
 		sa_free(&text);
 		conf_free(&c);
 	}
@@ -299,9 +316,11 @@ static void test_system_users(void)
 		pw0 = *pwe;
 
 	snprintf(paths.conf, sizeof paths.conf, "/etc/passwd");   /* root's */
-	T_INTEQ(sys_kind(DEF, "root@example.test", &d), LOCALADDR_UNKNOWN);
-	T_STREQ(d.user, "");
-	T_INTEQ(sys_kind(DEF "local_uid_minimum = 1\n", "root@example.test", &d), LOCALADDR_UNKNOWN);
+	/* root is never a system user: without an alias it is the postmaster
+	 * mailbox (the RFC 2142 defaults, aliases.h) */
+	T_INTEQ(sys_kind(DEF, "root@example.test", &d), LOCALADDR_POSTMASTER);
+	T_STREQ(d.user, "root");
+	T_INTEQ(sys_kind(DEF "local_uid_minimum = 1\n", "root@example.test", &d), LOCALADDR_POSTMASTER);
 	T_INTEQ(sys_kind(DEF, "daemon@example.test", &d), LOCALADDR_UNKNOWN);
 	T_INTEQ(sys_kind(DEF, "no-such-account-ptsu@example.test", &d), LOCALADDR_UNKNOWN);
 	/* a user of etc/users stays one */
@@ -392,6 +411,13 @@ static const struct vcase vcases[] = {
 	{ VDEF, "postmaster@b.test", LOCALADDR_POSTMASTER, "root", "" },
 	{ VDEF, "zed@a.test", LOCALADDR_USER, "alice", "" },
 	{ VDEF, "carol@a.test", LOCALADDR_USER, "alice", "" },
+	/* aliases are for local_domains; at a virtual domain only the RFC 2142
+	 * names, after its own users and its catch-all */
+	{ VDEF, "abuse@b.test", LOCALADDR_POSTMASTER, "root", "" },
+	{ VDEF, "MAILER-DAEMON@b.test", LOCALADDR_POSTMASTER, "root", "" },
+	{ VDEF, "root@b.test", LOCALADDR_UNKNOWN, "", "" },
+	{ VDEF, "root@a.test", LOCALADDR_POSTMASTER, "root", "" },
+	{ VDEF, "abuse@c.test", LOCALADDR_USER, "bob@c.test", "" },
 	/* a catch-all naming no listed user, or for a domain not local */
 	{ "local_domains = a.test d.test\n" VREST, "zed@d.test", LOCALADDR_UNKNOWN, "", "" },
 	{ VDEF, "zed@d.test", LOCALADDR_REMOTE, "", "" },

@@ -116,6 +116,24 @@ static void test_end_of_options(void)
 	sa_free(&err);
 }
 
+/* newaliases, three ways */
+static void test_newaliases(void)
+{
+	struct smopt o;
+	sa_t err = SA_INIT;
+
+	T_INTEQ(PARSE(&o, &err, "sendmail", "-bi"), 0);
+	T_INTEQ(o.mode, SMOPT_NEWALIASES);
+	T_INTEQ(PARSE(&o, &err, "sendmail", "-I"), 0);
+	T_INTEQ(o.mode, SMOPT_NEWALIASES);
+	T_INTEQ(PARSE(&o, &err, "/usr/bin/newaliases"), 0);
+	T_INTEQ(o.mode, SMOPT_NEWALIASES);
+	T_INTEQ(PARSE(&o, &err, "newaliases", "-r", "/tmp/x"), 0);
+	T_INTEQ(o.mode, SMOPT_NEWALIASES);
+	T_STREQ(o.root, "/tmp/x");
+	sa_free(&err);
+}
+
 static void test_errors(void)
 {
 	struct smopt o;
@@ -126,9 +144,9 @@ static void test_errors(void)
 	T_INTEQ(PARSE(&o, &err, "sendmail", "--long"), -1);
 	T_INTEQ(PARSE(&o, &err, "sendmail", "-f"), -1);
 	T_STREQ(err.s, "option -f needs a value");
-	T_INTEQ(PARSE(&o, &err, "sendmail", "-bi"), -1);
-	T_INTEQ(PARSE(&o, &err, "sendmail", "-I"), -1);
-	T_INTEQ(PARSE(&o, &err, "newaliases"), -1);
+	T_INTEQ(PARSE(&o, &err, "sendmail", "-bi", "a"), -1);
+	T_STREQ(err.s, "-bi (newaliases) takes no recipients");
+	T_INTEQ(PARSE(&o, &err, "newaliases", "a"), -1);
 	T_INTEQ(PARSE(&o, &err, "sendmail", "-bd"), -1);
 	T_INTEQ(PARSE(&o, &err, "sendmail", "-bv", "a"), -1);
 	T_INTEQ(PARSE(&o, &err, "sendmail", "-qRsite"), -1);
@@ -150,6 +168,7 @@ int main(void)
 	T_RUN(test_ignored);
 	T_RUN(test_modes);
 	T_RUN(test_end_of_options);
+	T_RUN(test_newaliases);
 	T_RUN(test_errors);
 	return t_done();
 }
