@@ -16,16 +16,18 @@ STRACE = shutil.which('strace')
 CALLS = 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,link,linkat,write'
 
 
-def strace_run(args, env, input_bytes):
-    """run args under strace -f; returns (stdout, [(pid, call, argtext, result)])
-    in completion order"""
+def strace_run(args, env, input_bytes, user=None):
+    """run args under strace -f (as user: the instance's account when root
+    made it for one); returns (stdout, [(pid, call, argtext, result)]) in
+    completion order"""
     env = dict(env)
     # LeakSanitizer cannot run under ptrace; the other sanitizers still do
     env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':detect_leaks=0'
     fd, tpath = tempfile.mkstemp(prefix='pochta-strace-')
     os.close(fd)
     try:
-        p = subprocess.run([STRACE, '-f', '-qq', '-s', '200', '-e', CALLS, '-o', tpath] + args,
+        p = subprocess.run([STRACE, '-f', '-qq', '-s', '200', '-e', CALLS, '-o', tpath]
+                           + (['-u', user] if user else []) + args,
                            input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            env=env, timeout=60)
         with open(tpath, errors='replace') as f:
@@ -71,7 +73,7 @@ class CommitOrder(InstanceTest):
         env['TCPREMOTEIP'] = '127.0.0.1'
         session = (b'EHLO c.test\r\nMAIL FROM:<s@remote.test>\r\nRCPT TO:<alice@example.test>\r\n'
                    b'DATA\r\nSubject: sync\r\n\r\nbody\r\n.\r\nQUIT\r\n')
-        out, calls = strace_run([prog('pochta-smtpd')], env, session)
+        out, calls = strace_run([prog('pochta-smtpd')], env, session, inst.owner and inst.user)
         m = re.search(rb'250 2\.0\.0 Ok: queued as ([0-9A-V]{24})', out)
         self.assertTrue(m, out)
         qid = m.group(1).decode()
@@ -98,7 +100,8 @@ class CommitOrder(InstanceTest):
         inst = self.instance(start=False, users={'alice': 'pw'})
         env = inst.env()
         out, calls = strace_run([prog('pochta-local'), '-q', 'TESTQID', '-f', 's@remote.test',
-                                 '--', 'alice@example.test'], env, b'Subject: sync\n\nbody\n')
+                                 '--', 'alice@example.test'], env, b'Subject: sync\n\nbody\n',
+                                inst.owner and inst.user)
         self.assertIn(b' D 2.0.0 ', out)
         i_open = index_of(calls, lambda c: c[1] == 'openat' and '/mail/alice/tmp/' in c[2]
                           and c[3] >= 0, what='open of the Maildir tmp/ file')
@@ -139,8 +142,7 @@ class QueueFailure(InstanceTest):
         inst = self.instance(users={'alice': 'pw'})
         tmp = os.path.join(inst.root, 'queue', 'tmp')
         os.rmdir(tmp)
-        with open(tmp, 'w') as f:  # queue/tmp is no directory: every create fails
-            f.write('x')
+        inst.write(tmp, 'x')  # queue/tmp is no directory: every create fails
         code, lines = self.send(inst, b'Subject: nope\r\n\r\nbody\r\n')
         self.assertEqual(code, 451, lines)
         self.assertTrue(lines[0].startswith('451 4.3.0'), lines)
@@ -158,6 +160,7 @@ class QueueFailure(InstanceTest):
         for d in ('tmp', 'incoming', 'mess', 'state', 'hold'):
             os.mkdir(os.path.join(q, d), 0o700)
         os.mkfifo(os.path.join(q, 'trigger'), 0o600)
+        inst.give(q)
         inst.start()
         code, lines = self.send(inst, b'Subject: big\r\n\r\n' + (b'y' * 998 + b'\r\n') * 200)
         self.assertEqual(code, 451, lines)

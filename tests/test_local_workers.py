@@ -121,7 +121,9 @@ class LocalWorkers(InstanceTest):
     @unittest.skipUnless(os.getuid() == 0, 'needs root (to hand a Maildir to another account)')
     def test_maildir_written_as_its_owner(self):
         nobody = pwd.getpwnam('nobody')
-        inst = self.instance(users={'alice': 'pw', 'bob': 'pw'})
+        # root's own workers (an instance with no account): they fork to
+        # become a Maildir's owner
+        inst = self.instance(users={'alice': 'pw', 'bob': 'pw'}, no_account=True)
         for d in (inst.root, os.path.join(inst.root, 'mail')):
             os.chmod(d, 0o755)
         for top, dirs, files in os.walk(inst.maildir('bob')):

@@ -84,7 +84,7 @@ class InstanceUserTest(InstanceTest):
     def test_queue_not_the_accounts(self):
         # an instance made by root, then told to run as an account without
         # giving it the files: refused at start, saying what to do
-        inst = self.instance(start=False)
+        inst = self.instance(start=False, no_account=True)
         inst.ctl('config', 'set', 'instance_user', ACCOUNT)
         p = subprocess.run([CTL, '-r', inst.root, 'start'], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=20, env=inst.env())
@@ -93,7 +93,7 @@ class InstanceUserTest(InstanceTest):
         self.assertEqual(pids_of_root(inst.root), [])
 
     def test_no_such_account(self):
-        inst = self.instance(start=False)
+        inst = self.instance(start=False, no_account=True)
         # a config written by hand, naming an account that does not exist
         with open(os.path.join(inst.root, 'etc', 'pochta.conf'), 'a') as f:
             f.write('instance_user = pochta-no-such\n')
@@ -103,8 +103,8 @@ class InstanceUserTest(InstanceTest):
         self.assertIn(b'pochta-master: instance_user pochta-no-such: no such user', p.stderr)
 
     def test_root_instance_warns(self):
-        # until the tests run their instances as an account: as before, with a warning
-        inst = self.instance()
+        # a root instance with no account: as before, with a warning
+        inst = self.instance(no_account=True)
         self.assertIn('every program runs as root', inst.log())
         self.assertEqual(status_ids(inst.proc.pid)[0], [0, 0, 0, 0])
 

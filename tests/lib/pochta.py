@@ -9,8 +9,28 @@
 
 Every wait is bounded; every process an instance started is killed at cleanup,
 by PID (the supervisor, then anything whose environment names this instance's
-POCHTA_ROOT)."""
+POCHTA_ROOT).
+
+Run as root (as in CI), every instance is made with `init --user pochtatest`:
+the supervisor binds its listeners as root, then it and everything it runs
+are that one unprivileged account, as when an ordinary user runs the suite.
+The account is created when missing (tests/run.py creates it before the
+black-box tests and removes it after, when it made it; a test file run on its
+own creates it and leaves it). So:
+- a test that writes into an instance's tree a file the instance's programs
+  read or write (etc/ tables, a Maildir, a planted queue file) gives it to
+  the account: inst.write(), inst.give(); a program the test runs itself on
+  the tree runs as the account: subprocess.run(..., **inst.as_owner());
+- Instance.cleanup() fails the test when anything under mail/ or queue/ is
+  owned by root: mail is never written as root;
+- Instance(user=NAME) names another account; Instance(no_account=True) makes
+  a root instance with no account (instance_user unset), for the tests of
+  what pochta-master does then.
+Run by an ordinary user none of this applies: no account, nothing changes."""
+import errno
+import fcntl
 import os
+import pwd
 import re
 import signal
 import smtplib
@@ -24,6 +44,80 @@ import unittest
 
 BUILD = os.path.abspath(os.environ.get('POCHTA_BUILD', 'build'))
 CTL = os.path.join(BUILD, 'pochtactl')
+
+
+TEST_ACCOUNT = 'pochtatest'
+_LOCKDIR = '/run' if os.path.isdir('/run') else '/tmp'
+# held exclusively while the account is created (test files run in parallel)
+CREATE_LOCK = os.path.join(_LOCKDIR, 'pochtatest.create.lock')
+# held shared by every process that may use the account, for its life:
+# tests/run.py removes the account only when it gets this one exclusively
+USERS_LOCK = os.path.join(_LOCKDIR, 'pochtatest.users.lock')
+_users_fd = None
+
+
+def _lock_open(path):
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+
+
+def ensure_account(name=TEST_ACCOUNT):
+    """(root) the test account's pwd entry, created when missing; returns
+    (entry, created)"""
+    global _users_fd
+    if _users_fd is None:
+        _users_fd = _lock_open(USERS_LOCK)
+        fcntl.flock(_users_fd, fcntl.LOCK_SH)
+    try:
+        return pwd.getpwnam(name), False
+    except KeyError:
+        pass
+    fd = _lock_open(CREATE_LOCK)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            return pwd.getpwnam(name), False
+        except KeyError:
+            pass
+        for _ in range(50):  # useradd fails while another holds /etc/passwd's lock
+            p = subprocess.run(['useradd', '--system', '--no-create-home',
+                                '--shell', '/usr/sbin/nologin', name],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            if p.returncode in (0, 9):  # 9: exists already
+                return pwd.getpwnam(name), p.returncode == 0
+            time.sleep(0.2)
+        raise AssertionError('useradd %s: %s' % (name, p.stdout.decode(errors='replace')))
+    finally:
+        os.close(fd)
+
+
+def remove_account(name=TEST_ACCOUNT):
+    """(root) remove the account unless another process holds USERS_LOCK
+    (another run of the suite still using it); None when removed, else why not"""
+    global _users_fd
+    if _users_fd is None:
+        return 'not ours'
+    try:
+        fcntl.flock(_users_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            return 'another run uses it'
+        raise
+    try:
+        p = subprocess.run(['userdel', name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=60)
+        return None if p.returncode == 0 else p.stdout.decode(errors='replace').strip()
+    finally:
+        os.close(_users_fd)
+        _users_fd = None
+
+
+def default_user():
+    """the account an instance is given by default: the test account when
+    run as root, else none (the instance is the running user's)"""
+    if os.geteuid() != 0:
+        return None
+    ensure_account()
+    return TEST_ACCOUNT
 
 
 def prog(name):
@@ -123,7 +217,17 @@ def sanitized_build(name='pochta-smtpd'):
 
 
 class Instance:
-    def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None, user=None):
+    def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None, user=None,
+                 no_account=False):
+        """user: the account a root instance runs as (default: TEST_ACCOUNT
+        when run as root); no_account: as root, make it with no account at all"""
+        if no_account and user:
+            raise ValueError('an instance with an account and no account')
+        if user is None and not no_account:
+            user = default_user()
+        self.user = user
+        # whom the tree belongs to when root made it for an account
+        self.owner = pwd.getpwnam(user) if user and os.geteuid() == 0 else None
         self.root = root or tempfile.mkdtemp(prefix='pochta-t-')
         self.domain = domain
         self.smtp_port = free_port()
@@ -154,6 +258,54 @@ class Instance:
             raise AssertionError('pochtactl %s failed (%d): %s' % (
                 ' '.join(args), p.returncode, p.stderr.decode(errors='replace')))
         return p
+
+    def as_owner(self):
+        """subprocess keyword arguments that run a program as the instance's
+        owner (the account, as root; nothing otherwise)"""
+        if not self.owner:
+            return {}
+        return {'user': self.owner.pw_uid, 'group': self.owner.pw_gid, 'extra_groups': []}
+
+    def path(self, rel):
+        return rel if os.path.isabs(rel) else os.path.join(self.root, rel)
+
+    def give(self, *paths):
+        """give paths (each a file or a whole tree) to the instance's owner,
+        as if the owner had written them; nothing to do unless root made the
+        instance for an account"""
+        if not self.owner:
+            return
+        uid, gid = self.owner.pw_uid, self.owner.pw_gid
+        for p in paths:
+            p = self.path(p)
+            os.lchown(p, uid, gid)
+            if os.path.isdir(p) and not os.path.islink(p):
+                for d, dirs, names in os.walk(p):
+                    for n in dirs + names:
+                        os.lchown(os.path.join(d, n), uid, gid)
+
+    def write(self, rel, data, append=False, mode=None):
+        """write (or append to) a file of the instance as its owner would"""
+        p = self.path(rel)
+        with open(p, ('a' if append else 'w') + ('b' if isinstance(data, bytes) else '')) as f:
+            f.write(data)
+        if mode is not None:
+            os.chmod(p, mode)
+        self.give(p)
+        return p
+
+    def root_owned(self):
+        """paths under mail/ and queue/ owned by root: mail written as root"""
+        out = []
+        for top in ('mail', 'queue'):
+            for d, dirs, names in os.walk(os.path.join(self.root, top)):
+                for n in [d] + [os.path.join(d, x) for x in dirs + names]:
+                    try:
+                        if os.lstat(n).st_uid == 0:
+                            out.append(os.path.relpath(n, self.root))
+                    except FileNotFoundError:
+                        pass
+        return out
 
     def start(self, wait=True):
         self.logf = open(self.logpath, 'ab')
@@ -263,15 +415,23 @@ class Instance:
         wait_until(lambda: not self.sessions(), timeout, 0.02, 'earlier sessions to end')
 
     def cleanup(self):
+        """stop and remove the instance; as root with an account, fail when
+        anything under mail/ or queue/ is root's (written as root)"""
+        bad = []
         try:
             self.stop()
         finally:
             self.kill_all()
+            if self.owner:
+                bad = self.root_owned()
             shutil.rmtree(self.root, ignore_errors=True)
             try:
                 os.unlink(self.logpath)
             except OSError:
                 pass
+        if bad:
+            raise AssertionError('owned by root in an instance run as %s: %s'
+                                 % (self.user, ', '.join(sorted(bad)[:10])))
 
     # mail access
     def smtp(self, timeout=10):
