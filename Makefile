@@ -110,6 +110,8 @@ install: $(PROGS)
 	$(INSTALL) -d -m 755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(ETCDIR)
 	$(INSTALL) -m 755 $(SBIN_PROGS) $(DESTDIR)$(SBINDIR)/
+	@# mailq is pochta-sendmail -bp; /usr/sbin/sendmail is the admin's (INSTALL)
+	ln -sf pochta-sendmail $(DESTDIR)$(SBINDIR)/mailq
 	$(INSTALL) -m 755 $(LIBEXEC_PROGS) $(DESTDIR)$(LIBEXECDIR)/
 	@# pochta-enqueue is the queue's only way in from pochta-smtpd: setgid to the queue group
 	@e=$(DESTDIR)$(LIBEXECDIR)/pochta-enqueue; \
@@ -138,7 +140,7 @@ install: $(PROGS)
 # removes what install put under PREFIX; never the configuration in /etc/pochta,
 # the queue or the mailboxes
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(SBIN_PROGS))) \
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(SBIN_PROGS))) $(DESTDIR)$(SBINDIR)/mailq \
 	      $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(LIBEXEC_PROGS))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \

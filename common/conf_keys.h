@@ -13,6 +13,12 @@
 	  "the one account every program runs as when pochta-master is started as root; empty: each program as its own user") \
 	X(local_domains, STR, "", 0, 4096, \
 	  "comma- or space-separated domains delivered locally to the users of this instance") \
+	X(local_system_users, INT, "1", 0, 1, \
+	  "1: the host's accounts (uid at least local_uid_minimum) are local recipients too, with a Maildir in their home; only when run by root") \
+	X(local_uid_minimum, INT, "1000", 1, 4294967294, \
+	  "lowest uid of a host account that receives mail as a local recipient (root never does)") \
+	X(home_mailbox, STR, "Maildir/", 2, 255, \
+	  "a host account's Maildir, relative to its home directory; ends with /") \
 	X(relay_networks, STR, "", 0, 4096, \
 	  "comma- or space-separated IPv4/IPv6 CIDR blocks whose SMTP clients may relay; empty: none") \
 	X(relayhost, STR, "", 0, 300, \

@@ -9,6 +9,7 @@
 #include "dns.h"
 #include "listen.h"
 #include "routes.h"
+#include "sysuser.h"
 #include "users.h"
 
 static int confcheck_domain_item(const char *item, size_t len, void *arg)
@@ -80,6 +81,8 @@ int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *
 		dns_close(&d);
 		return 0;
 	}
+	if (strcmp(n, "home_mailbox") == 0)
+		return sysuser_mailbox_check(value, err);
 	if (strcmp(n, "postmaster") == 0) {
 		if (!user_name_valid(value, strlen(value))) {
 			sa_copys(err, "not a valid user name");

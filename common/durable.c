@@ -45,7 +45,8 @@ static int durable_dirname(const char *path, char *dir, size_t cap)
 	return 0;
 }
 
-int durable_commit(int fd, const char *from, const char *to)
+int durable_commit_via(int fd, const char *from, const char *to,
+                       int (*dirsync)(const char *dir, void *arg), void *arg)
 {
 	char dir[PATH_MAX];
 
@@ -55,7 +56,12 @@ int durable_commit(int fd, const char *from, const char *to)
 		return -1;
 	if (rename(from, to) < 0)
 		return -1;
-	return durable_fsync_dir(dir);
+	return dirsync ? dirsync(dir, arg) : durable_fsync_dir(dir);
+}
+
+int durable_commit(int fd, const char *from, const char *to)
+{
+	return durable_commit_via(fd, from, to, NULL, NULL);
 }
 
 int durable_replace(const char *path, const void *data, size_t len, int mode)

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include "localaddr.h"
+#include "sysuser.h"
 
 #define PM "postmaster"
 #define PM_LEN 10
@@ -75,38 +76,62 @@ int localaddr_map(const struct conf *c, const struct addr *a, char *user)
 	return LOCALADDR_POSTMASTER;
 }
 
-int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
-                     char *user)
+/* the lowercased whole local part into whole when it is longer than the
+ * user part already in user and may be a user name: 1, else 0 */
+static int whole_local(const struct addr *a, const char *user, char *whole)
 {
-	int r = localaddr_map(c, a, user), ex;
 	size_t n = strlen(a->local), i;
 
+	if (n <= strlen(user) || n > USER_NAME_MAX)
+		return 0;
+	for (i = 0; i <= n; i++)
+		whole[i] = (a->local[i] >= 'A' && a->local[i] <= 'Z') ? (char)(a->local[i] - 'A' + 'a')
+		                                                    : a->local[i];
+	return user_name_valid(whole, n);
+}
+
+int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
+                     struct localaddr_dest *d)
+{
+	char *user = d->user, whole[USER_NAME_MAX + 1];
+	const char *try[2];
+	int r = localaddr_map(c, a, user), ex, nt = 0;
+	struct sysuser su;
+
+	d->uid = 0;
 	if (r != LOCALADDR_USER)
 		return r;
 	/* As Postfix does, the whole local part first: with recipient_delimiter
 	 * '-', mary-jane is a user, not mary with extension "jane". */
-	if (n > strlen(user) && n <= USER_NAME_MAX) {
-		char whole[USER_NAME_MAX + 1];
-		for (i = 0; i <= n; i++)
-			whole[i] = (a->local[i] >= 'A' && a->local[i] <= 'Z') ? (char)(a->local[i] - 'A' + 'a')
-			                                                    : a->local[i];
-		if (user_name_valid(whole, n)) {
-			ex = users_exists(users_path, whole);
-			if (ex < 0) {
-				user[0] = '\0';
-				return LOCALADDR_TEMPFAIL;
-			}
+	if (whole_local(a, user, whole))
+		try[nt++] = whole;
+	try[nt++] = user;
+	for (int i = 0; i < nt; i++) {
+		ex = users_exists(users_path, try[i]);
+		if (ex < 0)
+			goto tempfail;
+		if (ex == 1) {
+			memmove(user, try[i], strlen(try[i]) + 1);
+			return LOCALADDR_USER;
+		}
+	}
+	if (sysuser_enabled(c)) {
+		for (int i = 0; i < nt; i++) {
+			ex = sysuser_get(c, try[i], &su);
+			if (ex < 0)
+				goto tempfail;
 			if (ex == 1) {
-				memcpy(user, whole, n + 1);
-				return LOCALADDR_USER;
+				memmove(user, try[i], strlen(try[i]) + 1);
+				d->uid = su.uid;
+				return LOCALADDR_SYSTEM;
 			}
 		}
 	}
-	ex = users_exists(users_path, user);
-	if (ex == 1)
-		return LOCALADDR_USER;
 	user[0] = '\0';
-	return ex < 0 ? LOCALADDR_TEMPFAIL : LOCALADDR_UNKNOWN;
+	return LOCALADDR_UNKNOWN;
+tempfail:
+	user[0] = '\0';
+	return LOCALADDR_TEMPFAIL;
 }
 
 int localaddr_is_postmaster(const struct conf *c, const char *addr)
@@ -137,4 +162,21 @@ int localaddr_postmaster(const struct conf *c, sa_t *out)
 		return -1;
 	}
 	return 0;
+}
+
+static int first_domain(const char *item, size_t len, void *arg)
+{
+	return sa_catb(arg, item, len) < 0 ? -1 : 1;
+}
+
+int localaddr_origin(const struct conf *c, sa_t *out)
+{
+	size_t old = out->len;
+	int r = conf_list_each(c->local_domains, first_domain, out);
+
+	if (r < 0) {
+		sa_trunc(out, old);
+		return -1;
+	}
+	return r == 0 ? sa_cats(out, conf_hostname(c)) : 0;
 }

@@ -15,10 +15,16 @@
  *   - any other user part must be a valid user name (users.h) listed in
  *     etc/users; a bare local part other than postmaster is unknown;
  *   - localaddr_lookup tries the whole local part as a user name first, as
- *     Postfix does, so a name holding the delimiter (mary-jane) is reachable. */
+ *     Postfix does, so a name holding the delimiter (mary-jane) is reachable;
+ *   - a user part not in etc/users, when system users are recipients
+ *     (sysuser.h: local_system_users, run by root), may name an account of
+ *     the host with a uid of at least local_uid_minimum (never root): its
+ *     Maildir is HOME/home_mailbox. etc/users comes first, whole local part
+ *     and cut alike; then the account, the same two ways. */
 #ifndef POCHTA_LOCALADDR_H
 #define POCHTA_LOCALADDR_H
 #include <stddef.h>
+#include <sys/types.h>
 #include "addr.h"
 #include "conf.h"
 #include "sa.h"
@@ -30,6 +36,13 @@ enum localaddr_kind {
 	LOCALADDR_UNKNOWN,         /* local, but no such mailbox */
 	LOCALADDR_USER,            /* a user's mailbox */
 	LOCALADDR_POSTMASTER,      /* the postmaster key's mailbox */
+	LOCALADDR_SYSTEM,          /* a host account's Maildir in its home */
+};
+
+/* where a local recipient's mail goes (localaddr_lookup) */
+struct localaddr_dest {
+	char user[USER_NAME_MAX + 1]; /* USER, POSTMASTER: the mailbox; SYSTEM: the account */
+	uid_t uid;                    /* SYSTEM: the account's uid when it was looked up */
 };
 
 /* 1 when the domain (len bytes; never a literal) is in local_domains, compared
@@ -45,14 +58,21 @@ int localaddr_parse(const char *s, size_t len, struct addr *a);
  * mailbox name in user (USER_NAME_MAX + 1 bytes; "" otherwise). USER still
  * has to be looked up: see localaddr_lookup. */
 int localaddr_map(const struct conf *c, const struct addr *a, char *user);
-/* the mapping with etc/users (users_path): USER only when listed */
+/* the mapping with etc/users (users_path) and, when sysuser_enabled, the
+ * host's accounts: USER only when listed, SYSTEM for an account that
+ * receives mail (sysuser_get); the kind, with d filled for USER, POSTMASTER
+ * and SYSTEM. TEMPFAIL also when the passwd database cannot be read. */
 int localaddr_lookup(const struct conf *c, const char *users_path, const struct addr *a,
-                     char *user);
+                     struct localaddr_dest *d);
 /* 1 when the queued recipient text goes to the postmaster's mailbox */
 int localaddr_is_postmaster(const struct conf *c, const char *addr);
 /* the address mail for the postmaster is queued to: postmaster@ the first
  * local domain, or the bare "postmaster" without local domains (still local);
  * appended to out; 0 or -1 */
 int localaddr_postmaster(const struct conf *c, sa_t *out);
+/* the domain of a local submission's addresses (pochta-sendmail: login@ it,
+ * and what a bare name is qualified with): the first local domain, else
+ * myhostname; appended to out; 0 or -1 */
+int localaddr_origin(const struct conf *c, sa_t *out);
 
 #endif

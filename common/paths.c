@@ -71,12 +71,11 @@ static int paths_root(const char *root)
  * pochta-sendmail) uses PREFIX/libexec/pochta when it exists; any other
  * program (in libexec, or in the build tree) its own directory. Into dir
  * (PATH_MAX bytes); 0, or -1 when /proc/self/exe tells nothing. */
-static int paths_exe_dir(char *dir)
+/* the directory of this executable into dir (PATH_MAX bytes); 0 or -1 */
+static int paths_self_dir(char *dir)
 {
-	char up[PATH_MAX + 32];
-	struct stat st;
 	ssize_t n;
-	char *slash, *parent;
+	char *slash;
 
 	n = readlink("/proc/self/exe", dir, PATH_MAX - 1);
 	if (n <= 0)
@@ -88,6 +87,18 @@ static int paths_exe_dir(char *dir)
 	*slash = '\0';
 	if (slash == dir)
 		strcpy(dir, "/");
+	return 0;
+}
+
+static int paths_exe_dir(char *dir)
+{
+	char up[PATH_MAX + 32];
+	struct stat st;
+	int n;
+	char *parent;
+
+	if (paths_self_dir(dir) < 0)
+		return -1;
 	parent = strrchr(dir, '/');
 	if (parent && (strcmp(parent, "/sbin") == 0 || strcmp(parent, "/bin") == 0)) {
 		*parent = '\0';
@@ -191,6 +202,17 @@ const char *paths_prog_find(const char *name)
 	if (paths_exe_dir(dir) == 0 && paths_try(prog, sizeof prog, dir, name))
 		return prog;
 	if (paths_try(prog, sizeof prog, POCHTA_LIBEXECDIR, name))
+		return prog;
+	errno = ENOENT;
+	return NULL;
+}
+
+const char *paths_beside(const char *name)
+{
+	static char prog[PATH_MAX + 256];
+	char dir[PATH_MAX];
+
+	if (paths_self_dir(dir) == 0 && paths_try(prog, sizeof prog, dir, name))
 		return prog;
 	errno = ENOENT;
 	return NULL;

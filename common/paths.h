@@ -8,15 +8,35 @@
 
 #ifndef POCHTA_ETCDIR
 #define POCHTA_ETCDIR "/etc/pochta"
+/* an executable file name in the directory of this executable itself (for
+ * pochta-sendmail, which runs pochtactl beside it in sbin or build/); NULL
+ * (ENOENT) when there is none. Static buffer. */
+const char *paths_beside(const char *name);
+
 #endif
 #ifndef POCHTA_QUEUEDIR
 #define POCHTA_QUEUEDIR "/var/spool/pochta"
+/* an executable file name in the directory of this executable itself (for
+ * pochta-sendmail, which runs pochtactl beside it in sbin or build/); NULL
+ * (ENOENT) when there is none. Static buffer. */
+const char *paths_beside(const char *name);
+
 #endif
 #ifndef POCHTA_MAILDIR
 #define POCHTA_MAILDIR "/var/mail/pochta"
+/* an executable file name in the directory of this executable itself (for
+ * pochta-sendmail, which runs pochtactl beside it in sbin or build/); NULL
+ * (ENOENT) when there is none. Static buffer. */
+const char *paths_beside(const char *name);
+
 #endif
 #ifndef POCHTA_LIBEXECDIR
 #define POCHTA_LIBEXECDIR "/usr/local/libexec/pochta"
+/* an executable file name in the directory of this executable itself (for
+ * pochta-sendmail, which runs pochtactl beside it in sbin or build/); NULL
+ * (ENOENT) when there is none. Static buffer. */
+const char *paths_beside(const char *name);
+
 #endif
 
 /* Bounded well below PATH_MAX: every pochta process has one of these, and an
@@ -55,5 +75,10 @@ const char *paths_prog(const char *name);
  * PREFIX/sbin, else this executable's own), in POCHTA_LIBEXECDIR; NULL (ENOENT) when none is.
  * For a program run from outside libexec (pochtactl in sbin). Static buffer. */
 const char *paths_prog_find(const char *name);
+
+/* an executable file name in the directory of this executable itself (for
+ * pochta-sendmail, which runs pochtactl beside it in sbin or build/); NULL
+ * (ENOENT) when there is none. Static buffer. */
+const char *paths_beside(const char *name);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "priv.h"
 
@@ -60,6 +61,20 @@ int priv_owner(uid_t uid, gid_t gid, struct priv_user *u, sa_t *err)
 {
 	struct passwd *pw = getpwuid(uid);
 	return pw ? priv_lookup(pw->pw_name, u, err) : priv_ids(uid, gid, u, err);
+}
+
+int priv_become_owner(const char *dir, uid_t *owner, sa_t *err)
+{
+	struct stat st;
+	struct priv_user u;
+
+	*owner = 0;
+	if (geteuid() != 0 || stat(dir, &st) < 0 || st.st_uid == 0)
+		return 0;
+	*owner = st.st_uid;
+	if (priv_owner(st.st_uid, st.st_gid, &u, err) < 0 || priv_drop(&u, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* after the drop: no way back to root (not through a saved ID either) and

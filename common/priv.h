@@ -28,6 +28,12 @@ int priv_ids(uid_t uid, gid_t gid, struct priv_user *u, sa_t *err);
 /* the owner of a file, uid:gid from stat: the account of that uid with its
  * groups (priv_lookup) when it has a passwd entry, else uid:gid alone */
 int priv_owner(uid_t uid, gid_t gid, struct priv_user *u, sa_t *err);
+/* root working on an instance that belongs to an account (init --user) acts
+ * as that account, so that nothing it writes there is owned by root: when the
+ * effective uid is 0 and dir (the instance's etc/) is owned by another uid,
+ * become that owner (priv_owner, priv_drop; *owner is its uid). 0 when done or
+ * when there is nothing to do (*owner 0); -1 with a reason in err. */
+int priv_become_owner(const char *dir, uid_t *owner, sa_t *err);
 /* become u: setgroups, setgid, setuid, then the proof (abort on failure).
  * 0, or -1 with a reason in err when a call failed (not running as root);
  * the process must then exit, its IDs being half changed. */

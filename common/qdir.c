@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "dir.h"
+#include "gcommit.h"
 #include "qdir.h"
 #include "sa.h"
 
@@ -63,6 +64,10 @@ int qdir_make(const char *queuedir)
 			goto fail;
 		}
 	}
+	/* pochta-enqueue's shared sync of incoming/; a damaged one is rewritten */
+	sa_trunc(&p, base);
+	if (sa_cats(&p, "commit") < 0 || gcommit_make(p.s) < 0)
+		goto fail;
 	sa_free(&p);
 	return 0;
 fail:
@@ -103,6 +108,13 @@ static ssize_t qdir_write_byte(int fd, char c)
 
 int qdir_trigger(const char *queuedir, char what)
 {
+	if (qdir_wake(queuedir, what) < 0 && errno != ENXIO && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int qdir_wake(const char *queuedir, char what)
+{
 	sa_t p = SA_INIT;
 	struct stat st;
 	int fd, e;
@@ -120,9 +132,7 @@ int qdir_trigger(const char *queuedir, char what)
 	e = errno;
 	sa_free(&p);
 	if (fd < 0) {
-		/* ENXIO: no reader, the manager is not running; it scans at start */
-		if (e == ENXIO || e == ENOENT)
-			return 0;
+		/* ENXIO: no reader, the manager is not running */
 		errno = e;
 		return -1;
 	}
@@ -136,8 +146,8 @@ int qdir_trigger(const char *queuedir, char what)
 	e = errno;
 	close(fd);
 	/* EAGAIN: the FIFO is full of wake-ups already; EPIPE: the reader left */
-	if (w < 0 && e != EAGAIN && e != EWOULDBLOCK && e != EPIPE) {
-		errno = e;
+	if (w < 0 && e != EAGAIN && e != EWOULDBLOCK) {
+		errno = e == EPIPE ? ENXIO : e;
 		return -1;
 	}
 	return 0;

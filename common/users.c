@@ -30,12 +30,12 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "durable.h"
 #include "users.h"
 
 #define USERS_FILE_MAX (64u * 1024 * 1024)
 #define USERS_LINE_MAX 1024
-#define HASH_MAX 512
 #define SALT_RANDOM 16
 
 /* fixed settings hashed for unknown users; equal in cost to what pass_hash makes */
@@ -56,12 +56,15 @@ int user_name_valid(const char *name, size_t len)
 	return 1;
 }
 
-/* the whole file into out (replacing it); a missing file is empty */
-static int file_read(const char *path, sa_t *out)
+/* the whole file into out (replacing it); a missing file is empty. The
+ * file's stat, when st is not NULL (st_ino 0: missing). */
+static int file_read_st(const char *path, sa_t *out, struct stat *stp)
 {
 	struct stat st;
 	int fd, saved;
 
+	if (stp)
+		memset(stp, 0, sizeof *stp);
 	sa_trunc(out, 0);
 	if (sa_ready(out, 0) < 0)
 		return -1;
@@ -70,6 +73,8 @@ static int file_read(const char *path, sa_t *out)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0)
 		goto fail;
+	if (stp)
+		*stp = st;
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
 		goto fail;
@@ -104,6 +109,11 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+static int file_read(const char *path, sa_t *out)
+{
+	return file_read_st(path, out, NULL);
 }
 
 /* iterate over the lines of a buffer: *pos advances past each LF */
@@ -158,7 +168,7 @@ static int passwd_line(const char *l, size_t n, size_t *namelen, const char **ha
 	*namelen = (size_t)(colon - l);
 	*hash = colon + 1;
 	*hashlen = n - *namelen - 1;
-	return *hashlen > 0 && *hashlen <= HASH_MAX;
+	return *hashlen > 0 && *hashlen <= PASS_HASH_MAX;
 }
 
 static int name_eq(const char *a, size_t alen, const char *name)
@@ -177,22 +187,68 @@ static int users_has(const sa_t *buf, const char *name)
 	return 0;
 }
 
+/* The users file as last read, for long-lived readers (delivery workers, a
+ * session's RCPTs): a stat per lookup instead of a read. A replaced file (new
+ * inode: pochtactl renames) or a changed size, mtime or ctime is read again.
+ * A file changed within the last USERS_RACY_S seconds is never trusted from
+ * memory: a same-size rewrite inside one timestamp tick would look unchanged
+ * (git's "racily clean" case). */
+#define USERS_RACY_S 2
+static struct {
+	sa_t path, buf;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+	int valid;
+} users_cache = { SA_INIT, SA_INIT, 0, 0, 0, { 0, 0 }, { 0, 0 }, 0 };
+
+static int ts_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static int users_cache_fresh(const char *path, const struct stat *st)
+{
+	return users_cache.valid && strcmp(users_cache.path.s, path) == 0 &&
+	       st->st_dev == users_cache.dev && st->st_ino == users_cache.ino &&
+	       st->st_size == users_cache.size && ts_eq(&st->st_mtim, &users_cache.mtim) &&
+	       ts_eq(&st->st_ctim, &users_cache.ctim);
+}
+
+/* the users file's contents: from memory when unchanged, else read (and
+ * kept when it has been still long enough); NULL on error (errno) */
+static const sa_t *users_cached(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && users_cache_fresh(path, &st))
+		return &users_cache.buf;
+	users_cache.valid = 0;
+	if (file_read_st(path, &users_cache.buf, &st) < 0)
+		return NULL;
+	sa_trunc(&users_cache.path, 0);
+	if (st.st_ino && st.st_mtim.tv_sec < time(NULL) - USERS_RACY_S &&
+	    st.st_ctim.tv_sec < time(NULL) - USERS_RACY_S && sa_cats(&users_cache.path, path) == 0) {
+		users_cache.dev = st.st_dev;
+		users_cache.ino = st.st_ino;
+		users_cache.size = st.st_size;
+		users_cache.mtim = st.st_mtim;
+		users_cache.ctim = st.st_ctim;
+		users_cache.valid = 1;
+	}
+	return &users_cache.buf;
+}
+
 int users_exists(const char *users_path, const char *name)
 {
-	sa_t buf = SA_INIT;
-	int r;
+	const sa_t *buf;
 
 	if (!user_name_valid(name, strlen(name)))
 		return 0;
-	if (file_read(users_path, &buf) < 0) {
-		int saved = errno;
-		sa_free(&buf);
-		errno = saved;
+	if (!(buf = users_cached(users_path)))
 		return -1;
-	}
-	r = users_has(&buf, name);
-	sa_free(&buf);
-	return r;
+	return users_has(buf, name);
 }
 
 int users_list(const char *users_path, sa_t *out, size_t *n)
@@ -249,7 +305,7 @@ static int hash_valid(const char *hash)
 {
 	size_t n = strlen(hash);
 
-	if (n == 0 || n > HASH_MAX)
+	if (n == 0 || n > PASS_HASH_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)hash[i] <= ' ' || (unsigned char)hash[i] >= 127 || hash[i] == ':')
@@ -460,35 +516,41 @@ static int ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 	return d == 0;
 }
 
-int pass_check(const char *passwd_path, const char *name, const char *pass)
+int pass_lookup(const char *passwd_path, const char *name, char stored[PASS_HASH_MAX + 1])
 {
 	sa_t buf = SA_INIT;
-	char stored[HASH_MAX + 1];
-	const char *setting;
-	struct crypt_data *cd;
-	const char *h;
-	int known = 0, r;
+	size_t pos = 0, len, nl, hl;
+	const char *l, *hp;
+	int known = 0;
 
-	if (user_name_valid(name, strlen(name))) {
-		size_t pos = 0, len, nl, hl;
-		const char *l, *hp;
-		if (file_read(passwd_path, &buf) < 0) {
-			int saved = errno;
-			sa_free(&buf);
-			errno = saved;
-			return -1;
-		}
-		while (next_line(&buf, &pos, &l, &len)) {
-			if (passwd_line(l, len, &nl, &hp, &hl) && name_eq(l, nl, name)) {
-				memcpy(stored, hp, hl);
-				stored[hl] = '\0';
-				known = 1;   /* the first line wins */
-				break;
-			}
-		}
+	stored[0] = '\0';
+	if (!user_name_valid(name, strlen(name)))
+		return 0;
+	if (file_read(passwd_path, &buf) < 0) {
+		int saved = errno;
 		sa_free(&buf);
+		errno = saved;
+		return -1;
 	}
-	if (known)
+	while (next_line(&buf, &pos, &l, &len)) {
+		if (passwd_line(l, len, &nl, &hp, &hl) && name_eq(l, nl, name)) {
+			memcpy(stored, hp, hl);
+			stored[hl] = '\0';
+			known = 1;   /* the first line wins */
+			break;
+		}
+	}
+	sa_free(&buf);
+	return known;
+}
+
+int pass_verify(const char *stored, const char *pass)
+{
+	const char *setting, *h;
+	struct crypt_data *cd;
+	int r;
+
+	if (stored)
 		setting = stored;
 	else
 		setting = crypt_checksalt(dummy_y) == CRYPT_SALT_OK ? dummy_y : dummy_6;
@@ -500,5 +562,17 @@ int pass_check(const char *passwd_path, const char *name, const char *pass)
 	r = h && h[0] != '*' && ct_equal(h, strlen(h), setting, strlen(setting));
 	explicit_bzero(cd, sizeof *cd);
 	free(cd);
-	return known ? r : 0;
+	return stored ? r : 0;
+}
+
+int pass_check(const char *passwd_path, const char *name, const char *pass)
+{
+	char stored[PASS_HASH_MAX + 1];
+	int known = pass_lookup(passwd_path, name, stored), r;
+
+	if (known < 0)
+		return -1;
+	r = pass_verify(known ? stored : NULL, pass);
+	explicit_bzero(stored, sizeof stored);
+	return r;
 }

@@ -34,5 +34,13 @@ int pass_hash(const char *pass, sa_t *out);
 /* 1 the password matches NAME's hash, 0 no (unknown user included: a dummy
  * hash is checked so both take the same time), -1 error */
 int pass_check(const char *passwd_path, const char *name, const char *pass);
+/* its two steps. NAME's stored hash into stored: 1 found, 0 not (or not a
+ * valid name), -1 error */
+#define PASS_HASH_MAX 512
+int pass_lookup(const char *passwd_path, const char *name, char stored[PASS_HASH_MAX + 1]);
+/* 1 pass matches the stored hash, 0 not (a hash crypt refuses, "!..." or
+ * "*" included); stored NULL: a dummy hash of the same cost is checked and
+ * the answer is 0, so an unknown name takes as long as a known one. -1 error */
+int pass_verify(const char *stored, const char *pass);
 
 #endif

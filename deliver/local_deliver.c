@@ -11,6 +11,8 @@
 #include "local.h"
 #include "localaddr.h"
 #include "paths.h"
+#include "priv.h"
+#include "sysuser.h"
 #include "users.h"
 
 static int text_ok(const char *s)
@@ -21,14 +23,56 @@ static int text_ok(const char *s)
 	return 1;
 }
 
-int local_route(const struct conf *conf, const char *sender, const char *rcpt, sa_t *dir,
-                struct local_result *r)
+/* a system user's recipient (kind LOCALADDR_SYSTEM): check the account as
+ * it is now, as the root worker, before anything is forked or written */
+static int route_system(const struct conf *conf, const struct localaddr_dest *ld,
+                        struct local_dest *d, struct local_result *r)
 {
-	char user[USER_NAME_MAX + 1];
+	sa_t err = SA_INIT;
+	int k;
+
+	if (geteuid() != 0) {
+		/* localaddr only says SYSTEM when pochta.conf is root's: a root
+		 * instance whose delivery agent was not started as root */
+		local_set(r, 'T', "4.3.5", "system users need pochta-local to run as root", NULL);
+		return -1;
+	}
+	if (sysuser_mailbox_check(conf->home_mailbox, &err) < 0) {
+		local_set(r, 'T', "4.3.5", "configuration error: home_mailbox", err.s);
+		sa_free(&err);
+		return -1;
+	}
+	k = sysuser_get(conf, ld->user, &d->su);
+	if (k < 0) {
+		local_set(r, 'T', "4.3.0", "cannot read the passwd database", strerror(errno));
+		return -1;
+	}
+	/* gone, or its uid changed below the minimum or to root, since the lookup */
+	if (k == 0) {
+		local_set(r, 'P', "5.1.1", "user unknown", NULL);
+		return -1;
+	}
+	if (priv_lookup(d->su.name, &d->pu, &err) < 0 || d->pu.uid != d->su.uid ||
+	    d->su.uid != ld->uid) {
+		local_set(r, 'T', "4.3.0", "cannot become the mailbox owner",
+		          err.s ? err.s : "the account changed during the delivery");
+		sa_free(&err);
+		return -1;
+	}
+	d->system = 1;
+	return 0;
+}
+
+int local_route(const struct conf *conf, const char *sender, const char *rcpt,
+                struct local_dest *d, struct local_result *r)
+{
+	struct localaddr_dest ld;
 	sa_t users = SA_INIT;
 	struct addr a;
 	int kind;
 
+	d->system = 0;
+	sa_trunc(&d->dir, 0);
 	/* the envelope ends up in header lines: refuse anything a queue file
 	 * could not have held */
 	if (!text_ok(sender) || (sender[0] && addr_parse(sender, strlen(sender), &a) != ADDR_OK)) {
@@ -45,12 +89,14 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt, s
 		local_set(r, 'T', "4.3.0", "out of memory", NULL);
 		return -1;
 	}
-	kind = localaddr_lookup(conf, users.s, &a, user);
+	kind = localaddr_lookup(conf, users.s, &a, &ld);
 	sa_free(&users);
 	switch (kind) {
 	case LOCALADDR_USER:
 	case LOCALADDR_POSTMASTER:
 		break;
+	case LOCALADDR_SYSTEM:
+		return route_system(conf, &ld, d, r);
 	case LOCALADDR_UNKNOWN:
 		local_set(r, 'P', "5.1.1", "user unknown", NULL);
 		return -1;
@@ -66,8 +112,7 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt, s
 			local_set(r, 'T', "4.3.0", "cannot read the users file", NULL);
 		return -1;
 	}
-	sa_trunc(dir, 0);
-	if (sa_catf(dir, "%s/%s", paths.mail, user) < 0) {
+	if (sa_catf(&d->dir, "%s/%s", paths.mail, ld.user) < 0) {
 		local_set(r, 'T', "4.3.0", "out of memory", NULL);
 		return -1;
 	}
@@ -76,12 +121,49 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt, s
 	 * fixed. An instance run as root keeps its documented exception
 	 * (pochta-master(8)). */
 	struct stat st;
-	if (!paths.root[0] && geteuid() == 0 && lstat(dir->s, &st) == 0 && st.st_uid == 0) {
+	if (!paths.root[0] && geteuid() == 0 && lstat(d->dir.s, &st) == 0 && st.st_uid == 0) {
 		local_set(r, 'T', "4.3.0", "refusing to write mail as root",
 		          "the Maildir belongs to root: pochtactl setup gives it to virtual_user");
 		return -1;
 	}
 	return 0;
+}
+
+/* a system user's Maildir: become the account (groups, gid, uid; priv.h
+ * aborts when root could come back), then open HOME/home_mailbox following
+ * no link, making what is missing as the account, and write */
+static int write_system(const struct conf *conf, const struct local_dest *d, const char *sender,
+                        const char *rcpt, int in, struct local_result *r)
+{
+	sa_t err = SA_INIT;
+	int md, rc;
+
+	if (priv_drop(&d->pu, &err) < 0) {
+		local_set(r, 'T', "4.3.0", "cannot become the mailbox owner", err.s);
+		sa_free(&err);
+		return -1;
+	}
+	md = sysuser_maildir_open(d->su.home, conf->home_mailbox, 1, &err);
+	if (md < 0) {
+		local_set(r, 'T', errno == ENOSPC || errno == EDQUOT ? "4.2.2" : "4.2.0",
+		          "mailbox unavailable", err.s);
+		sa_free(&err);
+		return -1;
+	}
+	sa_free(&err);
+	rc = local_maildir_at(md, conf_hostname(conf), sender, rcpt, in, r);
+	close(md);
+	return rc;
+}
+
+int local_write(const struct conf *conf, const struct local_dest *d, const char *sender,
+                const char *rcpt, int in, struct local_result *r)
+{
+	if (d->system)
+		return write_system(conf, d, sender, rcpt, in, r);
+	if (local_become_owner(d->dir.s, r) < 0)
+		return -1;
+	return local_maildir(d->dir.s, conf_hostname(conf), sender, rcpt, in, r);
 }
 
 /* the owner to become for dir (uid in st), or 0 when the process writes it
@@ -106,7 +188,8 @@ int local_owner_change(const char *dir)
  * root, a Maildir owned by another account is written as that account
  * (supplementary groups dropped, then gid, then uid, and setuid(0) must
  * fail), and one owned by root as root, as before. System users (a Maildir
- * under their home, a minimum uid) are checked here too once they exist. */
+ * under their home, a minimum uid) go through route_system and write_system
+ * instead. */
 int local_become_owner(const char *dir, struct local_result *r)
 {
 	struct stat st;
@@ -131,9 +214,9 @@ int local_become_owner(const char *dir, struct local_result *r)
 void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int in,
                    struct local_result *r)
 {
-	sa_t dir = SA_INIT;
+	struct local_dest d = LOCAL_DEST_INIT;
 
-	if (local_route(conf, sender, rcpt, &dir, r) == 0 && local_become_owner(dir.s, r) == 0)
-		local_maildir(dir.s, conf_hostname(conf), sender, rcpt, in, r);
-	sa_free(&dir);
+	if (local_route(conf, sender, rcpt, &d, r) == 0)
+		local_write(conf, &d, sender, rcpt, in, r);
+	sa_free(&d.dir);
 }

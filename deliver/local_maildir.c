@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "durable.h"
 #include "io.h"
 #include "local.h"
 #include "log.h"
@@ -28,37 +27,39 @@ void local_set(struct local_result *r, char class, const char *status, const cha
 		sa_trunc(&r->text, 0);
 }
 
-static int tmp_fail(struct local_result *r, const char *tmp, int fd, const char *what)
+static int tmp_fail(struct local_result *r, int tmpd, const char *name, int fd, const char *what)
 {
 	int e = errno;
 
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlinkat(tmpd, name, 0);
 	local_set(r, 'T', e == ENOSPC || e == EDQUOT ? "4.2.2" : "4.3.0", what, strerror(e));
 	errno = e;
 	return -1;
 }
 
-int local_maildir(const char *dir, const char *host, const char *sender, const char *rcpt,
-                  int in, struct local_result *r)
+int local_maildir_at(int md, const char *host, const char *sender, const char *rcpt, int in,
+                     struct local_result *r)
 {
-	sa_t name = SA_INIT, tmp = SA_INIT, dst = SA_INIT, newdir = SA_INIT;
+	sa_t name = SA_INIT;
 	struct hdrscan hs;
 	io_t out;
 	char *inbuf = NULL, *outbuf = NULL, last = '\n';
-	int fd = -1, rc = -1;
+	int fd = -1, tmpd = -1, newd = -1, rc = -1;
 
 	inbuf = malloc(LOCAL_BUF);
 	outbuf = malloc(LOCAL_BUF);
-	if (!inbuf || !outbuf || maildir_uniq(&name, host) < 0 ||
-	    sa_catf(&tmp, "%s/tmp/%s", dir, name.s) < 0 ||
-	    sa_catf(&dst, "%s/new/%s", dir, name.s) < 0 ||
-	    sa_catf(&newdir, "%s/new", dir) < 0) {
+	if (!inbuf || !outbuf || maildir_uniq(&name, host) < 0) {
 		local_set(r, 'T', "4.3.0", "out of memory", NULL);
 		goto out;
 	}
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* tmp/ and new/ held open: the file is made, linked and synced in the
+	 * directories checked here, never through a link swapped in later */
+	tmpd = openat(md, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	newd = tmpd < 0 ? -1 : openat(md, "new", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (newd >= 0)
+		fd = openat(tmpd, name.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		int e = errno;
 		local_set(r, 'T', "4.2.0", "mailbox unavailable", strerror(e));
@@ -66,7 +67,7 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 	}
 	io_init(&out, fd, outbuf, LOCAL_BUF, -1);
 	if (io_printf(&out, "Return-Path: <%s>\nDelivered-To: %s\n", sender, rcpt) < 0) {
-		tmp_fail(r, tmp.s, fd, "write error");
+		tmp_fail(r, tmpd, name.s, fd, "write error");
 		fd = -1;
 		goto out;
 	}
@@ -76,7 +77,7 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			tmp_fail(r, tmp.s, fd, "cannot read the message");
+			tmp_fail(r, tmpd, name.s, fd, "cannot read the message");
 			fd = -1;
 			goto out;
 		}
@@ -86,7 +87,7 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 		if (hs.loop)
 			break;
 		if (io_put(&out, inbuf, (size_t)n) < 0) {
-			tmp_fail(r, tmp.s, fd, "write error");
+			tmp_fail(r, tmpd, name.s, fd, "write error");
 			fd = -1;
 			goto out;
 		}
@@ -96,7 +97,7 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 	if (hs.loop) {
 		close(fd);
 		fd = -1;
-		unlink(tmp.s);
+		unlinkat(tmpd, name.s, 0);
 		local_set(r, 'P', "5.4.6", "mail loop: already delivered to", NULL);
 		if (sa_catf(&r->text, " <%s>", rcpt) < 0)
 			sa_trunc(&r->text, 0);
@@ -104,34 +105,34 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 	}
 	/* a last line without its LF would run into the next reader's idea of the end */
 	if ((last != '\n' && io_put(&out, "\n", 1) < 0) || io_flush(&out) < 0 || fsync(fd) < 0) {
-		tmp_fail(r, tmp.s, fd, "write error");
+		tmp_fail(r, tmpd, name.s, fd, "write error");
 		fd = -1;
 		goto out;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		tmp_fail(r, tmp.s, -1, "write error");
+		tmp_fail(r, tmpd, name.s, -1, "write error");
 		goto out;
 	}
 	fd = -1;
 	/* link, not rename: an existing new/NAME is never replaced */
-	if (link(tmp.s, dst.s) < 0) {
+	if (linkat(tmpd, name.s, newd, name.s, 0) < 0) {
 		if (errno != EPERM && errno != ENOTSUP && errno != EXDEV) {
-			tmp_fail(r, tmp.s, -1, "cannot move into new/");
+			tmp_fail(r, tmpd, name.s, -1, "cannot move into new/");
 			goto out;
 		}
-		if (rename(tmp.s, dst.s) < 0) { /* a file system without hard links */
-			tmp_fail(r, tmp.s, -1, "cannot move into new/");
+		if (renameat(tmpd, name.s, newd, name.s) < 0) { /* a file system without hard links */
+			tmp_fail(r, tmpd, name.s, -1, "cannot move into new/");
 			goto out;
 		}
 	} else {
-		unlink(tmp.s);
+		unlinkat(tmpd, name.s, 0);
 	}
-	if (durable_fsync_dir(newdir.s) < 0) {
+	if (fsync(newd) < 0) {
 		/* the file may or may not survive a crash: ask for a retry (a
 		 * duplicate is better than a loss) */
 		int e = errno;
-		unlink(dst.s);
+		unlinkat(newd, name.s, 0);
 		local_set(r, 'T', "4.3.0", "cannot sync new/", strerror(e));
 		goto out;
 	}
@@ -140,11 +141,26 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 out:
 	if (fd >= 0)
 		close(fd);
+	if (tmpd >= 0)
+		close(tmpd);
+	if (newd >= 0)
+		close(newd);
 	free(inbuf);
 	free(outbuf);
 	sa_free(&name);
-	sa_free(&tmp);
-	sa_free(&dst);
-	sa_free(&newdir);
+	return rc;
+}
+
+int local_maildir(const char *dir, const char *host, const char *sender, const char *rcpt,
+                  int in, struct local_result *r)
+{
+	int md = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (md < 0) {
+		local_set(r, 'T', "4.2.0", "mailbox unavailable", strerror(errno));
+		return -1;
+	}
+	rc = local_maildir_at(md, host, sender, rcpt, in, r);
+	close(md);
 	return rc;
 }

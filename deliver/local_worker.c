@@ -1,8 +1,9 @@
 /* local_worker: pochta-local as a long-lived worker of pochta-qmgr (-w). It
  * reads the configuration once (again when the file changes), takes one
  * request at a time from the packet socket (lreq.h) and, where the delivery
- * means becoming the mailbox owner, forks without exec a child that does so
- * and writes the Maildir; the worker waits for it. Where no change of uid is
+ * means becoming the mailbox owner (always for a system user, whose account
+ * the root worker checks first: local_route), forks without exec a child
+ * that does so and writes the Maildir; the worker waits for it. Where no change of uid is
  * needed (the worker is not root, or the Maildir is root's) the worker writes
  * the Maildir itself: a fork per message is most of a delivery's CPU. Exactly
  * one reply per request. It ends when the socket closes (pochta-qmgr retires
@@ -37,8 +38,10 @@ static int conf_fresh(struct conf_live *lc, const char *qid)
 	return r < 0 ? -1 : 0;
 }
 
-/* the forked child: write the Maildir as its owner, report on out */
-static void child(const struct conf *conf, const struct lreq *q, const char *dir, int in, int out)
+/* the forked child: write the Maildir as its owner (a system user: that
+ * account's groups, gid and uid), report on out */
+static void child(const struct conf *conf, const struct lreq *q, const struct local_dest *d, int in,
+                  int out)
 {
 	struct local_result r = { 0, NULL, SA_INIT };
 	sa_t rec = SA_INIT;
@@ -47,8 +50,7 @@ static void child(const struct conf *conf, const struct lreq *q, const char *dir
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(111);
-	if (local_become_owner(dir, &r) == 0)
-		local_maildir(dir, conf_hostname(conf), q->sender, q->rcpt, in, &r);
+	local_write(conf, d, q->sender, q->rcpt, in, &r);
 	if (dresult_cat(&rec, 0, r.class, r.status, r.text.s ? r.text.s : "") < 0 ||
 	    write(out, rec.s, rec.len) != (ssize_t)rec.len)
 		_exit(111);
@@ -71,8 +73,8 @@ static void deliver_here(const struct conf *conf, const struct lreq *q, const ch
 }
 
 /* fork the child and wait for its report: the reply record in reply */
-static void deliver(const struct conf *conf, const struct lreq *q, const char *dir, int in,
-                    int sock, sa_t *reply)
+static void deliver(const struct conf *conf, const struct lreq *q, const struct local_dest *d,
+                    int in, int sock, sa_t *reply)
 {
 	char buf[LREQ_REPLY_MAX];
 	size_t len = 0, pos = 0, dlen;
@@ -95,7 +97,7 @@ static void deliver(const struct conf *conf, const struct lreq *q, const char *d
 	if (pid == 0) {
 		close(sock); /* the worker's death must reach pochta-qmgr at once */
 		close(p[0]);
-		child(conf, q, dir, in, p[1]);
+		child(conf, q, d, in, p[1]);
 	}
 	close(p[1]);
 	for (;;) {
@@ -132,7 +134,8 @@ int local_worker(int sock)
 {
 	struct conf_live lc;
 	char buf[LREQ_MAX];
-	sa_t reply = SA_INIT, dir = SA_INIT;
+	struct local_dest d = LOCAL_DEST_INIT;
+	sa_t reply = SA_INIT;
 
 	memset(&lc, 0, sizeof lc);
 	signal(SIGPIPE, SIG_IGN);
@@ -156,17 +159,17 @@ int local_worker(int sock)
 			dresult_cat(&reply, 0, 'T', "4.3.0", "malformed delivery request");
 		} else if (conf_fresh(&lc, q.qid[0] ? q.qid : NULL) < 0) {
 			dresult_cat(&reply, 0, 'T', "4.3.5", "configuration error");
-		} else if (local_route(&lc.c, q.sender, q.rcpt, &dir, &r) < 0) {
+		} else if (local_route(&lc.c, q.sender, q.rcpt, &d, &r) < 0) {
 			/* decided before any fork: unknown users, bad addresses */
 			dresult_cat(&reply, 0, r.class, r.status, r.text.s ? r.text.s : "");
 			log_info(q.qid[0] ? q.qid : NULL, "status=%s %s", r.status,
 			         r.text.s ? r.text.s : "");
-		} else if (!local_owner_change(dir.s)) {
-			deliver_here(&lc.c, &q, dir.s, in, &reply);
+		} else if (!d.system && !local_owner_change(d.dir.s)) {
+			deliver_here(&lc.c, &q, d.dir.s, in, &reply);
 		} else {
 			/* the name is looked up once here, not in every child */
 			(void)conf_hostname(&lc.c);
-			deliver(&lc.c, &q, dir.s, in, sock, &reply);
+			deliver(&lc.c, &q, &d, in, sock, &reply);
 		}
 		sa_free(&r.text);
 		if (in >= 0)
@@ -175,12 +178,12 @@ int local_worker(int sock)
 			/* pochta-qmgr is gone: it delivers again what it did not hear of */
 			log_warn(NULL, "cannot send a result: %s", reply.len ? strerror(errno) : "out of memory");
 			sa_free(&reply);
-			sa_free(&dir);
+			sa_free(&d.dir);
 			return 111;
 		}
 	}
 	sa_free(&reply);
-	sa_free(&dir);
+	sa_free(&d.dir);
 	conf_live_free(&lc);
 	return 0;
 }

@@ -101,6 +101,19 @@ static void login(void)
 
 	sa_t err = SA_INIT;
 
+	if (S.system) {
+		/* a host account's Maildir in its home, as that account */
+		int fd = auth_system_box(&conf, S.user, &err);
+		if (fd < 0) {
+			log_warn(NULL, "cannot open the system user's maildrop user=%s: %s", S.user,
+			         err.s ? err.s : "?");
+			reply("-ERR [SYS/PERM] cannot serve this maildrop");
+			leave(111);
+		}
+		sa_free(&err);
+		r = box_open_fd(&S.box, fd);
+		goto opened;
+	}
 	snprintf(path, sizeof path, "%s/%s", paths.mail, S.user);
 	if (S.drop && auth_become_owner(&S.owner, path, &err) < 0) {
 		log_warn(NULL, "cannot switch to the mailbox owner user=%s: %s", S.user,
@@ -110,6 +123,7 @@ static void login(void)
 	}
 	sa_free(&err);
 	r = box_open(&S.box, path);
+opened:
 	if (r == BOX_IN_USE) {
 		log_info(NULL, "in use user=%s client=%s", S.user, S.client);
 		reply("-ERR [IN-USE] maildrop already locked");

@@ -42,6 +42,7 @@ struct sess {
 	int timeout_ms;             /* pop3_timeout */
 	int drop;                   /* started as root: become owner at login */
 	struct priv_user owner;     /* see auth_owner_init */
+	int system;                 /* s->user is an account of the host (checker said 2) */
 };
 
 /* One line from the client (up to max octets with its CRLF), which must arrive
@@ -60,6 +61,9 @@ int pop3d_line(struct sess *s, sa_t *line, size_t max, const char *state);
 /* Create the Maildir if needed, lock it, move new/ to cur/ and take the
  * snapshot (sorted by delivery time), scanning every file once for its size. */
 int box_open(struct box *b, const char *path);
+/* the same on a Maildir already open as fd (tmp/ new/ cur/ there), which
+ * the box then owns (closed by box_close, or here on failure) */
+int box_open_fd(struct box *b, int fd);
 /* the message numbered num (1-based), or NULL when there is none; deleted
  * messages are returned too (the caller decides) */
 struct msg *box_get(struct box *b, unsigned long num);
@@ -83,7 +87,7 @@ int send_msg(struct sess *s, const struct msg *m, unsigned long long top);
 #define AUTH_FAIL 0
 #define AUTH_TEMP (-1)
 /* check NAME/PASS with pochta-checkpass; on AUTH_OK the normalised (lowercase)
- * name is in s->user */
+ * name is in s->user, and s->system says whether it is a host account */
 int auth_check(struct sess *s, const char *name, size_t namelen, const char *pass, size_t passlen);
 /* the SASL PLAIN exchange after "AUTH PLAIN [resp]": AUTH_OK, AUTH_FAIL (the
  * -ERR still to be sent is in *err), AUTH_TEMP; 2 when the client cancelled
@@ -102,6 +106,11 @@ int auth_owner_init(const struct conf *conf, struct priv_user *u, sa_t *err);
 /* after the password check, before the Maildir is opened: become u (for good,
  * common/priv.h); 0, or -1 with the reason in err (the process must exit) */
 int auth_become_owner(struct priv_user *u, const char *maildir, sa_t *err);
+/* a system user's maildrop, as root after the password check: check the
+ * account again (sysuser.h), become it for good (groups, gid, uid) and open
+ * HOME/home_mailbox following no link. The Maildir's descriptor, or -1 with
+ * the reason in err (the process must exit) */
+int auth_system_box(const struct conf *conf, const char *name, sa_t *err);
 /* a user name made safe for a log line */
 void log_name(const char *in, size_t n, char out[65]);
 

@@ -14,6 +14,7 @@
 #include "passreq.h"
 #include "paths.h"
 #include "pop3d.h"
+#include "sysuser.h"
 
 /* seconds between a failed attempt and its reply: slows down guessing */
 #define AUTH_DELAY_SEC 1
@@ -42,9 +43,12 @@ void log_name(const char *in, size_t n, char out[65])
 	out[n] = '\0';
 }
 
+/* the checker's "yes" for a system user (man/pochta-checkpass.8) */
+#define AUTH_OK_SYSTEM 2
+
 /* run pochta-checkpass with the request on a pipe as its standard input (and
  * /dev/null as its output: the client's connection is not its business);
- * AUTH_OK, AUTH_FAIL, or AUTH_TEMP with the reason in why */
+ * AUTH_OK, AUTH_OK_SYSTEM, AUTH_FAIL, or AUTH_TEMP with the reason in why */
 static int auth_checker(const char *req, size_t len, char *why, size_t whysz)
 {
 	const char *prog = paths_prog("pochta-checkpass");
@@ -87,6 +91,8 @@ static int auth_checker(const char *req, size_t len, char *why, size_t whysz)
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return AUTH_OK;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 2)
+		return AUTH_OK_SYSTEM;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
 		return AUTH_FAIL;
 	if (WIFEXITED(st))
@@ -125,6 +131,7 @@ int auth_check(struct sess *s, const char *name, size_t namelen, const char *pas
 	if (r == AUTH_FAIL)
 		goto fail;
 	memcpy(s->user, user, namelen + 1);
+	s->system = r == AUTH_OK_SYSTEM;
 	return AUTH_OK;
 fail:
 	log_info(NULL, "auth failed user=%s client=%s", logn, s->client);
@@ -220,4 +227,30 @@ int auth_become_owner(struct priv_user *u, const char *maildir, sa_t *err)
 			return -1;
 	}
 	return priv_drop(u, err);
+}
+
+int auth_system_box(const struct conf *conf, const char *name, sa_t *err)
+{
+	struct sysuser su;
+	struct priv_user pu;
+	int k;
+
+	if (geteuid() != 0) {
+		sa_copys(err, "a system user's maildrop needs pochta-pop3d started as root");
+		return -1;
+	}
+	k = sysuser_get(conf, name, &su);
+	if (k <= 0) {
+		sa_copys(err, k < 0 ? "cannot read the passwd database" : "no longer an account that receives mail");
+		return -1;
+	}
+	if (priv_lookup(su.name, &pu, err) < 0)
+		return -1;
+	if (pu.uid != su.uid) {
+		sa_copys(err, "the account changed during the login");
+		return -1;
+	}
+	if (priv_drop(&pu, err) < 0)
+		return -1;
+	return sysuser_maildir_open(su.home, conf->home_mailbox, 1, err);
 }

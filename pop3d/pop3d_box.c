@@ -292,18 +292,29 @@ static void tmp_clean(int dirfd)
 
 int box_open(struct box *b, const char *path)
 {
-	struct ent *v = NULL;
-	size_t n = 0, cap = 0, i, keep;
-	int sv;
+	int fd;
 
 	b->dirfd = b->lockfd = -1;
 	b->m = NULL;
 	b->n = 0;
 	if (maildir_make(path, 0700) < 0)
 		return BOX_ERR;
-	b->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (b->dirfd < 0)
-		goto err;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return BOX_ERR;
+	return box_open_fd(b, fd);
+}
+
+int box_open_fd(struct box *b, int fd)
+{
+	struct ent *v = NULL;
+	size_t n = 0, cap = 0, i, keep;
+	int sv;
+
+	b->lockfd = -1;
+	b->m = NULL;
+	b->n = 0;
+	b->dirfd = fd;
 	b->lockfd = openat(b->dirfd, "pop3.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (b->lockfd < 0)
 		goto err;

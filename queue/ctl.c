@@ -160,13 +160,10 @@ void ctl_json_str(FILE *f, const char *s, size_t len)
  * as that account, so that nothing it writes there is owned by root */
 static void ctl_as_instance_owner(void)
 {
-	struct stat st;
-	if (geteuid() != 0 || !paths.root[0] || stat(paths.etc, &st) < 0 || st.st_uid == 0)
-		return;
-	struct priv_user u;
 	sa_t err = SA_INIT;
-	if (priv_owner(st.st_uid, st.st_gid, &u, &err) < 0 || priv_drop(&u, &err) < 0)
-		ctl_die("cannot act as the owner (uid %lu) of %s: %s", (unsigned long)st.st_uid,
+	uid_t owner;
+	if (paths.root[0] && priv_become_owner(paths.etc, &owner, &err) < 0)
+		ctl_die("cannot act as the owner (uid %lu) of %s: %s", (unsigned long)owner,
 		        paths.root, err.s ? err.s : "?");
 	sa_free(&err);
 }

@@ -165,6 +165,9 @@ int ctl_cmd_init(int argc, char **argv)
 	        "smtp_listen = %s\n"
 	        "pop3_listen = %s\n",
 	        domain, smtp, pop3);
+	if (paths.root[0])
+		sa_catf(&conf, "\n# an instance's users are those of its etc/users, not the host's accounts\n"
+		        "local_system_users = 0\n");
 	if (user)
 		sa_catf(&conf, "\n# the account every program runs as when started as root\n"
 		        "instance_user = %s\n", user);

@@ -20,10 +20,11 @@
 #include "confcheck.h"
 #include "ctl.h"
 #include "durable.h"
+#include "gcommit.h"
 #include "maildir.h"
 #include "paths.h"
 
-enum setup_kind { SETUP_DIR, SETUP_FILE, SETUP_FIFO };
+enum setup_kind { SETUP_DIR, SETUP_FILE, SETUP_FIFO, SETUP_COMMIT };
 
 /* who owns a path: one of the configured accounts, or root */
 enum setup_owner { OWN_ROOT, OWN_QMGR, OWN_VIRTUAL };
@@ -220,12 +221,12 @@ static int lookup_ids(struct setup_ctx *x)
 
 static const char *kind_name(enum setup_kind k)
 {
-	return k == SETUP_DIR ? "directory" : k == SETUP_FILE ? "file" : "FIFO";
+	return k == SETUP_DIR ? "directory" : k == SETUP_FIFO ? "FIFO" : "file";
 }
 
 static int kind_ok(enum setup_kind k, mode_t m)
 {
-	return k == SETUP_DIR ? S_ISDIR(m) : k == SETUP_FILE ? S_ISREG(m) : S_ISFIFO(m);
+	return k == SETUP_DIR ? S_ISDIR(m) : k == SETUP_FIFO ? S_ISFIFO(m) : S_ISREG(m);
 }
 
 /* "user:group", by name where there is one (getpwuid's buffer is static) */
@@ -249,6 +250,8 @@ static int make_one(const char *path, enum setup_kind kind, mode_t mode)
 		return mkdir(path, mode);
 	if (kind == SETUP_FIFO)
 		return mkfifo(path, mode);
+	if (kind == SETUP_COMMIT)
+		return gcommit_make(path) < 0 ? -1 : 0;
 	return durable_replace(path, "", 0, (int)mode);
 }
 
@@ -301,6 +304,16 @@ static void fix_ent(struct setup_ctx *x, const struct setup_ent *e)
 	sa_t p = SA_INIT;
 	if (sa_catf(&p, "%s%s%s", e->dir, *e->name ? "/" : "", e->name) < 0)
 		ctl_die_sys("out of memory");
+	/* the commit file's contents too: a damaged one is rewritten (its
+	 * owner and mode kept, then corrected below) */
+	if (e->kind == SETUP_COMMIT && gcommit_check(p.s) < 0 && errno == EINVAL) {
+		if (x->check)
+			problem(x, "%s: not a valid commit file", p.s);
+		else if (gcommit_make(p.s) < 0)
+			ctl_die_sys("cannot rewrite %s", p.s);
+		else
+			printf("rewrote file %s\n", p.s);
+	}
 	fix_path(x, p.s, e->kind, x->uid[e->user], e->qgroup ? x->qgid : x->gid[e->user],
 	         e->mode, e->create);
 	sa_free(&p);
@@ -374,6 +387,40 @@ static void fix_mailboxes(struct setup_ctx *x)
 		}
 	}
 	closedir(d);
+	sa_free(&p);
+}
+
+/* the files in the queue: pochta-qmgr, as qmgr_user, reads, rewrites and
+ * removes each one; those left by a manager or pochta-enqueue that ran as
+ * another user (root, smtpd_user) are given to it */
+static void fix_queue_files(struct setup_ctx *x)
+{
+	static const char *const sub[] = { "", "/tmp", "/incoming", "/mess", "/state", "/hold" };
+	uid_t u = x->uid[OWN_QMGR];
+	sa_t p = SA_INIT;
+	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		sa_trunc(&p, 0);
+		if (sa_catf(&p, "%s%s", paths.queue, sub[i]) < 0)
+			ctl_die_sys("out of memory");
+		DIR *d = opendir(p.s);
+		if (!d)
+			continue; /* fix_ent reported it */
+		size_t base = p.len;
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			struct stat st;
+			sa_trunc(&p, base);
+			if (sa_catf(&p, "/%s", de->d_name) < 0)
+				ctl_die_sys("out of memory");
+			if (lstat(p.s, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid == u && st.st_gid == x->qgid))
+				continue;
+			if (x->check)
+				problem(x, "%s: not owned by %s:%s", p.s, x->conf.qmgr_user, x->conf.queue_group);
+			else if (lchown(p.s, u, x->qgid) < 0)
+				ctl_die_sys("cannot change the owner of %s", p.s);
+		}
+		closedir(d);
+	}
 	sa_free(&p);
 }
 
@@ -452,12 +499,15 @@ int ctl_cmd_setup(int argc, char **argv)
 		{ paths.queue, "state", SETUP_DIR, OWN_QMGR, 1, 02700, 1 },
 		{ paths.queue, "hold", SETUP_DIR, OWN_QMGR, 1, 02700, 1 },
 		{ paths.queue, "trigger", SETUP_FIFO, OWN_QMGR, 1, 0620, 1 },
+		/* pochta-enqueue maps it read-write: the shared fsync of incoming/ */
+		{ paths.queue, "commit", SETUP_COMMIT, OWN_QMGR, 1, 0660, 1 },
 		{ paths.mail, "", SETUP_DIR, OWN_VIRTUAL, 0, 0700, 1 },
 		{ paths.log, "", SETUP_DIR, OWN_ROOT, 0, 0755, 1 },
 	};
 	for (size_t i = 0; i < sizeof ents / sizeof ents[0]; i++)
 		fix_ent(&x, &ents[i]);
 	fix_mailboxes(&x);
+	fix_queue_files(&x);
 	fix_enqueue(&x);
 	conf_free(&x.conf);
 	if (x.check) {

@@ -131,6 +131,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	E.f.fd = -1;
+	gcommit_init(&E.f.gc);
 	io_init(&E.in, 0, E.inbuf, sizeof E.inbuf, -1);
 	io_init(&E.out, 1, E.outbuf, sizeof E.outbuf, -1);
 	E.in.flush = &E.out;
@@ -154,9 +155,7 @@ int main(int argc, char **argv)
 		act(enqp_record(&E.p, type, d.s, d.len), &d);
 	}
 	/* EOF (or a broken stream) aborts an open message */
-	enqfile_abort(&E.f);
-	free(E.f.buf);
-	sa_free(&E.f.tmppath);
+	enqfile_free(&E.f);
 	enqp_free(&E.p);
 	sa_free(&d);
 	sa_free(&err);

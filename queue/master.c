@@ -10,6 +10,9 @@
  *     one over max_connections_per_ip only is held briefly, as its client's
  *     last session may not have exited yet;
  *   - keeps pochta-qmgr running (restarted at most once a second);
+ *   - started as root without instance_user, runs each program as its own
+ *     user and starts the delivery workers pochta-qmgr asks for on the spawn
+ *     channel (common/spawnreq.h): the manager, as qmgr_user, could not;
  *   - on SIGTERM/SIGINT stops every process it started and exits 0.
  * Signals only write a byte to a self-pipe; all work happens in the poll() loop.
  * The supervisor is a child subreaper, so processes orphaned by its children
@@ -17,6 +20,7 @@
  * Each child leads its own process group so a whole subtree can be signalled. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -41,6 +45,9 @@
 #include "lreq.h"
 #include "paths.h"
 #include "priv.h"
+#include "rreq.h"
+#include "spawnreq.h"
+#include "sysuser.h"
 
 static void master_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -52,6 +59,8 @@ static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1
 #define QMGR_DELAY_MAX_MS 30000
 #define ZYGOTE_WAIT_MS 2000   /* for a zygote's hello or reply */
 #define ZYGOTE_RETRY_MS 1000  /* after a zygote ended */
+#define SPAWN_FD 3            /* pochta-qmgr's end of the spawn channel */
+#define SPAWN_BURST 16        /* requests served per wakeup: the listeners go on */
 /* a connection over max_connections_per_ip is held this long before it is
  * refused: a client that got its 221 may reconnect before its ended session
  * is reaped (a session's exit took up to 400 ms on a loaded 2-core host under
@@ -103,9 +112,19 @@ static long long master_qmgr_started, master_qmgr_next, master_qmgr_delay = 1000
 static int master_qmgr_quick;
 static char master_qmgr_prog[4300];
 static pid_t master_self_pid;
-/* started as root with no instance_user: who smtpd and qmgr run as */
-static struct priv_user master_smtpd_user;
+/* started as root with no instance_user: who each program runs as */
+static struct priv_user master_smtpd_user, master_qmgr_user, master_remote_user, master_virtual_user;
+static const struct priv_user *master_local_user; /* NULL: root */
 static int master_separate;
+/* separate: the delivery workers we started for pochta-qmgr */
+struct master_worker {
+	pid_t pid;                /* 0: free */
+	enum spawnreq_op kind;
+};
+static struct master_worker *master_workers;
+static size_t master_workers_cap;     /* per kind */
+static int master_spawn_fd = -1;      /* our end of the running qmgr's channel */
+static char master_local_prog[4300], master_remote_prog[4300];
 
 static int master_sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t master_got_stop;
@@ -190,36 +209,210 @@ static void master_status_text(int st, char *buf, size_t len)
 		snprintf(buf, len, "wstatus=%d", st);
 }
 
+static void master_spawn_close(void)
+{
+	if (master_spawn_fd >= 0)
+		close(master_spawn_fd);
+	master_spawn_fd = -1;
+}
+
+/* separate, pochta-qmgr runs as qmgr_user and asks us for its workers on the
+ * spawn channel, its end on fd SPAWN_FD, named by POCHTA_SPAWN_FD */
 static void master_qmgr_start(void)
 {
+	int sv[2] = { -1, -1 };
+	master_spawn_close(); /* the last qmgr's: its workers see their sockets close */
+	master_qmgr_started = master_now_ms();
+	if (master_separate && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warn(NULL, "cannot create the spawn channel: %s", strerror(errno));
+		master_qmgr_next = master_qmgr_started + 1000;
+		return;
+	}
 	master_signals_block(SIG_BLOCK);
 	pid_t pid = fork();
 	if (pid == 0) {
-		/* installed, pochta-qmgr keeps root for now: the workers it starts
-		 * need it (pochta-local becomes each Maildir's owner, pochta-remote
-		 * drops to remote_user) and a manager running as qmgr_user could
-		 * not start them; until the supervisor starts the workers and
-		 * hands it their sockets (pochta-master(8)) */
-		master_child_setup(NULL);
-		int null = open("/dev/null", O_RDONLY);
+		master_child_setup(master_separate ? &master_qmgr_user : NULL);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0)
 			_exit(111);
-		if (null > 1)
-			close(null);
+		if (sv[1] >= 0) {
+			/* dup2 onto itself would keep close-on-exec */
+			if (sv[1] == SPAWN_FD ? fcntl(SPAWN_FD, F_SETFD, 0) < 0 : dup2(sv[1], SPAWN_FD) < 0)
+				_exit(111);
+			char num[16];
+			snprintf(num, sizeof num, "%d", SPAWN_FD);
+			if (setenv(SPAWNREQ_ENV, num, 1) < 0)
+				_exit(111);
+		}
 		char *argv[] = { "pochta-qmgr", NULL };
 		execv(master_qmgr_prog, argv);
 		log_warn(NULL, "cannot run %s: %s", master_qmgr_prog, strerror(errno));
 		_exit(111);
 	}
 	master_signals_block(SIG_UNBLOCK);
-	master_qmgr_started = master_now_ms();
+	if (sv[1] >= 0)
+		close(sv[1]);
 	if (pid < 0) {
 		log_warn(NULL, "cannot fork for qmgr: %s", strerror(errno));
+		if (sv[0] >= 0)
+			close(sv[0]);
 		master_qmgr_next = master_qmgr_started + 1000;
 		return;
 	}
+	if (sv[0] >= 0) {
+		fcntl(sv[0], F_SETFL, O_NONBLOCK); /* a qmgr that reads nothing never stalls us */
+		master_spawn_fd = sv[0];
+	}
 	master_qmgr_pid = pid;
 	log_info(NULL, "qmgr started pid=%d", (int)pid);
+}
+
+static const char *master_kind_name(enum spawnreq_op kind)
+{
+	return kind == SPAWNREQ_REMOTE ? "remote" : "local";
+}
+
+static struct master_worker *master_worker_find(pid_t pid)
+{
+	for (size_t i = 0; i < 2 * master_workers_cap; i++)
+		if (master_workers[i].pid == pid)
+			return &master_workers[i];
+	return NULL;
+}
+
+/* a free entry for a worker of kind, while fewer than master_workers_cap of
+ * it live; else NULL */
+static struct master_worker *master_worker_slot(enum spawnreq_op kind)
+{
+	size_t n = 0;
+	struct master_worker *free_ent = NULL;
+	for (size_t i = 0; i < 2 * master_workers_cap; i++) {
+		if (!master_workers[i].pid)
+			free_ent = free_ent ? free_ent : &master_workers[i];
+		else if (master_workers[i].kind == kind)
+			n++;
+	}
+	return n < master_workers_cap ? free_ent : NULL;
+}
+
+/* start `PROG -w` of kind as its user, its end of a new socket pair on fd 0;
+ * its pid with the other end in *sock, or 0 (logged) */
+static pid_t master_worker_start(enum spawnreq_op kind, int *sock)
+{
+	struct master_worker *w = master_worker_slot(kind);
+	int sv[2];
+	const char *prog = kind == SPAWNREQ_REMOTE ? master_remote_prog : master_local_prog;
+	const struct priv_user *u = kind == SPAWNREQ_REMOTE ? &master_remote_user : master_local_user;
+
+	if (!w) {
+		log_warn(NULL, "spawn: %zu %s workers running already: refused", master_workers_cap,
+		         master_kind_name(kind));
+		return 0;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warn(NULL, "spawn: socketpair: %s", strerror(errno));
+		return 0;
+	}
+	if (kind == SPAWNREQ_REMOTE) {
+		/* a batch and its reply are one packet each (qmgr_remote.c) */
+		int sz = RREQ_MAX + 4096;
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	}
+	master_signals_block(SIG_BLOCK);
+	pid_t pid = fork();
+	if (pid == 0) {
+		master_child_setup(u);
+		if (dup2(sv[1], 0) < 0 || dup2(2, 1) < 0)
+			_exit(111);
+		char *argv[] = { kind == SPAWNREQ_REMOTE ? "pochta-remote" : "pochta-local", "-w", NULL };
+		execv(prog, argv);
+		log_warn(NULL, "cannot run %s: %s", prog, strerror(errno));
+		_exit(111);
+	}
+	master_signals_block(SIG_UNBLOCK);
+	close(sv[1]);
+	if (pid < 0) {
+		log_warn(NULL, "spawn: cannot fork for a %s worker: %s", master_kind_name(kind), strerror(errno));
+		close(sv[0]);
+		return 0;
+	}
+	w->pid = pid;
+	w->kind = kind;
+	*sock = sv[0];
+	log_info(NULL, "spawned %s worker pid=%d user=%s", master_kind_name(kind), (int)pid,
+	         u ? u->name : "root");
+	return pid;
+}
+
+/* one request from pochta-qmgr (a process of qmgr_user: validated) */
+static void master_spawn_request(const char *buf, size_t len)
+{
+	struct spawnreq r;
+	char reply[SPAWNREQ_MAX];
+
+	if (spawnreq_parse(buf, len, &r) < 0) {
+		log_warn(NULL, "spawn: malformed request from qmgr");
+		return;
+	}
+	if (r.op == SPAWNREQ_KILL) {
+		/* only a worker of ours: a reaped one's pid is no longer in the table */
+		if (!master_worker_find((pid_t)r.n)) {
+			log_warn(NULL, "spawn: kill %lu: not a running worker", r.n);
+			return;
+		}
+		log_warn(NULL, "killing worker pid=%lu for qmgr (delivery timeout)", r.n);
+		kill(-(pid_t)r.n, SIGKILL); /* a local worker's delivery process with it */
+		kill((pid_t)r.n, SIGKILL);
+		return;
+	}
+	int sock = -1;
+	pid_t pid = master_worker_start(r.op, &sock);
+	int n = spawnreq_reply_build(reply, sizeof reply, r.n, (unsigned long)pid);
+	if (n < 0 || lreq_send(master_spawn_fd, reply, (size_t)n, sock) < 0)
+		log_warn(NULL, "spawn: cannot answer qmgr: %s", strerror(errno));
+	/* ours closed: the worker's only peer is qmgr (none: it exits) */
+	if (sock >= 0)
+		close(sock);
+}
+
+static void master_spawn_serve(void)
+{
+	char buf[SPAWNREQ_MAX + 1];
+	for (int i = 0; i < SPAWN_BURST && master_spawn_fd >= 0; i++) {
+		int fd;
+		ssize_t n = lreq_recv(master_spawn_fd, buf, SPAWNREQ_MAX, &fd);
+		if (fd >= 0)
+			close(fd);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (n < 0 && errno == EMSGSIZE) {
+			log_warn(NULL, "spawn: malformed request from qmgr");
+			continue;
+		}
+		if (n <= 0) {
+			master_spawn_close(); /* qmgr is gone: reaped and restarted */
+			return;
+		}
+		master_spawn_request(buf, (size_t)n);
+	}
+}
+
+/* a worker reaped: 1 when it was one */
+static int master_worker_exited(pid_t pid, int st)
+{
+	struct master_worker *w = master_worker_find(pid);
+	if (!w)
+		return 0;
+	/* the wording of pochta-qmgr's, who cannot wait for these */
+	if (WIFSIGNALED(st))
+		log_warn(NULL, "%s worker pid=%d killed by signal %d", master_kind_name(w->kind),
+		         (int)pid, WTERMSIG(st));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		log_warn(NULL, "%s worker pid=%d exited %d", master_kind_name(w->kind), (int)pid,
+		         WEXITSTATUS(st));
+	w->pid = 0;
+	return 1;
 }
 
 static void master_qmgr_exited(int st)
@@ -242,6 +435,7 @@ static void master_qmgr_exited(int st)
 	if (master_qmgr_next < t)
 		master_qmgr_next = t;
 	master_qmgr_pid = 0;
+	master_spawn_close();
 	if (master_got_stop)
 		log_info(NULL, "qmgr exited %s", s);
 	else
@@ -389,7 +583,7 @@ static int master_reap(int stopping)
 			master_qmgr_exited(st);
 			continue;
 		}
-		if (master_zygote_exited(pid, st))
+		if (master_zygote_exited(pid, st) || master_worker_exited(pid, st))
 			continue;
 		for (size_t i = 0; i < master_nkids; i++) {
 			if (master_kids[i].pid != pid)
@@ -794,6 +988,46 @@ static void master_user(const char *key, const char *name, struct priv_user *u)
 	sa_free(&err);
 }
 
+/* pochta-local -w runs as root only where it must become system users (their
+ * ~/Maildir); else as virtual_user */
+static int master_local_as_root(const struct conf *c)
+{
+	return sysuser_enabled(c);
+}
+
+/* started as root without instance_user: each program as its own user, the
+ * queue given to qmgr_user by pochtactl setup; or die saying what is missing */
+static void master_users(const struct conf *c)
+{
+	master_user("smtpd_user", c->smtpd_user, &master_smtpd_user);
+	master_user("qmgr_user", c->qmgr_user, &master_qmgr_user);
+	master_user("remote_user", c->remote_user, &master_remote_user);
+	if (!master_local_as_root(c)) {
+		master_user("virtual_user", c->virtual_user, &master_virtual_user);
+		master_local_user = &master_virtual_user;
+	}
+	errno = 0;
+	struct group *gr = getgrnam(c->queue_group);
+	if (!gr || gr->gr_gid == 0)
+		master_die("started as root, each program runs as its own user, but queue_group %s: %s;"
+		           " create the system users (pochtactl setup) or give the system one"
+		           " account (instance_user in %s)",
+		           c->queue_group, gr ? "it is group 0" : errno ? strerror(errno) : "no such group",
+		           paths.conf);
+	/* its own group and the queue group: it reads what pochta-enqueue
+	 * (setgid to the queue group) wrote, nothing more */
+	struct priv_user *q = &master_qmgr_user;
+	q->groups[0] = q->gid;
+	q->groups[1] = gr->gr_gid;
+	q->ngroups = gr->gr_gid == q->gid ? 1 : 2;
+	struct stat st;
+	if (stat(paths.queue, &st) < 0)
+		master_die_sys("%s", paths.queue);
+	if (st.st_uid != q->uid)
+		master_die("%s is not owned by qmgr_user %s: give the tree its owners with pochtactl%s%s setup",
+		           paths.queue, q->name, paths.root[0] ? " -r " : "", paths.root);
+}
+
 static void master_usage(void)
 {
 	fputs("usage: pochta-master [-r ROOT]\n", stderr);
@@ -805,6 +1039,12 @@ int main(int argc, char **argv)
 	const char *root;
 	if (paths_args(argc, argv, &root) < 0)
 		master_usage();
+	/* fds 0-2 taken: a socket of ours there would be clobbered by a child's dup2 */
+	for (int fd; (fd = open("/dev/null", O_RDWR)) >= 0;)
+		if (fd > 2) {
+			close(fd);
+			break;
+		}
 	if (root && !*root)
 		master_die("empty root directory name");
 	if (paths_init(root) < 0)
@@ -834,14 +1074,10 @@ int main(int argc, char **argv)
 			master_die("%s is not owned by instance_user %s (chown -R %s %s)", paths.queue,
 			           one.name, one.name, paths.root[0] ? paths.root : paths.queue);
 		drop_self = 1;
-	} else if (geteuid() == 0 && !paths.root[0]) {
-		master_user("smtpd_user", c.smtpd_user, &master_smtpd_user);
-		master_separate = 1;
 	} else if (geteuid() == 0) {
-		/* until the test suite runs its instances as an account */
-		log_warn(NULL, "started as root for %s with no instance_user: every program runs as root"
-		         " (give it an account: chown -R NAME %s; pochtactl config set instance_user NAME)",
-		         paths.root, paths.root);
+		/* installed paths or an instance root alike */
+		master_users(&c);
+		master_separate = 1;
 	}
 
 	/* one supervisor per instance: two would run two queue managers on one
@@ -898,6 +1134,8 @@ int main(int argc, char **argv)
 	master_prog_path("pochta-smtpd", smtpd, sizeof smtpd);
 	master_prog_path("pochta-pop3d", pop3d, sizeof pop3d);
 	master_prog_path("pochta-qmgr", master_qmgr_prog, sizeof master_qmgr_prog);
+	master_prog_path("pochta-local", master_local_prog, sizeof master_local_prog);
+	master_prog_path("pochta-remote", master_remote_prog, sizeof master_remote_prog);
 
 	if (c.smtp_listen[0]) {
 		if (!master_executable(smtpd))
@@ -920,6 +1158,11 @@ int main(int argc, char **argv)
 	if (!master_kids)
 		master_die_sys("out of memory");
 	master_kids_cap = cap;
+	/* a worker counts until reaped: room for those just retired too */
+	master_workers_cap = 2 * (size_t)c.delivery_concurrency + 16;
+	master_workers = calloc(2 * master_workers_cap, sizeof *master_workers);
+	if (!master_workers)
+		master_die_sys("out of memory");
 	conf_free(&c);
 	if (drop_self) {
 		if (priv_drop(&one, &err) < 0)
@@ -927,8 +1170,9 @@ int main(int argc, char **argv)
 		log_info(NULL, "running as %s uid=%lu gid=%lu", one.name, (unsigned long)one.uid,
 		         (unsigned long)one.gid);
 	} else if (master_separate) {
-		log_info(NULL, "running smtpd as %s; qmgr as root, its workers never write mail as root",
-		         master_smtpd_user.name);
+		log_info(NULL, "running smtpd as %s, qmgr as %s, remote workers as %s, local workers as %s",
+		         master_smtpd_user.name, master_qmgr_user.name, master_remote_user.name,
+		         master_local_user ? master_local_user->name : "root");
 	}
 
 	for (int i = 0; i < HOLD_MAX; i++)
@@ -945,11 +1189,18 @@ int main(int argc, char **argv)
 			if (timeout < 0 || w < timeout)
 				timeout = w;
 		}
-		struct pollfd pf[3];
-		int map[3], np = 0;
+		struct pollfd pf[4];
+		int map[4], np = 0;
 		pf[np].fd = master_sigpipe_fd[0];
 		pf[np].events = POLLIN;
 		map[np++] = -1;
+		int spawn_at = -1;
+		if (master_spawn_fd >= 0) {
+			spawn_at = np;
+			pf[np].fd = master_spawn_fd;
+			pf[np].events = POLLIN;
+			map[np++] = -2;
+		}
 		for (int i = 0; i < master_nlsn; i++) {
 			if (master_lsns[i].paused_until > t) {
 				long long w = master_lsns[i].paused_until - t;
@@ -971,8 +1222,10 @@ int main(int argc, char **argv)
 			break;
 		/* the held first: a slot a reap freed is theirs before newcomers' */
 		master_held_run();
+		if (r > 0 && spawn_at >= 0 && pf[spawn_at].revents)
+			master_spawn_serve();
 		for (int i = 1; r > 0 && i < np; i++)
-			if (pf[i].revents & (POLLIN | POLLERR | POLLHUP))
+			if (map[i] >= 0 && (pf[i].revents & (POLLIN | POLLERR | POLLHUP)))
 				master_accept_all(map[i]);
 		held_next = master_held_run();
 	}

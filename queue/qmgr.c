@@ -16,6 +16,7 @@
 #include "paths.h"
 #include "qdir.h"
 #include "qmgr.h"
+#include "qmgr_pool.h"
 
 struct qmgr Q;
 
@@ -139,6 +140,7 @@ int main(int argc, char **argv)
 	trig_w = open(trigger, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (trig_w < 0)
 		log_fatal("cannot open %s for writing: %s", trigger, strerror(errno));
+	qmgr_pool_channel();
 	if (deliver_init((size_t)Q.conf.delivery_concurrency) < 0)
 		log_fatal("out of memory");
 	/* at most delivery_concurrency local and as many remote workers */

@@ -19,6 +19,10 @@
 #define QMGR_ENQ_TIMEOUT 30000       /* ms pochta-enqueue may take per step of a notice */
 #define QMGR_NOTIFY_IDX ((size_t)-1) /* a job that is no recipient: retry the notices */
 
+/* the wait status of a worker whose socket ended and whose exit we cannot
+ * see (the supervisor's): no real status is negative */
+#define QMGR_WORKER_GONE (-1)
+
 enum rcpt_status { R_PENDING, R_RUNNING, R_DEFERRED, R_SENT, R_FAILED };
 
 struct dest;

@@ -150,7 +150,9 @@ static void exit_result(const struct child *c, struct result *r, char *buf, size
 	 * be delivered, whatever the exit code */
 	r->class = 'T';
 	snprintf(r->status, sizeof r->status, "4.3.0");
-	if (WIFSIGNALED(c->wstatus))
+	if (c->wstatus == QMGR_WORKER_GONE)
+		snprintf(buf, len, "delivery agent ended without a result");
+	else if (WIFSIGNALED(c->wstatus))
 		snprintf(buf, len, "delivery agent killed by signal %d", WTERMSIG(c->wstatus));
 	else
 		snprintf(buf, len, "delivery agent exited %d without a result",
@@ -257,7 +259,7 @@ long long deliver_timeouts(void)
 			continue;
 		if (c->deadline <= Q.now) {
 			log_warn(c->m ? c->m->qid : NULL, "delivery pid %ld timed out: killed", (long)c->pid);
-			kill(c->pid, SIGKILL);
+			qmgr_pool_kill(c->pid, 0);
 			c->deadline = Q.now + 5;
 		}
 		long long ms = (c->deadline - Q.now) * 1000;
@@ -301,9 +303,7 @@ void deliver_kill_all(void)
 			continue;
 		if (!c->exited) {
 			/* its worker (and a local worker's child, with it) */
-			kill(c->pid, SIGKILL);
-			while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-				;
+			qmgr_pool_kill(c->pid, 1);
 		}
 		c->pid = 0;
 		c->m = NULL;

@@ -9,6 +9,7 @@
 struct qmgr_pool qmgr_local_pool = {
 	.kind = "local",
 	.prog = "pochta-local",
+	.spawn_op = SPAWNREQ_LOCAL,
 	.unit = "deliveries",
 	.reply_max = LREQ_REPLY_MAX,
 };

@@ -6,14 +6,22 @@
  * worker_idle_timeout seconds without work, both by closing its socket
  * between requests, so no request is ever sent to a worker that is leaving. A
  * worker that dies with a request leaves its recipients temporary failures
- * (qmgr_deliver.c). */
+ * (qmgr_deliver.c).
+ * Workers are our children, or, given the spawn channel (pochta-master
+ * started as root: we run as qmgr_user and could not start them as their
+ * users), the supervisor's: it starts them on request and passes our end of
+ * each socket (common/spawnreq.h). Those we cannot wait for or signal: one
+ * has ended when its socket reports EOF, and a hung one is killed by the
+ * supervisor when asked. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +29,147 @@
 #include "lreq.h"
 #include "paths.h"
 #include "qmgr_pool.h"
+#include "spawnreq.h"
+
+#define SPAWN_WAIT_MS 5000 /* for the supervisor to start a worker */
+
+static int chan = -1;            /* the spawn channel; -1: we start our workers */
+static unsigned long chan_seq;   /* the last request number */
+
+void qmgr_pool_channel(void)
+{
+	const char *e = getenv(SPAWNREQ_ENV);
+	char *end;
+	long v;
+	int type = 0, dom = 0;
+	socklen_t tl = sizeof type, dl = sizeof dom;
+	struct stat st;
+
+	if (!e)
+		return;
+	v = strtol(e, &end, 10);
+	if (end == e || *end || v < 3 || v > 1023 || fstat((int)v, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt((int)v, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_SEQPACKET ||
+	    getsockopt((int)v, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_UNIX)
+		log_fatal("%s=%.20s is not a spawn channel (pochta-master(8))", SPAWNREQ_ENV, e);
+	chan = (int)v;
+	/* not for the programs we run (pochta-enqueue for notices) */
+	if (fcntl(chan, F_SETFD, FD_CLOEXEC) < 0 || fcntl(chan, F_SETFL, O_NONBLOCK) < 0)
+		log_fatal("spawn channel: %s", strerror(errno));
+	unsetenv(SPAWNREQ_ENV);
+	log_info(NULL, "delivery workers are started by pochta-master");
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ask the supervisor for a worker of p's kind: its pid with our end of its
+ * socket in *sock, or -1 */
+static pid_t chan_spawn(struct qmgr_pool *p, int *sock)
+{
+	char buf[SPAWNREQ_MAX + 1];
+	unsigned long seq, pid;
+	long long end = now_ms() + SPAWN_WAIT_MS;
+	int len;
+
+	chan_seq = chan_seq >= 4294967295UL ? 1 : chan_seq + 1;
+	len = spawnreq_build(buf, sizeof buf, p->spawn_op, chan_seq);
+	if (len < 0 || lreq_send(chan, buf, (size_t)len, -1) < 0) {
+		log_warn(NULL, "spawn channel: cannot ask for a %s worker: %s", p->kind, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		struct pollfd pf = { .fd = chan, .events = POLLIN };
+		long long w = end - now_ms();
+		int fd;
+		ssize_t n;
+
+		if (w <= 0 || poll(&pf, 1, (int)w) == 0) {
+			log_warn(NULL, "spawn channel: no %s worker within %d ms", p->kind, SPAWN_WAIT_MS);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = lreq_recv(chan, buf, SPAWNREQ_MAX, &fd);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n == 0) {
+			log_warn(NULL, "spawn channel closed: pochta-master is gone");
+			errno = EPIPE;
+			return -1;
+		}
+		if (n > 0 && spawnreq_reply_parse(buf, (size_t)n, &seq, &pid) == 0 && seq == chan_seq) {
+			if (pid && fd >= 0) {
+				*sock = fd;
+				return (pid_t)pid;
+			}
+			if (fd >= 0)
+				close(fd);
+			log_warn(NULL, "spawn channel: pochta-master started no %s worker", p->kind);
+			errno = EAGAIN;
+			return -1;
+		}
+		/* a late reply to an earlier request (its worker sees EOF and
+		 * exits), or a packet not of the protocol */
+		if (fd >= 0)
+			close(fd);
+		if (n < 0 && errno != EMSGSIZE)
+			return -1;
+	}
+}
+
+/* fork and exec `PROG -w`, its end of a new socket pair on fd 0 */
+static pid_t self_spawn(struct qmgr_pool *p, int *sock)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if (p->sndbuf)
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &p->sndbuf, sizeof p->sndbuf);
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = e;
+		return -1;
+	}
+	if (pid == 0) {
+		char *argv[] = { (char *)p->prog, (char *)"-w", NULL };
+		if (dup2(sv[1], 0) < 0)
+			_exit(111);
+		deliver_child_signals();
+		execv(paths_prog(p->prog), argv);
+		_exit(111);
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return pid;
+}
+
+void qmgr_pool_kill(pid_t pid, int wait)
+{
+	char buf[SPAWNREQ_MAX];
+	int len;
+
+	if (chan < 0) {
+		kill(pid, SIGKILL);
+		while (wait && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	/* its socket reports the end; asked again at the next deadline if lost */
+	len = spawnreq_build(buf, sizeof buf, SPAWNREQ_KILL, (unsigned long)pid);
+	if (len < 0 || lreq_send(chan, buf, (size_t)len, -1) < 0)
+		log_warn(NULL, "spawn channel: cannot ask to kill worker pid=%ld: %s", (long)pid,
+		         strerror(errno));
+}
 
 int qmgr_pool_init(struct qmgr_pool *p, size_t max)
 {
@@ -54,7 +203,7 @@ static void retire(struct qmgr_pool *p, struct qmgr_worker *w, const char *why)
 {
 	log_info(NULL, "%s worker pid=%ld %s after %lu %s", p->kind, (long)w->pid, why, w->uses,
 	         p->unit);
-	if (!p->keep_dead) {
+	if (!p->keep_dead || chan >= 0) { /* the supervisor's are never reaped here */
 		entry_free(w);
 		return;
 	}
@@ -66,7 +215,7 @@ static void retire(struct qmgr_pool *p, struct qmgr_worker *w, const char *why)
 static struct qmgr_worker *spawn(struct qmgr_pool *p)
 {
 	struct qmgr_worker *w = NULL;
-	int sv[2];
+	int sock;
 	pid_t pid;
 
 	for (size_t i = 0; i < p->max; i++)
@@ -78,32 +227,14 @@ static struct qmgr_worker *spawn(struct qmgr_pool *p)
 		errno = EAGAIN;
 		return NULL;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	pid = chan >= 0 ? chan_spawn(p, &sock) : self_spawn(p, &sock);
+	if (pid < 0)
 		return NULL;
-	if (p->sndbuf) {
-		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &p->sndbuf, sizeof p->sndbuf);
-		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &p->sndbuf, sizeof p->sndbuf);
-	}
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		errno = e;
-		return NULL;
-	}
-	if (pid == 0) {
-		char *argv[] = { (char *)p->prog, (char *)"-w", NULL };
-		if (dup2(sv[1], 0) < 0)
-			_exit(111);
-		deliver_child_signals();
-		execv(paths_prog(p->prog), argv);
-		_exit(111);
-	}
-	close(sv[1]);
-	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	if (p->sndbuf)
+		setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &p->sndbuf, sizeof p->sndbuf);
+	fcntl(sock, F_SETFL, O_NONBLOCK);
 	w->pid = pid;
-	w->sock = sv[0];
+	w->sock = sock;
 	w->uses = 0;
 	w->idle_since = Q.now;
 	w->slot = NULL;
@@ -227,10 +358,17 @@ static void drain(struct qmgr_pool *p, struct qmgr_worker *w)
 			         (long)w->pid);
 			continue;
 		}
-		/* EOF or an error: the worker is gone; a busy one is settled when reaped */
+		/* EOF or an error: the worker is gone; a busy one is settled when
+		 * reaped, or now when it is not our child (its end is all we learn) */
 		close(w->sock);
 		w->sock = -1;
-		if (!p->keep_dead && !w->slot)
+		if (chan >= 0 && w->slot) {
+			void *slot = w->slot;
+			w->slot = NULL;
+			log_warn(NULL, "%s worker pid=%ld ended with a request", p->kind, (long)w->pid);
+			deliver_local_result(slot, NULL, 0, QMGR_WORKER_GONE);
+		}
+		if ((!p->keep_dead || chan >= 0) && !w->slot)
 			entry_free(w);
 	}
 }
@@ -298,6 +436,11 @@ void qmgr_pool_stop_all(struct qmgr_pool *p)
 			close(p->w[i].sock); /* an idle worker exits on EOF */
 			p->w[i].sock = -1;
 		}
+	if (chan >= 0) { /* the supervisor's: it reaps them */
+		for (size_t i = 0; i < p->max; i++)
+			entry_free(&p->w[i]);
+		return;
+	}
 	/* up to QMGR_STOP_WAIT seconds, then SIGKILL */
 	for (int t = 0; t <= QMGR_STOP_WAIT * 100; t++) {
 		int left = 0;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include "qmgr.h"
 #include "rreq.h"
+#include "spawnreq.h"
 
 struct qmgr_worker {
 	pid_t pid;                 /* 0: free entry */
@@ -22,6 +23,7 @@ struct qmgr_worker {
 struct qmgr_pool {
 	const char *kind;          /* "local", "remote": in log lines */
 	const char *prog;          /* the worker program, run as PROG -w */
+	enum spawnreq_op spawn_op; /* its kind on the spawn channel */
 	const char *unit;          /* what a worker's uses are, in log lines */
 	size_t reply_max;          /* longest reply packet */
 	int sndbuf;                /* SO_SNDBUF of both socket ends; 0: the default */
@@ -38,6 +40,13 @@ struct qmgr_pool {
 
 extern struct qmgr_pool qmgr_local_pool, qmgr_remote_pool;
 
+/* take the spawn channel pochta-master gave us (POCHTA_SPAWN_FD), if any:
+ * workers are then asked of it, never forked here; dies when the variable
+ * names no such socket */
+void qmgr_pool_channel(void);
+/* SIGKILL a worker (a delivery timeout): ours, and reaped when wait; the
+ * supervisor's, asked of it (its socket then reports EOF) */
+void qmgr_pool_kill(pid_t pid, int wait);
 /* at most max workers alive at once (one per delivery slot); 0 or -1 */
 int qmgr_pool_init(struct qmgr_pool *p, size_t max);
 /* send req (freed) with m's message attached to a worker: the idle one with a

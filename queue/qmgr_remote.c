@@ -20,6 +20,7 @@ static void remote_reply(struct qmgr_worker *w, const char *buf, size_t len)
 struct qmgr_pool qmgr_remote_pool = {
 	.kind = "remote",
 	.prog = "pochta-remote",
+	.spawn_op = SPAWNREQ_REMOTE,
 	.unit = "batches",
 	.reply_max = RREQ_REPLY_MAX,
 	.sndbuf = RREQ_MAX + 4096, /* a batch and its reply are up to about 100 KiB, one packet each */

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -122,9 +123,18 @@ static void fatal_config(const char *fmt, ...)
 	log_fatal("%s", why.s ? why.s : "configuration error");
 }
 
-static void client_init(struct session *s)
+static void client_init(struct session *s, int local)
 {
-	s->ip_known = tcpenv_remote_ip(s->ip, sizeof s->ip);
+	s->local_uid = -1;
+	if (!local) {
+		s->ip_known = tcpenv_remote_ip(s->ip, sizeof s->ip);
+		return;
+	}
+	/* a local user on a pipe (pochta-sendmail -bs): named by the real uid,
+	 * which the user cannot choose; never a network address */
+	s->local_uid = (long)getuid();
+	s->ip_known = 0;
+	snprintf(s->ip, sizeof s->ip, "uid=%ld", s->local_uid);
 }
 
 static void cmd_helo(struct session *s, const struct smtp_cmd *c)
@@ -349,7 +359,25 @@ static void command(struct session *s)
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	fatal_config("usage: pochta-smtpd [-r ROOT]");
+	fatal_config("usage: pochta-smtpd [-l] [-r ROOT]");
+}
+
+/* -r ROOT, and -l: a local submission on a pipe (pochta-sendmail -bs) */
+static int smtpd_args(int argc, char **argv, const char **root, int *local)
+{
+	int c;
+
+	*root = NULL;
+	*local = 0;
+	while ((c = getopt(argc, argv, "lr:")) != -1) {
+		if (c == 'l')
+			*local = 1;
+		else if (c == 'r')
+			*root = optarg;
+		else
+			return -1;
+	}
+	return optind == argc ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -357,7 +385,7 @@ int main(int argc, char **argv)
 	struct session *s = &sess;
 	const char *root = NULL;
 	sa_t err = SA_INIT;
-	int tmo;
+	int tmo, local;
 
 	if (argc > 1 && strcmp(argv[1], "-z") == 0) {
 		smtpd_zygote(argv[1]); /* here in a connection's child: on as if exec'd for it */
@@ -368,7 +396,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_DFL); /* exit at once; an open message dies with the pipe */
 	log_init("pochta-smtpd", LOG_DEST_AUTO);
-	if (paths_args(argc, argv, &root) < 0)
+	if (smtpd_args(argc, argv, &root, &local) < 0)
 		usage();
 	if (paths_init(root) < 0)
 		fatal_config("cannot set up paths: %s", strerror(errno));
@@ -385,7 +413,7 @@ int main(int argc, char **argv)
 	sa_free(&err);
 
 	s->host = conf_hostname(&s->conf);
-	client_init(s);
+	client_init(s, local);
 	if (sa_copys(&s->sender, "") < 0 || sa_ready(&s->rcpts, 0) < 0 ||
 	    sa_ready(&s->line, SMTPD_LINE_MAX) < 0 || sa_ready(&s->scratch, 512) < 0)
 		fatal_config("out of memory");
@@ -395,7 +423,8 @@ int main(int argc, char **argv)
 	if (!s->pol.users_path)
 		fatal_config("out of memory");
 	s->pol.conf = &s->conf;
-	s->pol.relay_client = s->ip_known && cidr_match(s->relay, s->nrelay, s->ip);
+	/* local submission never needs relay_networks (as sendmail -bm) */
+	s->pol.relay_client = local || (s->ip_known && cidr_match(s->relay, s->nrelay, s->ip));
 
 	tmo = (int)s->conf.smtp_timeout * 1000;
 	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf, tmo);

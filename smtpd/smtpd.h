@@ -51,20 +51,13 @@ int enq_end(struct enq *q, sa_t *text);
 /* close our end and reap the child */
 void enq_close(struct enq *q);
 
-/* ---- smtpd_received.c: the trace header (RFC 5321 §4.4) ---- */
-/* "Received: from HELO ([IP])\n\tby HOST (pochta) with PROTO id QID\n\tfor <RCPT>; DATE\n"
- * (for only when rcpt is not NULL); ip NULL or "" for an unknown client. 0 or -1 */
-int received_make(sa_t *out, const char *helo, const char *ip, const char *host,
-                  const char *proto, const char *qid, const char *rcpt, time_t now);
-/* RFC 5322 date-time in local time with a numeric zone; 0 or -1 */
-int date_rfc5322(sa_t *out, time_t t);
-
 /* ---- the session (smtpd.c), shared with smtpd_msg.c ---- */
 struct session {
 	struct conf conf;
 	const char *host;          /* myhostname */
 	char ip[64];               /* client IP, "unknown" when not given */
 	int ip_known;
+	long local_uid;            /* -l (sendmail -bs): the local user; else -1 */
 	struct rcpt_policy pol;
 	struct cidr *relay;
 	size_t nrelay;

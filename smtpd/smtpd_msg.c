@@ -10,6 +10,7 @@
 #include "smtpd_data.h"
 #include "enqproto.h"
 #include "log.h"
+#include "received.h"
 #include "rec.h"
 #include "smtpcmd.h"
 
@@ -55,9 +56,18 @@ static int send_received(struct session *s, const char *qid)
 	sa_t h = SA_INIT;
 	int r;
 
-	r = received_make(&h, s->helo, s->ip_known ? s->ip : NULL, s->host,
-	                  s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP", qid,
-	                  s->nrcpt == 1 ? s->rcpts.s : NULL, time(NULL));
+	struct received rv = {
+		.helo = s->helo,
+		.ip = s->ip_known ? s->ip : NULL,
+		.uid = s->local_uid,
+		.smtp = 1,
+		.host = s->host,
+		.proto = s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP",
+		.qid = qid,
+		.rcpt = s->nrcpt == 1 ? s->rcpts.s : NULL,
+	};
+
+	r = received_make(&h, &rv, time(NULL));
 	if (r == 0)
 		r = enq_put(&s->enq, ENQ_DATA, h.s, h.len);
 	sa_free(&h);

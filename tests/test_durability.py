@@ -5,62 +5,11 @@ and new/ fsync'd. And a queue that cannot be written gets 451 4.3.0 with
 nothing half-written left behind."""
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import unittest
 
 from pochta import InstanceTest, prog
-
-STRACE = shutil.which('strace')
-CALLS = 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,link,linkat,write'
-
-
-def strace_run(args, env, input_bytes, user=None):
-    """run args under strace -f (as user: the instance's account when root
-    made it for one); returns (stdout, [(pid, call, argtext, result)]) in
-    completion order"""
-    env = dict(env)
-    # LeakSanitizer cannot run under ptrace; the other sanitizers still do
-    env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':detect_leaks=0'
-    fd, tpath = tempfile.mkstemp(prefix='pochta-strace-')
-    os.close(fd)
-    try:
-        p = subprocess.run([STRACE, '-f', '-qq', '-s', '200', '-e', CALLS, '-o', tpath]
-                           + (['-u', user] if user else []) + args,
-                           input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                           env=env, timeout=60)
-        with open(tpath, errors='replace') as f:
-            lines = f.read().splitlines()
-    finally:
-        os.unlink(tpath)
-    pending = {}
-    calls = []
-    for l in lines:
-        m = re.match(r'^(\d+)\s+(.*)$', l)
-        if not m:
-            continue
-        pid, rest = int(m.group(1)), m.group(2)
-        m = re.match(r'^(\w+)\((.*) <unfinished \.\.\.>$', rest)
-        if m:
-            pending[pid] = (m.group(1), m.group(2))
-            continue
-        m = re.match(r'^<\.\.\. (\w+) resumed>(.*)\)\s+= (-?\d+)', rest)
-        if m and pid in pending:
-            name, args0 = pending.pop(pid)
-            calls.append((pid, name, args0 + m.group(2), int(m.group(3))))
-            continue
-        m = re.match(r'^(\w+)\((.*)\)\s+= (-?\d+)', rest)
-        if m:
-            calls.append((pid, m.group(1), m.group(2), int(m.group(3))))
-    return p.stdout, calls
-
-
-def index_of(calls, pred, start=0, what=''):
-    for i in range(start, len(calls)):
-        if pred(calls[i]):
-            return i
-    raise AssertionError('no system call: %s\n%s' % (what, '\n'.join(map(str, calls[-60:]))))
+from strace import STRACE, index_of, resolve_paths, strace_run
 
 
 @unittest.skipUnless(STRACE, 'strace is not installed')
@@ -73,7 +22,7 @@ class CommitOrder(InstanceTest):
         env['TCPREMOTEIP'] = '127.0.0.1'
         session = (b'EHLO c.test\r\nMAIL FROM:<s@remote.test>\r\nRCPT TO:<alice@example.test>\r\n'
                    b'DATA\r\nSubject: sync\r\n\r\nbody\r\n.\r\nQUIT\r\n')
-        out, calls = strace_run([prog('pochta-smtpd')], env, session, inst.owner and inst.user)
+        out, calls = strace_run([prog('pochta-smtpd')], env, session, user=inst.owner and inst.user)
         m = re.search(rb'250 2\.0\.0 Ok: queued as ([0-9A-V]{24})', out)
         self.assertTrue(m, out)
         qid = m.group(1).decode()
@@ -101,21 +50,24 @@ class CommitOrder(InstanceTest):
         env = inst.env()
         out, calls = strace_run([prog('pochta-local'), '-q', 'TESTQID', '-f', 's@remote.test',
                                  '--', 'alice@example.test'], env, b'Subject: sync\n\nbody\n',
-                                inst.owner and inst.user)
+                                user=inst.owner and inst.user)
         self.assertIn(b' D 2.0.0 ', out)
-        i_open = index_of(calls, lambda c: c[1] == 'openat' and '/mail/alice/tmp/' in c[2]
-                          and c[3] >= 0, what='open of the Maildir tmp/ file')
-        fd = calls[i_open][3]
-        name = re.search(r'/mail/alice/tmp/([^"]+)"', calls[i_open][2]).group(1)
-        i_sync = index_of(calls, lambda c: c[1] == 'fsync' and c[2].strip() == str(fd)
+        # whole paths or names relative to the Maildir's directories, alike
+        calls = resolve_paths(calls)
+        i_open = index_of(calls, lambda c: c[1] == 'openat' and c[3] >= 0 and c[4]
+                          and '/mail/alice/tmp/' in c[4][0], what='open of the Maildir tmp/ file')
+        pid, fd = calls[i_open][0], calls[i_open][3]
+        name = calls[i_open][4][0].rsplit('/', 1)[1]
+        i_sync = index_of(calls, lambda c: c[0] == pid and c[1] == 'fsync' and c[2].strip() == str(fd)
                           and c[3] == 0, i_open, 'fsync of the message')
         i_link = index_of(calls, lambda c: c[1] in ('link', 'linkat', 'rename', 'renameat', 'renameat2')
-                          and ('/mail/alice/new/' + name) in c[2] and c[3] == 0, i_sync,
-                          'link into new/')
-        i_dir = index_of(calls, lambda c: c[1] == 'openat' and re.search(r'/mail/alice/new/?"', c[2])
-                         and c[3] >= 0, i_link, 'open of new/')
-        i_dsync = index_of(calls, lambda c: c[1] == 'fsync' and c[2].strip() == str(calls[i_dir][3])
-                           and c[3] == 0, i_dir, 'fsync of new/')
+                          and any(p.endswith('/mail/alice/new/' + name) for p in c[4]) and c[3] == 0,
+                          i_sync, 'link into new/')
+        # new/ opened before or after the link; synced after it
+        newfds = {(c[0], c[3]) for c in calls if c[1] == 'openat' and c[3] >= 0 and c[4]
+                  and re.search(r'/mail/alice/new/?$', c[4][0])}
+        i_dsync = index_of(calls, lambda c: c[1] == 'fsync' and (c[0], int(c[2].strip())) in newfds
+                           and c[3] == 0, i_link, 'fsync of new/')
         i_rep = index_of(calls, lambda c: c[1] == 'write' and c[2].startswith('1,'), 0,
                          'the result record on stdout')
         self.assertGreater(i_rep, i_dsync, 'delivery reported before new/ was synced')

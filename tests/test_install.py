@@ -67,6 +67,7 @@ class Install(unittest.TestCase):
         for p in progs():
             where = 'usr/local/sbin' if p in ('pochtactl', 'pochta-sendmail') else 'usr/local/libexec/pochta'
             exp['%s/%s' % (where, p)] = (0o2755, qgroup) if p == 'pochta-enqueue' else (0o755, 'root')
+        exp['usr/local/sbin/mailq'] = (0o777, 'root')  # a link to pochta-sendmail
         for m in glob.glob(os.path.join(TOP, 'man', '*.[58]')):
             exp['usr/local/share/man/man%s/%s' % (m[-1], os.path.basename(m))] = (0o644, 'root')
         for u in os.listdir(os.path.join(TOP, 'etc', 'systemd')):
@@ -94,6 +95,7 @@ class Install(unittest.TestCase):
         p = make('install', *args)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(tree(self.dest), self.expected(group))
+        self.assertEqual(os.readlink(os.path.join(self.dest, 'usr/local/sbin/mailq')), 'pochta-sendmail')
         # the admin's configuration survives a second install
         with open(conf) as f:
             self.assertIn('local_domains = edited.example', f.read())
@@ -115,14 +117,19 @@ class Install(unittest.TestCase):
         libexec/pochta with no -r for them and no POCHTA_LIBEXEC"""
         root = tempfile.mkdtemp(prefix='pochta-inst-')
         self.addCleanup(shutil.rmtree, root, True)
+        # the account below must get in, and run the installed programs
+        os.chmod(root, 0o755)
+        os.chmod(self.dest, 0o755)
         ctl = os.path.join(self.dest, 'usr/local/sbin/pochtactl')
         env = dict(os.environ)
         env.pop('POCHTA_LIBEXEC', None)
         env.pop('POCHTA_ROOT', None)
         smtp = free_port()
-        subprocess.run([ctl, '-r', root, 'init', '--domain', 'example.test',
+        # one account for the instance: without it, root would need the system users
+        subprocess.run([ctl, '-r', root, 'init', '--domain', 'example.test', '--user', 'nobody',
                         '--smtp', '127.0.0.1:%d' % smtp], check=True, env=env, stdout=subprocess.DEVNULL)
-        log = open(os.path.join(root, 'start.log'), 'wb')
+        log = open(root + '.log', 'wb')
+        self.addCleanup(os.unlink, root + '.log')
         self.addCleanup(log.close)
         sup = subprocess.Popen([ctl, '-r', root, 'start'], env=env, stdout=log, stderr=log,
                                stdin=subprocess.DEVNULL)
@@ -201,7 +208,7 @@ class Install(unittest.TestCase):
             'etc/users': ('root', 'root', 0o644), 'etc/pochta.conf': ('root', 'root', 0o644),
             'queue': (q, qg, 0o2750), 'queue/tmp': (q, qg, 0o2770), 'queue/incoming': (q, qg, 0o2770),
             'queue/mess': (q, qg, 0o2750), 'queue/state': (q, qg, 0o2700), 'queue/hold': (q, qg, 0o2700),
-            'queue/trigger': (q, qg, 0o620), 'mail': (v, v, 0o700),
+            'queue/trigger': (q, qg, 0o620), 'queue/commit': (q, qg, 0o660), 'mail': (v, v, 0o700),
             'mail/postmaster': (v, v, 0o700), 'mail/postmaster/new': (v, v, 0o700),
             'log': ('root', 'root', 0o755),
         }
@@ -257,6 +264,24 @@ class Install(unittest.TestCase):
         self.assertEqual(lines[-1], '3 problems')
         self.assertEqual(ctl('setup').returncode, 0)
         self.assertEqual(os.stat(msg).st_uid, pwd.getpwnam(v).pw_uid)
+        p = ctl('setup', '--check')
+        self.assertEqual((p.returncode, p.stdout), (0, b''))
+
+        # a damaged commit file (pochta-queue.5): named by --check, rewritten by setup
+        cpath = os.path.join(root, 'queue/commit')
+        with open(cpath, 'r+b') as f:
+            f.truncate(10)
+        p = ctl('setup', '--check')
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('%s: not a valid commit file' % cpath, p.stdout.decode().splitlines())
+        p = ctl('setup')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(('rewrote file %s\n' % cpath).encode(), p.stdout)
+        st = os.lstat(cpath)
+        self.assertEqual((st.st_size, pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name,
+                          stat.S_IMODE(st.st_mode)), (64, q, qg, 0o660))
+        with open(cpath, 'rb') as f:
+            self.assertEqual(f.read(8), b'pochtagc')
         p = ctl('setup', '--check')
         self.assertEqual((p.returncode, p.stdout), (0, b''))
 

@@ -1,5 +1,6 @@
-"""Installed and started as root (by a queue manager that still runs as root
-there), the delivery agents never handle mail as root: pochta-remote becomes
+"""Installed and started as root (by a pochta-qmgr run by hand as root; under
+pochta-master they are started as their users), the delivery agents never
+handle mail as root: pochta-remote becomes
 remote_user before it reads a request (and refuses to run as root when it
 cannot); pochta-local writes each Maildir as its owner and refuses one that
 root owns. Needs root (CI runs as root) and an /etc/pochta and /var/mail/pochta

@@ -102,11 +102,17 @@ class InstanceUserTest(InstanceTest):
         self.assertEqual(p.returncode, 1)
         self.assertIn(b'pochta-master: instance_user pochta-no-such: no such user', p.stderr)
 
-    def test_root_instance_warns(self):
-        # a root instance with no account: as before, with a warning
-        inst = self.instance(no_account=True)
-        self.assertIn('every program runs as root', inst.log())
-        self.assertEqual(status_ids(inst.proc.pid)[0], [0, 0, 0, 0])
+    def test_root_instance_without_accounts_refused(self):
+        # no instance_user: each program as its own user (tests/test_spawn.py),
+        # never everything as root; accounts that do not exist are refused
+        inst = self.instance(start=False, no_account=True)
+        inst.ctl('config', 'set', 'smtpd_user', 'pochta-no-such')
+        p = subprocess.run([CTL, '-r', inst.root, 'start'], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20, env=inst.env())
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b'started as root, each program runs as its own user, but smtpd_user'
+                      b' pochta-no-such: no such user', p.stderr)
+        self.assertEqual(pids_of_root(inst.root), [])
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root: init --user gives the instance to another account')

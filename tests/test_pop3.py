@@ -11,7 +11,8 @@ import poplib
 import time
 import unittest
 
-from pochta import Instance, Raw, pids_of_root, wait_until
+from pochta import (Instance, Raw, pids_of_root, remove_service_accounts, service_accounts,
+                    wait_until)
 
 _seq = itertools.count(1)
 
@@ -58,11 +59,10 @@ class Pop(Raw):
 
 class Pop3Base(unittest.TestCase):
     conf = {}
-    no_account = False
 
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance(conf=cls.conf, no_account=cls.no_account)
+        cls.inst = Instance(conf=cls.conf)
         try:
             cls.inst.start()
             cls.inst.wait_listening(cls.inst.pop3_port)
@@ -471,8 +471,22 @@ class TestPop3Protocol(Pop3Base):
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root')
 class TestPop3RootNoAccount(Pop3Base):
-    """a root instance with no account: pop3d takes on each Maildir's owner"""
-    no_account = True
+    """a root instance with no account (each program as its service account):
+    pop3d takes on each Maildir's owner"""
+
+    @classmethod
+    def setUpClass(cls):
+        keys = service_accounts('pttc%dp' % (os.getpid() % 10000))
+        cls.addClassCleanup(remove_service_accounts, keys)
+        cls.inst = Instance(conf=keys, no_account=True)
+        try:
+            os.chmod(cls.inst.root, 0o755)  # the service accounts reach their files
+            cls.inst.ctl('setup')
+            cls.inst.start()
+            cls.inst.wait_listening(cls.inst.pop3_port)
+        except BaseException:
+            cls.inst.cleanup()
+            raise
 
     def test_root_serves_as_the_maildir_owner(self):
         """started as root, pop3d becomes the Maildir's owner before opening it"""

@@ -101,7 +101,7 @@ class EnqueueProtocol(InstanceTest):
                       b'R18:alice@example.test\nR10:postmaster\nM0:\nSubject: a\n\nbody\n', data)
         self.assertTrue(data.endswith(b'\nM0:\nSubject: a\n\nbody\n'))
         st = os.stat(os.path.join(inst.root, 'queue', 'incoming', qid))
-        self.assertEqual(st.st_mode & 0o777, 0o600)
+        self.assertEqual(st.st_mode & 0o777, 0o640)  # read by qmgr_user through the queue group
         # a second message through the same process gets its own ID
         qid2, r2 = e.message('', ['bob@example.test'], b'x\n')
         self.assertEqual(r2, ('K', qid2))

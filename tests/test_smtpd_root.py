@@ -1,7 +1,7 @@
 """pochta-smtpd refuses to run as root where it must not: installed (no -r,
-no POCHTA_ROOT), where it runs as smtpd_user. An instance that root runs with
-no instance_user still runs it as root (pochta-master(8)); the whole test
-suite, run as root in CI, does that. Needs root; skipped otherwise."""
+no POCHTA_ROOT), where it runs as smtpd_user. An instance that root runs
+runs it as smtpd_user too, or as instance_user (pochta-master(8)). Needs root;
+skipped otherwise."""
 import os
 import subprocess
 import unittest

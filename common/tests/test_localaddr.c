@@ -3,7 +3,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pwd.h>
 #include "localaddr.h"
+#include "paths.h"
 #include "test.h"
 
 static char dir[64], users[128];
@@ -113,13 +115,14 @@ static void test_map_table(void)
 		struct conf c;
 		struct addr a;
 		sa_t text = SA_INIT;
-		char user[USER_NAME_MAX + 1];
+		struct localaddr_dest d;
+		char *user = d.user;
 		int k;
 
 		conf_with(&c, t->conf);
 		T_INTEQ(addr_parse_path(t->path, strlen(t->path), &a, 0, 1, NULL), ADDR_OK);
-		memset(user, 'z', sizeof user);
-		k = localaddr_lookup(&c, users, &a, user);
+		memset(user, 'z', sizeof d.user);
+		k = localaddr_lookup(&c, users, &a, &d);
 		if (k != t->kind || strcmp(user, t->user) != 0)
 			printf("case %zu: %s\n", i, t->path);
 		T_INTEQ(k, t->kind);
@@ -134,8 +137,8 @@ static void test_map_table(void)
 			continue;
 		}
 		T_INTEQ(localaddr_parse(text.s, text.len, &a), ADDR_OK);
-		memset(user, 'z', sizeof user);
-		T_INTEQ(localaddr_lookup(&c, users, &a, user), t->kind);
+		memset(user, 'z', sizeof d.user);
+		T_INTEQ(localaddr_lookup(&c, users, &a, &d), t->kind);
 		T_STREQ(user, t->user);
 		T_INTEQ(localaddr_text_is_local(&c, text.s), t->kind != LOCALADDR_REMOTE);
 		T_INTEQ(localaddr_is_postmaster(&c, text.s), t->kind == LOCALADDR_POSTMASTER);
@@ -161,13 +164,14 @@ static void test_map_without_users(void)
 {
 	struct conf c;
 	struct addr a;
-	char user[USER_NAME_MAX + 1];
+	struct localaddr_dest d;
+	char *user = d.user;
 
 	conf_with(&c, DEF);
 	T_INTEQ(localaddr_parse("Carol+x@example.test", 20, &a), ADDR_OK);
 	T_INTEQ(localaddr_map(&c, &a, user), LOCALADDR_USER);
 	T_STREQ(user, "carol");
-	T_INTEQ(localaddr_lookup(&c, users, &a, user), LOCALADDR_UNKNOWN);
+	T_INTEQ(localaddr_lookup(&c, users, &a, &d), LOCALADDR_UNKNOWN);
 	T_STREQ(user, "");
 	memset(&a, 0, sizeof a);
 	a.null = 1;
@@ -179,18 +183,19 @@ static void test_users_file_errors(void)
 {
 	struct conf c;
 	struct addr a;
-	char user[USER_NAME_MAX + 1], missing[160];
+	struct localaddr_dest d;
+	char *user = d.user, missing[160];
 
 	conf_with(&c, DEF);
 	T_INTEQ(localaddr_parse("alice@example.test", 18, &a), ADDR_OK);
 	/* a missing file is an empty one; a directory cannot be read: try later */
 	snprintf(missing, sizeof missing, "%s/none", dir);
-	T_INTEQ(localaddr_lookup(&c, missing, &a, user), LOCALADDR_UNKNOWN);
-	T_INTEQ(localaddr_lookup(&c, dir, &a, user), LOCALADDR_TEMPFAIL);
+	T_INTEQ(localaddr_lookup(&c, missing, &a, &d), LOCALADDR_UNKNOWN);
+	T_INTEQ(localaddr_lookup(&c, dir, &a, &d), LOCALADDR_TEMPFAIL);
 	T_STREQ(user, "");
 	/* the postmaster needs no users file */
 	T_INTEQ(localaddr_parse("postmaster", 10, &a), ADDR_OK);
-	T_INTEQ(localaddr_lookup(&c, dir, &a, user), LOCALADDR_POSTMASTER);
+	T_INTEQ(localaddr_lookup(&c, dir, &a, &d), LOCALADDR_POSTMASTER);
 	T_STREQ(user, "root");
 	conf_free(&c);
 }
@@ -199,11 +204,12 @@ static void test_bad_postmaster_key(void)
 {
 	struct conf c;
 	struct addr a;
-	char user[USER_NAME_MAX + 1];
+	struct localaddr_dest d;
+	char *user = d.user;
 
 	conf_with(&c, "local_domains = example.test\npostmaster = Not/A/User\n");
 	T_INTEQ(localaddr_parse("postmaster@example.test", 23, &a), ADDR_OK);
-	T_INTEQ(localaddr_lookup(&c, users, &a, user), LOCALADDR_TEMPFAIL);
+	T_INTEQ(localaddr_lookup(&c, users, &a, &d), LOCALADDR_TEMPFAIL);
 	T_STREQ(user, "");
 	T_INTEQ(localaddr_is_postmaster(&c, "postmaster@example.test"), 0);
 	conf_free(&c);
@@ -262,6 +268,115 @@ static void test_postmaster_address(void)
 	sa_free(&out);
 }
 
+/* lookup with system users: etc/users first, then the host's accounts with
+ * a uid of at least local_uid_minimum (never root); only when pochta.conf
+ * (paths.conf) belongs to root. The accounts used are Debian's own: root,
+ * daemon (uid 1) and nobody (65534, home /nonexistent). */
+static int sys_kind(const char *conf, const char *addr, struct localaddr_dest *d)
+{
+	struct conf c;
+	struct addr a;
+	int k;
+
+	conf_with(&c, conf);
+	T_INTEQ(localaddr_parse(addr, strlen(addr), &a), ADDR_OK);
+	memset(d, 'z', sizeof *d);
+	k = localaddr_lookup(&c, users, &a, d);
+	conf_free(&c);
+	return k;
+}
+
+static void test_system_users(void)
+{
+	struct passwd *pwe = getpwnam("nobody"), pw0, *pw = pwe ? &pw0 : NULL;
+	struct localaddr_dest d;
+	char other[160], withnobody[160];
+	FILE *f;
+
+	int have = pwe && pwe->pw_uid >= 1000 && pwe->pw_dir && pwe->pw_dir[0] == '/';
+
+	if (pwe)   /* getpwnam's storage is reused by the lookups */
+		pw0 = *pwe;
+
+	snprintf(paths.conf, sizeof paths.conf, "/etc/passwd");   /* root's */
+	T_INTEQ(sys_kind(DEF, "root@example.test", &d), LOCALADDR_UNKNOWN);
+	T_STREQ(d.user, "");
+	T_INTEQ(sys_kind(DEF "local_uid_minimum = 1\n", "root@example.test", &d), LOCALADDR_UNKNOWN);
+	T_INTEQ(sys_kind(DEF, "daemon@example.test", &d), LOCALADDR_UNKNOWN);
+	T_INTEQ(sys_kind(DEF, "no-such-account-ptsu@example.test", &d), LOCALADDR_UNKNOWN);
+	/* a user of etc/users stays one */
+	T_INTEQ(sys_kind(DEF, "alice@example.test", &d), LOCALADDR_USER);
+	if (!have) {
+		printf("# no nobody account with uid >= 1000: part skipped\n");
+		snprintf(paths.conf, sizeof paths.conf, "%s", "");
+		return;
+	}
+	T_INTEQ(sys_kind(DEF, "nobody@example.test", &d), LOCALADDR_SYSTEM);
+	T_STREQ(d.user, "nobody");
+	T_INTEQ(d.uid, pw->pw_uid);
+	T_INTEQ(sys_kind(DEF, "NoBody+lists@example.test", &d), LOCALADDR_SYSTEM);
+	T_STREQ(d.user, "nobody");
+	T_INTEQ(sys_kind(DEF "recipient_delimiter = -\n", "nobody-x@example.test", &d),
+	        LOCALADDR_SYSTEM);
+	/* below the minimum; the key off */
+	T_INTEQ(sys_kind(DEF "local_uid_minimum = 65535\n", "nobody@example.test", &d),
+	        pw->pw_uid >= 65535 ? LOCALADDR_SYSTEM : LOCALADDR_UNKNOWN);
+	T_INTEQ(sys_kind(DEF "local_system_users = 0\n", "nobody@example.test", &d),
+	        LOCALADDR_UNKNOWN);
+	T_STREQ(d.user, "");
+	/* a virtual user of the same name comes first */
+	snprintf(withnobody, sizeof withnobody, "%s/users2", dir);
+	f = fopen(withnobody, "w");
+	T_ASSERT(f != NULL);
+	if (f) {
+		fputs("nobody\n", f);
+		fclose(f);
+	}
+	{
+		struct conf c;
+		struct addr a;
+		conf_with(&c, DEF);
+		T_INTEQ(localaddr_parse("nobody@example.test", 19, &a), ADDR_OK);
+		T_INTEQ(localaddr_lookup(&c, withnobody, &a, &d), LOCALADDR_USER);
+		/* an unreadable users file is a temporary failure, not a fall through */
+		T_INTEQ(localaddr_lookup(&c, dir, &a, &d), LOCALADDR_TEMPFAIL);
+		conf_free(&c);
+	}
+	unlink(withnobody);
+	/* pochta.conf not root's: an ordinary user's instance has no system users */
+	snprintf(other, sizeof other, "%s/pochta.conf", dir);
+	f = fopen(other, "w");
+	T_ASSERT(f != NULL);
+	if (f)
+		fclose(f);
+	if (geteuid() == 0)
+		T_INTEQ(chown(other, pw->pw_uid, pw->pw_gid), 0);
+	snprintf(paths.conf, sizeof paths.conf, "%s", other);
+	T_INTEQ(sys_kind(DEF, "nobody@example.test", &d), LOCALADDR_UNKNOWN);
+	/* none at all (no instance found): none either */
+	snprintf(paths.conf, sizeof paths.conf, "%s/missing", dir);
+	T_INTEQ(sys_kind(DEF, "nobody@example.test", &d), LOCALADDR_UNKNOWN);
+	unlink(other);
+	paths.conf[0] = '\0';
+}
+
+static void test_origin(void)
+{
+	struct conf c;
+	sa_t out = SA_INIT;
+
+	conf_with(&c, "local_domains = , b.test a.test\nmyhostname = h.test\n");
+	T_INTEQ(localaddr_origin(&c, &out), 0);
+	T_STREQ(out.s, "b.test");
+	conf_free(&c);
+	sa_trunc(&out, 0);
+	conf_with(&c, "myhostname = h.test\n"); /* no local domain: the host name */
+	T_INTEQ(localaddr_origin(&c, &out), 0);
+	T_STREQ(out.s, "h.test");
+	conf_free(&c);
+	sa_free(&out);
+}
+
 int main(void)
 {
 	setup();
@@ -273,6 +388,8 @@ int main(void)
 	T_RUN(test_parse);
 	T_RUN(test_text_is_local);
 	T_RUN(test_postmaster_address);
+	T_RUN(test_system_users);
+	T_RUN(test_origin);
 	unlink(users);
 	rmdir(dir);
 	return t_done();

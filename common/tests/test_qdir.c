@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "gcommit.h"
 #include "qdir.h"
 #include "test.h"
 
@@ -39,7 +40,19 @@ static void test_make(void)
 	}
 	T_INTEQ(kind(q, "trigger", &m), 'p');
 	T_INTEQ(m, 0600);
+	T_INTEQ(kind(q, "commit", &m), 'f');
+	T_INTEQ(m, 0600);
 	T_ASSERT(qdir_make(q) == 0); /* idempotent */
+
+	/* a damaged commit file is rewritten, its mode kept */
+	char cp[256];
+	snprintf(cp, sizeof cp, "%s/commit", q);
+	T_ASSERT(truncate(cp, 10) == 0 && chmod(cp, 0660) == 0);
+	T_ASSERT(gcommit_check(cp) == -1);
+	T_ASSERT(qdir_make(q) == 0);
+	T_INTEQ(gcommit_check(cp), 0);
+	T_INTEQ(kind(q, "commit", &m), 'f');
+	T_INTEQ(m, 0660);
 
 	/* a regular file where the FIFO belongs is an error */
 	char p[256];
@@ -69,14 +82,17 @@ static void test_trigger(void)
 
 	snprintf(q, sizeof q, "%s/q2", base);
 	T_ASSERT(qdir_make(q) == 0);
-	/* no reader: not an error, nothing blocks */
+	/* no reader: not an error, nothing blocks; qdir_wake says so */
 	T_ASSERT(qdir_trigger(q, QDIR_WAKE_NEW) == 0);
+	errno = 0;
+	T_ASSERT(qdir_wake(q, QDIR_WAKE_FLUSH) == -1);
+	T_INTEQ(errno, ENXIO);
 	/* with a reader the byte arrives */
 	snprintf(p, sizeof p, "%s/trigger", q);
 	rfd = open(p, O_RDONLY | O_NONBLOCK);
 	T_ASSERT(rfd >= 0);
 	T_ASSERT(qdir_trigger(q, QDIR_WAKE_NEW) == 0);
-	T_ASSERT(qdir_trigger(q, QDIR_WAKE_FLUSH) == 0);
+	T_ASSERT(qdir_wake(q, QDIR_WAKE_FLUSH) == 0);
 	T_INTEQ(read(rfd, c, sizeof c), 2);
 	T_ASSERT(c[0] == 'n' && c[1] == 'f');
 	/* a full FIFO is not an error either (shrunk to one page to fill fast) */
@@ -90,6 +106,7 @@ static void test_trigger(void)
 	/* no queue at all: the manager is not there, fine */
 	snprintf(p, sizeof p, "%s/none", base);
 	T_ASSERT(qdir_trigger(p, QDIR_WAKE_NEW) == 0);
+	T_ASSERT(qdir_wake(p, QDIR_WAKE_NEW) == -1 && errno == ENOENT);
 	/* a regular file in place of the FIFO is unexpected */
 	snprintf(p, sizeof p, "%s/trigger", q);
 	T_ASSERT(unlink(p) == 0);

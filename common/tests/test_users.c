@@ -1,7 +1,9 @@
 /* Unit tests for common/users.c: etc/users, etc/passwd, password hashing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -375,6 +377,55 @@ static void test_concurrent(void)
 	reset();
 }
 
+/* the file's mtime set back by secs (its ctime becomes now: it cannot be set) */
+static void set_mtime_ago(const char *path, int secs)
+{
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= secs;
+	ts[1] = ts[0];
+	T_INTEQ(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+static void test_cache(void)
+{
+	char tmp[160];
+
+	reset();
+	/* rewritten in place, same size, within one timestamp tick: seen */
+	put(upath, "alice\n");
+	T_INTEQ(users_exists(upath, "alice"), 1);
+	put(upath, "bobby\n");
+	T_INTEQ(users_exists(upath, "bobby"), 1);
+	T_INTEQ(users_exists(upath, "alice"), 0);
+	/* the same size and an mtime set back to the old one: ctime differs */
+	put(upath, "carol\n");
+	set_mtime_ago(upath, 100);
+	T_INTEQ(users_exists(upath, "carol"), 1);
+	put(upath, "dave_\n");
+	set_mtime_ago(upath, 100);
+	T_INTEQ(users_exists(upath, "dave_"), 1);
+	T_INTEQ(users_exists(upath, "carol"), 0);
+	/* replaced by rename, as pochtactl does */
+	snprintf(tmp, sizeof tmp, "%s/users.new", dir);
+	put(tmp, "erin\n");
+	T_INTEQ(rename(tmp, upath), 0);
+	T_INTEQ(users_exists(upath, "erin"), 1);
+	T_INTEQ(users_exists(upath, "dave_"), 0);
+	/* appended to */
+	int fd = open(upath, O_WRONLY | O_APPEND);
+	T_ASSERT(fd >= 0);
+	T_INTEQ(write(fd, "frank\n", 6), 6);
+	close(fd);
+	T_INTEQ(users_exists(upath, "frank"), 1);
+	/* removed: no users; another file is not this one */
+	T_INTEQ(unlink(upath), 0);
+	T_INTEQ(users_exists(upath, "erin"), 0);
+	put(upath, "gina\n");
+	T_INTEQ(users_exists(ppath, "gina"), 0);
+	T_INTEQ(users_exists(upath, "gina"), 1);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_users.XXXXXX");
@@ -393,6 +444,7 @@ int main(void)
 	T_RUN(test_hash_check);
 	T_RUN(test_too_large);
 	T_RUN(test_concurrent);
+	T_RUN(test_cache);
 	reset();
 	rmdir(dir);
 	return t_done();

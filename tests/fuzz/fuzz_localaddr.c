@@ -1,14 +1,21 @@
-/* libFuzzer harness: localaddr_map / localaddr_parse / localaddr_postmaster.
+/* libFuzzer harness: localaddr_map / localaddr_parse / localaddr_postmaster,
+ * localaddr_lookup with system users (sysuser.c), and the home_mailbox check.
  * Input: one byte choosing recipient_delimiter, then an RCPT path.
  * Properties: no crash; a mailbox is a valid user name; what the mapping says
  * of the parsed path (pochta-smtpd at RCPT) it says again of the text the
  * queue holds for it (pochta-local at delivery), and the local-domain and
- * postmaster tests pochta-qmgr uses agree with it. */
+ * postmaster tests pochta-qmgr uses agree with it; with no etc/users, the
+ * lookup names only host accounts that receive mail (never root, never below
+ * local_uid_minimum); a home_mailbox accepted is relative, ends with '/' and
+ * holds no "." or ".." component. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "localaddr.h"
+#include "paths.h"
+#include "sysuser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,6 +33,51 @@ static void check_user(int kind, const char *user)
 	}
 }
 
+/* the input as a home_mailbox value */
+static void check_mailbox(const uint8_t *data, size_t size)
+{
+	char v[300];
+	sa_t err = SA_INIT;
+
+	if (size >= sizeof v)
+		return;
+	memcpy(v, data, size);
+	v[size] = '\0';
+	if (sysuser_mailbox_check(v, &err) == 0) {
+		size_t n = strlen(v);
+		if (n < 2 || v[0] == '/' || v[n - 1] != '/' || strstr(v, "//") ||
+		    strncmp(v, "./", 2) == 0 || strncmp(v, "../", 3) == 0 || strstr(v, "/./") ||
+		    strstr(v, "/../"))
+			abort();
+	}
+	sa_free(&err);
+}
+
+/* the lookup with system users on (paths.conf: a file root owns) and no
+ * users file: SYSTEM only for an account sysuser_get accepts */
+static void check_lookup(const struct conf *c, const struct addr *a, int kmap)
+{
+	struct localaddr_dest d;
+	struct sysuser su;
+	int k;
+
+	snprintf(paths.conf, sizeof paths.conf, "/etc/passwd");
+	k = localaddr_lookup(c, "/nonexistent/users", a, &d);
+	paths.conf[0] = '\0';
+	if (kmap != LOCALADDR_USER) {
+		if (k != kmap)
+			abort();
+		return;
+	}
+	if (k == LOCALADDR_SYSTEM) {
+		if (!user_name_valid(d.user, strlen(d.user)) || sysuser_get(c, d.user, &su) != 1 ||
+		    su.uid != d.uid || d.uid == 0 || (long long)d.uid < c->local_uid_minimum)
+			abort();
+	} else if (k != LOCALADDR_UNKNOWN && k != LOCALADDR_TEMPFAIL) {
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char text[] = "local_domains = example.test, b.test\npostmaster = root\n";
@@ -35,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char u1[USER_NAME_MAX + 1], u2[USER_NAME_MAX + 1];
 	int k1, k2;
 
+	check_mailbox(data, size);
 	if (size < 1)
 		return 0;
 	if (conf_parse(&c, "fuzz", text, sizeof text - 1, NULL) < 0)
@@ -49,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_user(k1, u1);
 	if (k1 == LOCALADDR_TEMPFAIL)
 		abort();                /* the postmaster key is valid here */
+	check_lookup(&c, &a, k1);
 	if (a.has_domain ? addr_format(&a, &q) < 0 : localaddr_postmaster(&c, &q) < 0)
 		abort();
 	if (localaddr_parse(q.s, q.len, &b) != ADDR_OK)

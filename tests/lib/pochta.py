@@ -120,6 +120,24 @@ def default_user():
     return TEST_ACCOUNT
 
 
+def service_accounts(tag):
+    """config keys that give each program of a no_account root instance its
+    own throwaway account, made by `pochtactl -r ROOT setup`: TAG plus d, q,
+    r, v, and the queue group TAG plus g (tag: the test's prefix and its PID,
+    so that runs at once do not share names)"""
+    return {'smtpd_user': tag + 'd', 'qmgr_user': tag + 'q', 'remote_user': tag + 'r',
+            'virtual_user': tag + 'v', 'queue_group': tag + 'g'}
+
+
+def remove_service_accounts(keys):
+    """remove what service_accounts() named (each may be missing)"""
+    for k in ('smtpd_user', 'qmgr_user', 'remote_user', 'virtual_user'):
+        subprocess.run(['userdel', keys[k]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60)
+    subprocess.run(['groupdel', keys['queue_group']], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
+
+
 def prog(name):
     return os.path.join(BUILD, name)
 

@@ -1,14 +1,13 @@
-/* smtpd_received: the Received: trace header pochta-smtpd prepends to each
- * message (RFC 5321 §4.4) and the RFC 5322 §3.3 date it ends with. */
+/* received: the Received: trace header and the RFC 5322 date (received.h). */
 #include <string.h>
 #include <time.h>
-#include "smtpd.h"
+#include "received.h"
 
 static const char wday[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 static const char month[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
-int date_rfc5322(sa_t *out, time_t t)
+int received_date(sa_t *out, time_t t)
 {
 	struct tm tm;
 	long off, h, m;
@@ -43,28 +42,39 @@ static int cat_clean(sa_t *out, const char *s)
 	return 0;
 }
 
-int received_make(sa_t *out, const char *helo, const char *ip, const char *host,
-                  const char *proto, const char *qid, const char *rcpt, time_t now)
+int received_make(sa_t *out, const struct received *r, time_t now)
 {
-	if (sa_cats(out, "Received: from ") < 0 || cat_clean(out, helo && *helo ? helo : "unknown") < 0)
+	const char *helo = r->helo && *r->helo ? r->helo : "unknown";
+
+	if (sa_cats(out, "Received: from ") < 0)
 		return -1;
-	if (ip && *ip) {
+	if (r->uid >= 0 && !r->smtp) {
+		if (sa_catf(out, "userid %ld", r->uid) < 0)
+			return -1;
+	} else if (cat_clean(out, helo) < 0) {
+		return -1;
+	} else if (r->uid >= 0) {
+		if (sa_catf(out, " (userid %ld)", r->uid) < 0)
+			return -1;
+	} else if (r->ip && *r->ip) {
 		/* TCP-info: an address literal (RFC 5321 §4.1.3) */
-		if (sa_cats(out, strchr(ip, ':') ? " ([IPv6:" : " ([") < 0 || cat_clean(out, ip) < 0 ||
-		    sa_cats(out, "])") < 0)
+		if (sa_cats(out, strchr(r->ip, ':') ? " ([IPv6:" : " ([") < 0 ||
+		    cat_clean(out, r->ip) < 0 || sa_cats(out, "])") < 0)
 			return -1;
 	} else if (sa_cats(out, " (unknown)") < 0) {
 		return -1;
 	}
-	if (sa_cats(out, "\n\tby ") < 0 || cat_clean(out, host) < 0 ||
-	    sa_cats(out, " (pochta) with ") < 0 || cat_clean(out, proto) < 0 ||
-	    sa_cats(out, " id ") < 0 || cat_clean(out, qid) < 0)
+	if (sa_cats(out, "\n\tby ") < 0 || cat_clean(out, r->host) < 0 || sa_cats(out, " (pochta)") < 0)
 		return -1;
-	if (rcpt) {
-		if (sa_cats(out, "\n\tfor <") < 0 || cat_clean(out, rcpt) < 0 || sa_catc(out, '>') < 0)
+	if (r->proto && (sa_cats(out, " with ") < 0 || cat_clean(out, r->proto) < 0))
+		return -1;
+	if (sa_cats(out, " id ") < 0 || cat_clean(out, r->qid) < 0)
+		return -1;
+	if (r->rcpt) {
+		if (sa_cats(out, "\n\tfor <") < 0 || cat_clean(out, r->rcpt) < 0 || sa_catc(out, '>') < 0)
 			return -1;
 	}
-	if (sa_cats(out, "; ") < 0 || date_rfc5322(out, now) < 0 || sa_catc(out, '\n') < 0)
+	if (sa_cats(out, "; ") < 0 || received_date(out, now) < 0 || sa_catc(out, '\n') < 0)
 		return -1;
 	return 0;
 }

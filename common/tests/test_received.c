@@ -1,0 +1,74 @@
+/* received: the trace header of SMTP and local submissions, and the date */
+#include <stdlib.h>
+#include <string.h>
+#include "received.h"
+#include "test.h"
+
+static void test_smtp(void)
+{
+	sa_t h = SA_INIT;
+	struct received r = { .helo = "client.example", .ip = "192.0.2.1", .uid = -1,
+	                      .host = "mx.example.test", .proto = "ESMTP",
+	                      .qid = "ABCDEFGHIJKLMNOPQRSTUV01", .rcpt = "alice@example.test" };
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	T_INTEQ(received_make(&h, &r, 0), 0);
+	T_STREQ(h.s, "Received: from client.example ([192.0.2.1])\n"
+	             "\tby mx.example.test (pochta) with ESMTP id ABCDEFGHIJKLMNOPQRSTUV01\n"
+	             "\tfor <alice@example.test>; Thu, 1 Jan 1970 00:00:00 +0000\n");
+	sa_trunc(&h, 0);
+	r = (struct received){ .helo = "c", .ip = "::1", .uid = -1, .host = "h", .proto = "SMTP",
+	                       .qid = "Q" };
+	T_INTEQ(received_make(&h, &r, 86400 * 365), 0);
+	T_STREQ(h.s, "Received: from c ([IPv6:::1])\n\tby h (pochta) with SMTP id Q; "
+	             "Fri, 1 Jan 1971 00:00:00 +0000\n");
+	sa_trunc(&h, 0);
+	/* nothing from the client can break the header */
+	r = (struct received){ .helo = "a(b)\r\nX: y", .uid = -1, .host = "h", .proto = "SMTP",
+	                       .qid = "Q" };
+	T_INTEQ(received_make(&h, &r, 0), 0);
+	T_ASSERT(strncmp(h.s, "Received: from a?b???X:?y (unknown)\n",
+	                 strlen("Received: from a?b???X:?y (unknown)\n")) == 0);
+	T_ASSERT(strchr(h.s, ';') != NULL);
+	sa_free(&h);
+}
+
+static void test_local(void)
+{
+	sa_t h = SA_INIT;
+	struct received r = { .uid = 1000, .host = "h.example", .qid = "Q1" };
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	T_INTEQ(received_make(&h, &r, 0), 0);
+	T_STREQ(h.s, "Received: from userid 1000\n\tby h.example (pochta) id Q1; "
+	             "Thu, 1 Jan 1970 00:00:00 +0000\n");
+	sa_trunc(&h, 0);
+	/* over SMTP (sendmail -bs): the HELO name, and the uid instead of an IP */
+	r = (struct received){ .helo = "me", .ip = "10.0.0.1", .uid = 0, .smtp = 1,
+	                       .host = "h", .proto = "ESMTP", .qid = "Q2", .rcpt = "a@b" };
+	T_INTEQ(received_make(&h, &r, 0), 0);
+	T_STREQ(h.s, "Received: from me (userid 0)\n\tby h (pochta) with ESMTP id Q2\n"
+	             "\tfor <a@b>; Thu, 1 Jan 1970 00:00:00 +0000\n");
+	sa_free(&h);
+}
+
+static void test_date(void)
+{
+	sa_t h = SA_INIT;
+
+	setenv("TZ", "EST5", 1);
+	tzset();
+	T_INTEQ(received_date(&h, 0), 0);
+	T_STREQ(h.s, "Wed, 31 Dec 1969 19:00:00 -0500");
+	sa_free(&h);
+}
+
+int main(void)
+{
+	T_RUN(test_smtp);
+	T_RUN(test_local);
+	T_RUN(test_date);
+	return t_done();
+}
