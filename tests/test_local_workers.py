@@ -6,12 +6,13 @@ etc/users and pochta.conf; run as root, the Maildir is written as its owner."""
 import os
 import pwd
 import re
+import shutil
 import signal
 import subprocess
 import time
 import unittest
 
-from pochta import (InstanceTest, alive, prog, remove_service_accounts, service_accounts,
+from pochta import (InstanceTest, alive, copy_build, prog, remove_service_accounts, service_accounts,
                     wait_until, worker_starts)
 
 
@@ -127,8 +128,10 @@ class LocalWorkers(InstanceTest):
         nobody = pwd.getpwnam('nobody')
         # root's own workers: an instance with no account, each program as
         # its service account, local workers as root (local_system_users)
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        self.addCleanup(shutil.rmtree, libexec, True)
         inst = self.instance(users={'alice': 'pw', 'bob': 'pw'}, no_account=True, start=False,
-                             conf=dict(SERVICE, local_system_users='1'))
+                             conf=dict(SERVICE, local_system_users='1'), libexec=libexec)
         self.addCleanup(remove_service_accounts, SERVICE)
         inst.ctl('setup')
         for d in (inst.root, os.path.join(inst.root, 'mail')):

@@ -11,7 +11,7 @@ import poplib
 import time
 import unittest
 
-from pochta import (Instance, Raw, pids_of_root, remove_service_accounts, service_accounts,
+from pochta import (Instance, Raw, copy_build, pids_of_root, remove_service_accounts, service_accounts,
                     wait_until)
 
 _seq = itertools.count(1)
@@ -478,7 +478,9 @@ class TestPop3RootNoAccount(Pop3Base):
     def setUpClass(cls):
         keys = service_accounts('pttc%dp' % (os.getpid() % 10000))
         cls.addClassCleanup(remove_service_accounts, keys)
-        cls.inst = Instance(conf=keys, no_account=True)
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        cls.addClassCleanup(shutil.rmtree, libexec, True)
+        cls.inst = Instance(conf=keys, no_account=True, libexec=libexec)
         try:
             os.chmod(cls.inst.root, 0o755)  # the service accounts reach their files
             cls.inst.ctl('setup')

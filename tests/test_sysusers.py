@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import unittest
 
-from pochta import Instance, prog, wait_until
+from pochta import Instance, copy_build, prog, wait_until
 
 MSG = b'Subject: for a system user\r\n\r\nhello from the test\r\n'
 SERVICE = {'smtpd_user': 'ptsud', 'qmgr_user': 'ptsuq', 'remote_user': 'ptsur',
@@ -81,7 +81,9 @@ class SystemUsers(unittest.TestCase):
 
         conf = dict(SERVICE, local_system_users='1', local_uid_minimum=str(minimum))
         # the service accounts, each program as its own (no instance_user)
-        cls.inst = Instance(users={'alice': 'alice-pw'}, conf=conf, no_account=True)
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        cls.addClassCleanup(shutil.rmtree, libexec, True)
+        cls.inst = Instance(users={'alice': 'alice-pw'}, conf=conf, no_account=True, libexec=libexec)
         cls.addClassCleanup(cls.inst.cleanup)
         os.chmod(cls.inst.root, 0o755)  # the service accounts reach their files
         cls.inst.ctl('setup')
@@ -232,7 +234,10 @@ class NotAnInstanceUser(unittest.TestCase):
             self.addCleanup(del_account, n)
         # root's instance, its pochta.conf root's (system users allowed), each
         # program as its service account (no instance_user)
-        self.inst = Instance(users={'alice': 'alice-pw'}, conf=SERVICE, no_account=True)
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        self.addCleanup(shutil.rmtree, libexec, True)
+        self.inst = Instance(users={'alice': 'alice-pw'}, conf=SERVICE, no_account=True,
+                             libexec=libexec)
         self.addCleanup(self.inst.cleanup)
         os.chmod(self.inst.root, 0o755)  # the service accounts reach their files
         self.inst.ctl('setup')

@@ -138,6 +138,20 @@ def remove_service_accounts(keys):
                    stderr=subprocess.DEVNULL, timeout=60)
 
 
+def copy_build():
+    """a copy of the build's programs in a new directory (0755, for the
+    accounts too); the caller removes it. An instance that runs `pochtactl
+    setup` runs on such a copy (Instance(libexec=...)): setup makes
+    pochta-enqueue setgid to the queue group, and the build must stay as made"""
+    d = tempfile.mkdtemp(prefix='pochta-bin-')
+    os.chmod(d, 0o755)
+    for n in os.listdir(BUILD):
+        p = os.path.join(BUILD, n)
+        if n.startswith('pochta') and os.path.isfile(p) and os.access(p, os.X_OK):
+            shutil.copy(p, d)
+    return d
+
+
 def prog(name):
     return os.path.join(BUILD, name)
 
@@ -236,9 +250,11 @@ def sanitized_build(name='pochta-smtpd'):
 
 class Instance:
     def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None, user=None,
-                 no_account=False):
+                 no_account=False, libexec=None):
         """user: the account a root instance runs as (default: TEST_ACCOUNT
-        when run as root); no_account: as root, make it with no account at all"""
+        when run as root); no_account: as root, make it with no account at
+        all; libexec: where its programs are (POCHTA_LIBEXEC, see copy_build)"""
+        self.libexec = libexec
         if no_account and user:
             raise ValueError('an instance with an account and no account')
         if user is None and not no_account:
@@ -266,6 +282,8 @@ class Instance:
     def env(self):
         e = dict(os.environ)
         e['POCHTA_ROOT'] = self.root
+        if self.libexec:
+            e['POCHTA_LIBEXEC'] = self.libexec
         return e
 
     def ctl(self, *args, input=None, check=True, timeout=30):
