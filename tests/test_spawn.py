@@ -45,11 +45,7 @@ class SepInstance(Instance):
     """an instance whose programs are found in libexec (POCHTA_LIBEXEC)"""
 
     def __init__(self, libexec, **kw):
-        self.libexec = libexec
-        super().__init__(**kw)
-
-    def env(self):
-        return dict(super().env(), POCHTA_LIBEXEC=self.libexec)
+        super().__init__(libexec=libexec, **kw)
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root: pochta-master separates users only when started as root')
