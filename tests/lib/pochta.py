@@ -25,7 +25,9 @@ own creates it and leaves it). So:
   owned by root: mail is never written as root;
 - Instance(user=NAME) names another account; Instance(no_account=True) makes
   a root instance with no account (instance_user unset), for the tests of
-  what pochta-master does then.
+  what pochta-master does then: each program as its own user, so such a test
+  names throwaway ones (service_accounts()), makes them with `pochtactl
+  setup` and runs on a copy of the build (copy_build(), Instance(libexec=)).
 Run by an ordinary user none of this applies: no account, nothing changes."""
 import errno
 import fcntl
