@@ -37,9 +37,7 @@ def make_a(test, routes=None, start=True, **conf):
 
 
 def write_routes(inst, routes):
-    with open(os.path.join(inst.root, 'etc', 'routes'), 'w') as f:
-        for dom, dest in routes.items():
-            f.write('%s %s\n' % (dom, dest))
+    inst.write('etc/routes', ''.join('%s %s\n' % (dom, dest) for dom, dest in routes.items()))
 
 
 def token_msg(subject='test', frm='alice@a.test', to='bob@b.test'):

@@ -7,7 +7,11 @@ For each build directory: the C unit tests (BUILD/tests/test_*), then the
 black-box tests (tests/test_*.py, each file in its own python3 process with
 POCHTA_BUILD=BUILD); with --fuzz, each libFuzzer binary in DIR runs for
 FUZZ_SECONDS from its seeds (tests/fuzz/seeds/NAME). Sanitizer reports of any program are written under a
-per-file directory; a test file that leaves one counts as failed."""
+per-file directory; a test file that leaves one counts as failed.
+
+Run as root, the black-box tests give every instance the unprivileged account
+pochtatest (see tests/lib/pochta.py): it is created here when missing, and
+removed at the end when this run created it and no other run still uses it."""
 import concurrent.futures
 import glob
 import os
@@ -19,6 +23,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, 'lib'))
+import pochta  # noqa: E402  (the test account)
 FILE_TIMEOUT = 600
 FUZZ_SECONDS = 5
 
@@ -140,6 +146,14 @@ def main(argv):
     if pattern:
         tasks = [t for t in tasks if pattern in t[2]]
     tmp = tempfile.mkdtemp(prefix='pochta-san-')
+    root = os.geteuid() == 0
+    created = False
+    if root:
+        # programs run as other accounts (pochtatest, smtpd_user...) write
+        # their sanitizer reports here too
+        os.chmod(tmp, 0o711)
+        if any(k == 'py' for k, _, _ in tasks):
+            created = pochta.ensure_account()[1]
     total_p = total_f = total_s = 0
     failed_labels = []
     try:
@@ -148,6 +162,8 @@ def main(argv):
             for n, (kind, b, t) in enumerate(tasks):
                 d = os.path.join(tmp, str(n))
                 os.mkdir(d)
+                if root:
+                    os.chmod(d, 0o1777)
                 futs.append(ex.submit(run_one, kind, b, t, d))
             for fut in futs:
                 label, p, f, s, out = fut.result()
@@ -161,6 +177,9 @@ def main(argv):
                     print('\n'.join('    ' + l for l in out.splitlines()[-80:]), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        why = created and pochta.remove_account()
+        if why:
+            print('left the account %s: %s' % (pochta.TEST_ACCOUNT, why))
     if failed_labels:
         print('failed: ' + ', '.join(failed_labels))
     if total_s:

@@ -35,15 +35,15 @@ class CraftedQueueTest(InstanceTest):
         self.inst = self.instance(start=False)
         q = os.path.join(self.inst.root, 'queue')
         self.q = q
-        with open(os.path.join(q, 'mess', QID1), 'wb') as f:
-            f.write(queue_file(QID1, 'a@client.test', ['x@remote.test', 'y@remote.test'], MSG))
+        self.inst.write(os.path.join(q, 'mess', QID1),
+                        queue_file(QID1, 'a@client.test', ['x@remote.test', 'y@remote.test'], MSG))
         # recipient 0 deferred (twice), recipient 1 delivered
-        with open(os.path.join(q, 'state', QID1), 'wb') as f:
-            f.write(rec('Z', '0 1700000100 1 1700000400 4.4.1 connection refused'))
-            f.write(rec('D', '1 1700000100 0 0 2.0.0 ok'))
-            f.write(rec('Z', '0 1700000500 2 1700001100 4.4.1 still refused'))
-        with open(os.path.join(q, 'incoming', QID2), 'wb') as f:
-            f.write(queue_file(QID2, '', ['postmaster@example.test'], b'Subject: bounce\n\nx\n', 1700000300))
+        self.inst.write(os.path.join(q, 'state', QID1),
+                        rec('Z', '0 1700000100 1 1700000400 4.4.1 connection refused') +
+                        rec('D', '1 1700000100 0 0 2.0.0 ok') +
+                        rec('Z', '0 1700000500 2 1700001100 4.4.1 still refused'))
+        self.inst.write(os.path.join(q, 'incoming', QID2),
+                        queue_file(QID2, '', ['postmaster@example.test'], b'Subject: bounce\n\nx\n', 1700000300))
 
     def ctl(self, *a, **kw):
         return self.inst.ctl(*a, **kw)
@@ -131,8 +131,7 @@ class CraftedQueueTest(InstanceTest):
         self.assertTrue(os.path.exists(os.path.join(self.q, 'mess', QID1)))
 
     def test_damaged_file_is_reported(self):
-        with open(os.path.join(self.q, 'mess', QID1), 'wb') as f:
-            f.write(b'V1:1\nI3:bad\n')
+        self.inst.write(os.path.join(self.q, 'mess', QID1), b'V1:1\nI3:bad\n')
         out = self.ctl('queue', 'list').stdout.decode()
         self.assertIn('unreadable', out)
         o = [json.loads(l) for l in self.ctl('queue', 'list', '--json').stdout.splitlines()]

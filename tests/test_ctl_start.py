@@ -170,6 +170,7 @@ class FakeProgramsTest(InstanceTest):
 
     def setUp(self):
         self.fake = tempfile.mkdtemp(prefix='pochta-fake-')
+        os.chmod(self.fake, 0o755)  # run by the instance's account too
         self.addCleanup(shutil.rmtree, self.fake, True)
         for name, text in (('pochta-smtpd', FAKE_SMTPD), ('pochta-qmgr', FAKE_QMGR)):
             p = os.path.join(self.fake, name)

@@ -9,7 +9,7 @@ import subprocess
 import unittest
 
 from pochta import InstanceTest, prog
-from strace import STRACE, index_of, strace_run
+from strace import STRACE, index_of, resolve_paths, strace_run
 
 
 @unittest.skipUnless(STRACE, 'strace is not installed')
@@ -22,7 +22,7 @@ class CommitOrder(InstanceTest):
         env['TCPREMOTEIP'] = '127.0.0.1'
         session = (b'EHLO c.test\r\nMAIL FROM:<s@remote.test>\r\nRCPT TO:<alice@example.test>\r\n'
                    b'DATA\r\nSubject: sync\r\n\r\nbody\r\n.\r\nQUIT\r\n')
-        out, calls = strace_run([prog('pochta-smtpd')], env, session)
+        out, calls = strace_run([prog('pochta-smtpd')], env, session, user=inst.owner and inst.user)
         m = re.search(rb'250 2\.0\.0 Ok: queued as ([0-9A-V]{24})', out)
         self.assertTrue(m, out)
         qid = m.group(1).decode()
@@ -49,21 +49,25 @@ class CommitOrder(InstanceTest):
         inst = self.instance(start=False, users={'alice': 'pw'})
         env = inst.env()
         out, calls = strace_run([prog('pochta-local'), '-q', 'TESTQID', '-f', 's@remote.test',
-                                 '--', 'alice@example.test'], env, b'Subject: sync\n\nbody\n')
+                                 '--', 'alice@example.test'], env, b'Subject: sync\n\nbody\n',
+                                user=inst.owner and inst.user)
         self.assertIn(b' D 2.0.0 ', out)
-        i_open = index_of(calls, lambda c: c[1] == 'openat' and '/mail/alice/tmp/' in c[2]
-                          and c[3] >= 0, what='open of the Maildir tmp/ file')
-        fd = calls[i_open][3]
-        name = re.search(r'/mail/alice/tmp/([^"]+)"', calls[i_open][2]).group(1)
-        i_sync = index_of(calls, lambda c: c[1] == 'fsync' and c[2].strip() == str(fd)
+        # whole paths or names relative to the Maildir's directories, alike
+        calls = resolve_paths(calls)
+        i_open = index_of(calls, lambda c: c[1] == 'openat' and c[3] >= 0 and c[4]
+                          and '/mail/alice/tmp/' in c[4][0], what='open of the Maildir tmp/ file')
+        pid, fd = calls[i_open][0], calls[i_open][3]
+        name = calls[i_open][4][0].rsplit('/', 1)[1]
+        i_sync = index_of(calls, lambda c: c[0] == pid and c[1] == 'fsync' and c[2].strip() == str(fd)
                           and c[3] == 0, i_open, 'fsync of the message')
         i_link = index_of(calls, lambda c: c[1] in ('link', 'linkat', 'rename', 'renameat', 'renameat2')
-                          and ('/mail/alice/new/' + name) in c[2] and c[3] == 0, i_sync,
-                          'link into new/')
-        i_dir = index_of(calls, lambda c: c[1] == 'openat' and re.search(r'/mail/alice/new/?"', c[2])
-                         and c[3] >= 0, i_link, 'open of new/')
-        i_dsync = index_of(calls, lambda c: c[1] == 'fsync' and c[2].strip() == str(calls[i_dir][3])
-                           and c[3] == 0, i_dir, 'fsync of new/')
+                          and any(p.endswith('/mail/alice/new/' + name) for p in c[4]) and c[3] == 0,
+                          i_sync, 'link into new/')
+        # new/ opened before or after the link; synced after it
+        newfds = {(c[0], c[3]) for c in calls if c[1] == 'openat' and c[3] >= 0 and c[4]
+                  and re.search(r'/mail/alice/new/?$', c[4][0])}
+        i_dsync = index_of(calls, lambda c: c[1] == 'fsync' and (c[0], int(c[2].strip())) in newfds
+                           and c[3] == 0, i_link, 'fsync of new/')
         i_rep = index_of(calls, lambda c: c[1] == 'write' and c[2].startswith('1,'), 0,
                          'the result record on stdout')
         self.assertGreater(i_rep, i_dsync, 'delivery reported before new/ was synced')
@@ -90,8 +94,7 @@ class QueueFailure(InstanceTest):
         inst = self.instance(users={'alice': 'pw'})
         tmp = os.path.join(inst.root, 'queue', 'tmp')
         os.rmdir(tmp)
-        with open(tmp, 'w') as f:  # queue/tmp is no directory: every create fails
-            f.write('x')
+        inst.write(tmp, 'x')  # queue/tmp is no directory: every create fails
         code, lines = self.send(inst, b'Subject: nope\r\n\r\nbody\r\n')
         self.assertEqual(code, 451, lines)
         self.assertTrue(lines[0].startswith('451 4.3.0'), lines)
@@ -109,6 +112,7 @@ class QueueFailure(InstanceTest):
         for d in ('tmp', 'incoming', 'mess', 'state', 'hold'):
             os.mkdir(os.path.join(q, d), 0o700)
         os.mkfifo(os.path.join(q, 'trigger'), 0o600)
+        inst.give(q)
         inst.start()
         code, lines = self.send(inst, b'Subject: big\r\n\r\n' + (b'y' * 998 + b'\r\n') * 200)
         self.assertEqual(code, 451, lines)

@@ -17,11 +17,16 @@ from strace import STRACE, index_of, strace_run
 
 SESSION = (b'EHLO c.test\r\nMAIL FROM:<s@remote.test>\r\nRCPT TO:<alice@example.test>\r\n'
            b'DATA\r\nSubject: gc\r\n\r\nbody\r\n.\r\nQUIT\r\n')
-# N sessions of pochta-smtpd at once, each fed SESSION; their outputs joined
+# N sessions of pochta-smtpd at once, each fed SESSION; their outputs joined;
+# as UID:GID when given (the instance's account)
 SESSIONS = r'''
 import subprocess, sys
 prog, n, data = sys.argv[1], int(sys.argv[2]), sys.stdin.buffer.read()
-ps = [subprocess.Popen([prog], stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(n)]
+kw = {}
+if len(sys.argv) > 3:
+    uid, gid = map(int, sys.argv[3].split(':'))
+    kw = {'user': uid, 'group': gid, 'extra_groups': []}
+ps = [subprocess.Popen([prog], stdin=subprocess.PIPE, stdout=subprocess.PIPE, **kw) for _ in range(n)]
 for p in ps:
     p.stdin.write(data)
     p.stdin.close()
@@ -81,11 +86,13 @@ class GroupCommit(InstanceTest):
         self.addCleanup(lambda: holder.poll() is None and (holder.kill(), holder.wait()))
         self.assertEqual(holder.stdout.readline().strip(), b'locked')
         res = {}
+        # this python may be one the account cannot run: it starts the sessions as the account
+        owner = ['%d:%d' % (inst.owner.pw_uid, inst.owner.pw_gid)] if inst.owner else []
 
         def run():
             try:
                 res['out'], res['calls'] = strace_run(
-                    [sys.executable, '-c', SESSIONS, prog('pochta-smtpd'), str(n)], env,
+                    [sys.executable, '-c', SESSIONS, prog('pochta-smtpd'), str(n)] + owner, env,
                     SESSION, timeout=120)
             except Exception as e:  # reported below
                 res['error'] = e
@@ -129,9 +136,8 @@ class GroupCommit(InstanceTest):
             if what == 'missing':
                 os.unlink(path)
             else:
-                with open(path, 'wb') as f:
-                    f.write(b'pochtagc'.ljust(20, b'\0') if what == 'short' else b'x' * 64)
-            out, calls = strace_run([prog('pochta-smtpd')], env, SESSION)
+                inst.write(path, b'pochtagc'.ljust(20, b'\0') if what == 'short' else b'x' * 64)
+            out, calls = strace_run([prog('pochta-smtpd')], env, SESSION, user=inst.owner and inst.user)
             m = re.search(rb'250 2\.0\.0 Ok: queued as ([0-9A-V]{24})', out)
             self.assertTrue(m, (what, out))
             i_ren = index_of(calls, lambda c: c[1].startswith('rename') and c[3] == 0 and
@@ -141,8 +147,8 @@ class GroupCommit(InstanceTest):
             self.assertTrue(syncs and syncs[0] < i_250, (what, calls[-60:]))
             # and says why
             p = subprocess.run([prog('pochta-smtpd')], input=SESSION, env=dict(env, POCHTA_LOG='stderr'),
-                               timeout=60,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               timeout=60, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               **inst.as_owner())
             self.assertIn(b'250 2.0.0 Ok: queued', p.stdout)
             self.assertIn(b'not a valid commit file' if what != 'missing' else b'No such file',
                           p.stderr)

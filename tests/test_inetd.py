@@ -22,8 +22,11 @@ class InetdStyle(InstanceTest):
         env = {k: v for k, v in inst.env().items() if not k.startswith('TCP')}
         env['POCHTA_LOG'] = 'stderr'
         log = open(logpath, 'wb')
+        # smtpd as the instance's account would run it; pop3d as root
+        # does, holding root only until the password is checked
+        run_as = inst.as_owner() if program == 'pochta-smtpd' else {}
         p = subprocess.Popen([prog(program)], stdin=conn.fileno(), stdout=conn.fileno(),
-                             stderr=log, env=env, close_fds=True)
+                             stderr=log, env=env, close_fds=True, **run_as)
         conn.close()
         self.addCleanup(log.close)
         self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait(10)))
@@ -63,7 +66,7 @@ class InetdStyle(InstanceTest):
         env = {k: v for k, v in inst.env().items() if not k.startswith('TCP')}
         r = subprocess.run([prog('pochta-smtpd')], input=b'EHLO x\r\nMAIL FROM:<a@b.test>\r\n'
                            b'RCPT TO:<c@elsewhere.test>\r\nQUIT\r\n', stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, env=env, timeout=20)
+                           stderr=subprocess.DEVNULL, env=env, timeout=20, **inst.as_owner())
         self.assertIn(b'554 5.7.1', r.stdout)
 
     def test_pop3d_logs_socket_address(self):

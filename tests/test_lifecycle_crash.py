@@ -106,8 +106,7 @@ class Crash(InstanceTest):
                    what='both recipients journaled as deferred')
         a.stop()
         data = b'0 %d 1 0 5.1.1 smtp; 550 5.1.1 <bob@b.test>: no such user' % int(time.time())
-        with open(state, 'ab') as f:
-            f.write(b'F%d:%s\n' % (len(data), data))
+        a.write(state, b'F%d:%s\n' % (len(data), data), append=True)
         a.start()
         raw = with_token(a, 'alice', 'Undelivered Mail')[0]
         r = Report(raw)

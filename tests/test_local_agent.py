@@ -15,7 +15,7 @@ class LocalAgent(InstanceTest):
     def run_local(self, inst, rcpt, msg=MSG, sender='s@remote.test'):
         p = subprocess.run([prog('pochta-local'), '-q', 'TESTQID', '-f', sender, '--', rcpt],
                            input=msg, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           env=inst.env(), timeout=30)
+                           env=inst.env(), timeout=30, **inst.as_owner())
         m = re.match(rb'^r(\d+):0 ([DTP]) (\d\.\d+\.\d+) (.*)\n$', p.stdout, re.S)
         self.assertTrue(m, p.stdout)
         self.assertEqual(int(m.group(1)), len(p.stdout) - len(m.group(1)) - 3)
@@ -44,8 +44,7 @@ class LocalAgent(InstanceTest):
     def test_missing_maildir_is_111(self):
         inst = self.instance(start=False, users={'alice': 'pw'})
         shutil.rmtree(inst.maildir('alice'))
-        with open(inst.maildir('alice'), 'w') as f:  # something that is no Maildir
-            f.write('x')
+        inst.write(inst.maildir('alice'), 'x')  # something that is no Maildir
         rc, cls, st, text = self.run_local(inst, 'alice@example.test')
         self.assertEqual((rc, cls), (111, 'T'))
         self.assertTrue(st.startswith('4.'), st)

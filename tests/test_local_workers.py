@@ -6,12 +6,17 @@ etc/users and pochta.conf; run as root, the Maildir is written as its owner."""
 import os
 import pwd
 import re
+import shutil
 import signal
 import subprocess
 import time
 import unittest
 
-from pochta import InstanceTest, alive, prog, wait_until, worker_starts
+from pochta import (InstanceTest, alive, copy_build, prog, remove_service_accounts, service_accounts,
+                    wait_until, worker_starts)
+
+
+SERVICE = service_accounts('pttc%dw' % (os.getpid() % 10000))
 
 
 def starts(inst):
@@ -121,9 +126,17 @@ class LocalWorkers(InstanceTest):
     @unittest.skipUnless(os.getuid() == 0, 'needs root (to hand a Maildir to another account)')
     def test_maildir_written_as_its_owner(self):
         nobody = pwd.getpwnam('nobody')
-        inst = self.instance(users={'alice': 'pw', 'bob': 'pw'})
+        # root's own workers: an instance with no account, each program as
+        # its service account, local workers as root (local_system_users)
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        self.addCleanup(shutil.rmtree, libexec, True)
+        inst = self.instance(users={'alice': 'pw', 'bob': 'pw'}, no_account=True, start=False,
+                             conf=dict(SERVICE, local_system_users='1'), libexec=libexec)
+        self.addCleanup(remove_service_accounts, SERVICE)
+        inst.ctl('setup')
         for d in (inst.root, os.path.join(inst.root, 'mail')):
-            os.chmod(d, 0o755)
+            os.chmod(d, 0o755)  # bob's account reaches his Maildir
+        inst.start()
         for top, dirs, files in os.walk(inst.maildir('bob')):
             for n in [top] + [os.path.join(top, f) for f in dirs + files]:
                 os.chown(n, nobody.pw_uid, nobody.pw_gid)
@@ -134,12 +147,14 @@ class LocalWorkers(InstanceTest):
         [b] = inst.mail_files('bob')
         [a] = inst.mail_files('alice')
         self.assertEqual((os.stat(b).st_uid, os.stat(b).st_gid), (nobody.pw_uid, nobody.pw_gid))
-        self.assertEqual(os.stat(a).st_uid, 0)  # a Maildir owned by root: as before
-        # bob's by a child of the worker (it took his uid), alice's by the worker
+        # alice's Maildir is the virtual owner's (setup gave it): never root's
+        self.assertEqual(os.stat(a).st_uid, pwd.getpwnam(SERVICE['virtual_user']).pw_uid)
+        # each by a child of the root worker that took the owner's uid
         pb = int(re.search(r'\.M\d+P(\d+)Q', os.path.basename(b)).group(1))
         pa = int(re.search(r'\.M\d+P(\d+)Q', os.path.basename(a)).group(1))
+        self.assertTrue(starts(inst))
         self.assertNotIn(pb, starts(inst))
-        self.assertIn(pa, starts(inst))
+        self.assertNotIn(pa, starts(inst))
         # the one-shot mode the same way
         p = subprocess.run([prog('pochta-local'), '-f', 's@remote.test', '--', 'bob@example.test'],
                            input=b'Subject: x\n\nhi\n', stdout=subprocess.PIPE,

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from pochta import BUILD, free_port, pids_of_root, wait_until
+from pochta import BUILD, ensure_account, free_port, pids_of_root, wait_until
 import socket
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,8 +27,14 @@ class MakeRun(unittest.TestCase):
         env['POCHTA_RUN_POP3'] = '127.0.0.1:%d' % pop3
         log = open(os.path.join(cwd, 'out.log'), 'wb')
         self.addCleanup(log.close)
+        run_as = {}
+        if os.geteuid() == 0:  # as an ordinary user does: the test account
+            pw = ensure_account()[0]
+            os.chown(cwd, pw.pw_uid, pw.pw_gid)
+            run_as = {'user': pw.pw_uid, 'group': pw.pw_gid, 'extra_groups': []}
         p = subprocess.Popen(['sh', os.path.join(TOP, 'tests', 'lib', 'make-run.sh'), BUILD],
-                             cwd=cwd, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                             cwd=cwd, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                             **run_as)
         root = os.path.join(cwd, 'run')
 
         def stop():

@@ -84,7 +84,7 @@ class InstanceUserTest(InstanceTest):
     def test_queue_not_the_accounts(self):
         # an instance made by root, then told to run as an account without
         # giving it the files: refused at start, saying what to do
-        inst = self.instance(start=False)
+        inst = self.instance(start=False, no_account=True)
         inst.ctl('config', 'set', 'instance_user', ACCOUNT)
         p = subprocess.run([CTL, '-r', inst.root, 'start'], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=20, env=inst.env())
@@ -93,7 +93,7 @@ class InstanceUserTest(InstanceTest):
         self.assertEqual(pids_of_root(inst.root), [])
 
     def test_no_such_account(self):
-        inst = self.instance(start=False)
+        inst = self.instance(start=False, no_account=True)
         # a config written by hand, naming an account that does not exist
         with open(os.path.join(inst.root, 'etc', 'pochta.conf'), 'a') as f:
             f.write('instance_user = pochta-no-such\n')
@@ -105,8 +105,7 @@ class InstanceUserTest(InstanceTest):
     def test_root_instance_without_accounts_refused(self):
         # no instance_user: each program as its own user (tests/test_spawn.py),
         # never everything as root; accounts that do not exist are refused
-        inst = self.instance(start=False)
-        inst.ctl('config', 'set', 'instance_user', '')
+        inst = self.instance(start=False, no_account=True)
         inst.ctl('config', 'set', 'smtpd_user', 'pochta-no-such')
         p = subprocess.run([CTL, '-r', inst.root, 'start'], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=20, env=inst.env())

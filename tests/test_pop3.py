@@ -11,7 +11,8 @@ import poplib
 import time
 import unittest
 
-from pochta import Instance, Raw, pids_of_root, wait_until
+from pochta import (Instance, Raw, copy_build, pids_of_root, remove_service_accounts, service_accounts,
+                    wait_until)
 
 _seq = itertools.count(1)
 
@@ -87,9 +88,7 @@ class Pop3Base(unittest.TestCase):
         t = t if t is not None else 1700000000 + next(_seq)
         name = name or '%d.M%dP%dQ%d.testhost' % (t, next(_seq), os.getpid(), next(_seq))
         md = self.inst.maildir(user)
-        tmp = os.path.join(md, 'tmp', name)
-        with open(tmp, 'wb') as f:
-            f.write(data)
+        tmp = self.inst.write(os.path.join(md, 'tmp', name), data)
         os.rename(tmp, os.path.join(md, 'new', name))
         return name
 
@@ -258,8 +257,7 @@ class TestPop3Protocol(Pop3Base):
         md = self.inst.maildir(u)
         name = '1700000020.M1P1Q1.h'
         # cur/ already holds the name new/NAME would move to
-        with open(os.path.join(md, 'cur', name + ':2,'), 'wb') as f:
-            f.write(b'Subject: old\n\n')
+        self.inst.write(os.path.join(md, 'cur', name + ':2,'), b'Subject: old\n\n')
         self.put(u, b'Subject: new\n\n', name=name)
         c = self.pop(u, pw)
         self.assertEqual(c.stat()[0], 2)
@@ -272,44 +270,6 @@ class TestPop3Protocol(Pop3Base):
         c = self.wait_unlocked(u, pw)
         self.assertEqual([x.split()[1] for x in c.uidl()[1]], uids)
         c.quit()
-
-    @unittest.skipUnless(os.geteuid() == 0, 'needs root')
-    def test_root_serves_as_the_maildir_owner(self):
-        """started as root, pop3d becomes the Maildir's owner before opening it"""
-        u, pw = self.user()
-        self.put(u, b'Subject: 1\n\n1\n')
-        uid = gid = 65534
-        md = self.inst.maildir(u)
-        for d, subs, files in os.walk(md):
-            os.chown(d, uid, gid)
-            for f in files:
-                os.chown(os.path.join(d, f), uid, gid)
-        os.chmod(self.inst.root, 0o711)
-        os.chmod(os.path.join(self.inst.root, 'mail'), 0o711)
-        p = self.login(u, pw)
-        def pop3d_pids():
-            out = []
-            for pid in pids_of_root(self.inst.root):
-                try:
-                    with open('/proc/%d/cmdline' % pid, 'rb') as f:
-                        if f.read().startswith(b'pochta-pop3d'):
-                            out.append(pid)
-                except OSError:
-                    pass
-            return out
-        # sessions of earlier tests may still be exiting
-        pids = wait_until(lambda: len(pop3d_pids()) == 1 and pop3d_pids(), 10, 0.05, 'one pop3d')
-        with open('/proc/%d/status' % pids[0]) as f:
-            st = dict(l.split(':', 1) for l in f.read().splitlines() if ':' in l)
-        self.assertEqual(st['Uid'].split(), [str(uid)] * 4)
-        self.assertEqual(st['Gid'].split(), [str(gid)] * 4)
-        self.assertEqual(st['Groups'].split(), [str(gid)])
-        self.assertTrue(p.cmd('RETR 1').startswith('+OK'))
-        p.multi()
-        self.assertTrue(p.cmd('DELE 1').startswith('+OK'))
-        self.assertTrue(p.cmd('QUIT').startswith('+OK'))
-        self.assertEqual(self.files(u), [])
-        self.assertEqual(os.stat(os.path.join(md, 'pop3.lock')).st_uid, uid)
 
     def test_order_is_delivery_time(self):
         u, pw = self.user()
@@ -338,8 +298,7 @@ class TestPop3Protocol(Pop3Base):
         u, pw = self.user()
         md = self.inst.maildir(u)
         shutil.rmtree(md)
-        with open(md, 'w') as f:  # not a directory: cannot be opened or made
-            f.write('x')
+        self.inst.write(md, 'x')  # not a directory: cannot be opened or made
         p = self.raw()
         self.addCleanup(p.close)
         self.assertTrue(p.cmd('USER ' + u).startswith('+OK'))
@@ -351,8 +310,7 @@ class TestPop3Protocol(Pop3Base):
         tmp = os.path.join(self.inst.maildir(u), 'tmp')
         old, young = os.path.join(tmp, 'old.crashed'), os.path.join(tmp, 'young.writing')
         for p in (old, young):
-            with open(p, 'wb') as f:
-                f.write(b'partial')
+            self.inst.write(p, b'partial')
         t = time.time() - 37 * 3600
         os.utime(old, (t, t))
         t = time.time() - 35 * 3600
@@ -509,6 +467,65 @@ class TestPop3Protocol(Pop3Base):
         self.assertEqual(c.stat()[0], 1)
         self.assertEqual(c.retr(1)[1], [b'Subject: late', b'', b'late'])
         c.quit()
+
+
+@unittest.skipUnless(os.geteuid() == 0, 'needs root')
+class TestPop3RootNoAccount(Pop3Base):
+    """a root instance with no account (each program as its service account):
+    pop3d takes on each Maildir's owner"""
+
+    @classmethod
+    def setUpClass(cls):
+        keys = service_accounts('pttc%dp' % (os.getpid() % 10000))
+        cls.addClassCleanup(remove_service_accounts, keys)
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        cls.addClassCleanup(shutil.rmtree, libexec, True)
+        cls.inst = Instance(conf=keys, no_account=True, libexec=libexec)
+        try:
+            os.chmod(cls.inst.root, 0o755)  # the service accounts reach their files
+            cls.inst.ctl('setup')
+            cls.inst.start()
+            cls.inst.wait_listening(cls.inst.pop3_port)
+        except BaseException:
+            cls.inst.cleanup()
+            raise
+
+    def test_root_serves_as_the_maildir_owner(self):
+        """started as root, pop3d becomes the Maildir's owner before opening it"""
+        u, pw = self.user()
+        self.put(u, b'Subject: 1\n\n1\n')
+        uid = gid = 65534
+        md = self.inst.maildir(u)
+        for d, subs, files in os.walk(md):
+            os.chown(d, uid, gid)
+            for f in files:
+                os.chown(os.path.join(d, f), uid, gid)
+        os.chmod(self.inst.root, 0o711)
+        os.chmod(os.path.join(self.inst.root, 'mail'), 0o711)
+        p = self.login(u, pw)
+        def pop3d_pids():
+            out = []
+            for pid in pids_of_root(self.inst.root):
+                try:
+                    with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                        if f.read().startswith(b'pochta-pop3d'):
+                            out.append(pid)
+                except OSError:
+                    pass
+            return out
+        # sessions of earlier tests may still be exiting
+        pids = wait_until(lambda: len(pop3d_pids()) == 1 and pop3d_pids(), 10, 0.05, 'one pop3d')
+        with open('/proc/%d/status' % pids[0]) as f:
+            st = dict(l.split(':', 1) for l in f.read().splitlines() if ':' in l)
+        self.assertEqual(st['Uid'].split(), [str(uid)] * 4)
+        self.assertEqual(st['Gid'].split(), [str(gid)] * 4)
+        self.assertEqual(st['Groups'].split(), [str(gid)])
+        self.assertTrue(p.cmd('RETR 1').startswith('+OK'))
+        p.multi()
+        self.assertTrue(p.cmd('DELE 1').startswith('+OK'))
+        self.assertTrue(p.cmd('QUIT').startswith('+OK'))
+        self.assertEqual(self.files(u), [])
+        self.assertEqual(os.stat(os.path.join(md, 'pop3.lock')).st_uid, uid)
 
 
 if __name__ == '__main__':

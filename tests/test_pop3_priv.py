@@ -54,6 +54,7 @@ class CheckpassTest(InstanceTest):
         passwd = os.path.join(self.inst.root, 'etc', 'passwd')
         os.rename(passwd, passwd + '.away')
         os.mkdir(passwd)  # reading it fails: not a "no"
+        self.inst.give(passwd)
         code, err = self.check(b'alice\0secret pw\0')
         self.assertEqual(code, 111)
         self.assertIn(b'cannot check the password', err)
@@ -198,7 +199,8 @@ class RootPop3dTest(InstanceTest):
         self.assertEqual(proc_status(p.proc.pid)['Uid'], [str(self.pw.pw_uid)] * 4)
 
     def test_unknown_account_refused(self):
-        inst = self.instance(start=False, users={'alice': 'secret'})
+        # a root instance with no account, given one by hand that does not exist
+        inst = self.instance(start=False, users={'alice': 'secret'}, no_account=True)
         with open(os.path.join(inst.root, 'etc', 'pochta.conf'), 'a') as f:
             f.write('instance_user = pochta-no-such\n')
         p = Pop3dDirect(self, inst)

@@ -23,6 +23,7 @@ exec %(real)s "$@"
 class Concurrency(InstanceTest):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix='pochta-libexec-')
+        os.chmod(self.dir, 0o755)  # run by the instance's account too
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.log = os.path.join(self.dir, 'local.log')
         for p in PROGS:
@@ -42,6 +43,7 @@ class Concurrency(InstanceTest):
 
     def test_limit_is_kept_and_used(self):
         inst = self.instance(users={'alice': 'pw'}, conf={'delivery_concurrency': '2'})
+        inst.write(self.log, '')  # the stand-in, run as the instance's owner, appends
         with inst.smtp() as s:
             for i in range(6):
                 s.sendmail('s@remote.test', ['alice@example.test'],

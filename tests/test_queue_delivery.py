@@ -129,8 +129,7 @@ class Delivery(InstanceTest):
         # remote.test is routed to a loopback port where nothing listens
         inst = self.instance(users=USERS, conf={'relay_networks': '127.0.0.0/8',
                                                 'retry_min': '60'})
-        with open(os.path.join(inst.root, 'etc', 'routes'), 'w') as f:
-            f.write('remote.test [127.0.0.1]:%d\n' % free_port())
+        inst.write('etc/routes', 'remote.test [127.0.0.1]:%d\n' % free_port())
         with inst.smtp() as s:
             s.sendmail('sender@example.org', ['alice@example.test', 'carol@remote.test'],
                        msg('remote'))

@@ -27,7 +27,8 @@ class Enqueue:
         self.errpath = inst.root + '.enqueue.log'
         self.err = open(self.errpath, 'ab')
         self.p = subprocess.Popen([prog('pochta-enqueue')], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=self.err, env=env)
+                                  stdout=subprocess.PIPE, stderr=self.err, env=env,
+                                  **inst.as_owner())
 
     def send(self, *recs):
         self.p.stdin.write(b''.join(recs))
@@ -227,7 +228,7 @@ class Restart(InstanceTest):
         logf = open(inst.root + '.qmgr.log', 'ab')
         self.addCleanup(lambda: os.path.exists(logf.name) and os.unlink(logf.name))
         p = subprocess.Popen([prog('pochta-qmgr')], stdin=subprocess.DEVNULL, stdout=logf,
-                             stderr=logf, env=env)
+                             stderr=logf, env=env, **inst.as_owner())
         self.addCleanup(lambda: p.poll() is None and p.kill())
         logf.close()
         return p, inst.root + '.qmgr.log'

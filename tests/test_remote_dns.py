@@ -125,7 +125,7 @@ class RemoteDNS(InstanceTest):
                           'mail %s for %s' % (token, user))
 
     def remote(self, a, domain, rcpts, **kw):
-        return run_remote(REMOTE, a.root, domain, rcpts, **kw)
+        return run_remote(REMOTE, a.root, domain, rcpts, run_as=a.as_owner(), **kw)
 
     def test_mx_preference_fallback(self):
         a = self.sender_instance()

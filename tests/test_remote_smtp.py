@@ -30,11 +30,10 @@ class RemoteSMTP(InstanceTest):
         return srv
 
     def route(self, a, port, domain='b.test', host='[127.0.0.1]'):
-        with open(os.path.join(a.root, 'etc', 'routes'), 'w') as f:
-            f.write('# test route\n%s %s:%d\n' % (domain, host, port))
+        a.write('etc/routes', '# test route\n%s %s:%d\n' % (domain, host, port))
 
     def remote(self, a, rcpts, domain='b.test', **kw):
-        return run_remote(REMOTE, a.root, domain, rcpts, **kw)
+        return run_remote(REMOTE, a.root, domain, rcpts, run_as=a.as_owner(), **kw)
 
     # ---- results per recipient ----
 
@@ -488,8 +487,7 @@ class RemoteSMTP(InstanceTest):
 
     def test_bad_routes_file(self):
         a = self.sender_instance()
-        with open(os.path.join(a.root, 'etc', 'routes'), 'w') as f:
-            f.write('b.test host:notaport\n')
+        a.write('etc/routes', 'b.test host:notaport\n')
         r = self.remote(a, ['bob@b.test'])
         self.assertEqual(r.cls(0), 'T')
         self.assertEqual(r.status(0), '4.3.5')

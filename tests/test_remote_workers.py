@@ -262,13 +262,12 @@ class WorkerProtocol(InstanceTest):
         a = self.instance(start=False, domain='a.test', pop3=False,
                           conf={'myhostname': 'a.test', 'remote_timeout': '5',
                                 'remote_connection_cache_time': '30'})
-        with open(os.path.join(a.root, 'etc', 'routes'), 'w') as f:
-            f.write('far.test [127.0.0.1]:%d\n' % srv.port)
+        a.write('etc/routes', 'far.test [127.0.0.1]:%d\n' % srv.port)
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.logf = tempfile.TemporaryFile()
         env = dict(os.environ, POCHTA_LOG='stderr')
         p = subprocess.Popen([prog('pochta-remote'), '-r', a.root, '-w'], stdin=theirs,
-                             stdout=subprocess.DEVNULL, stderr=self.logf, env=env)
+                             stdout=subprocess.DEVNULL, stderr=self.logf, env=env, **a.as_owner())
         theirs.close()
         mine.settimeout(20)
         self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait(5)))

@@ -393,7 +393,7 @@ class QueueNotReadableTest(InstanceTest):
     def test_mailq_refused_clearly(self):
         # a queue the caller may not read (as /var/spool/pochta for a plain
         # user when installed): a plain answer, not pochtactl's failure
-        inst = self.instance(start=False)  # root's, mode 0700
+        inst = self.instance(start=False)  # another account's, mode 0700
         name, uid, drop = caller()
         p = subprocess.run([SENDMAIL, '-r', inst.root, '-bp'], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30, preexec_fn=drop)

@@ -147,7 +147,7 @@ class RcptMapping(InstanceTest):
         """pochta-local's exit code and 'CLASS STATUS' (and its text)"""
         p = subprocess.run([prog('pochta-local'), '-q', 'TESTQID', '-f', 's@remote.test', '--',
                             rcpt], input=b'Subject: direct\n\nbody\n', stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=inst.env(), timeout=30)
+                           stderr=subprocess.PIPE, env=inst.env(), timeout=30, **inst.as_owner())
         m = re.match(rb'^r\d+:0 ([DTP] \d\.\d+\.\d+) (.*)\n$', p.stdout, re.S)
         self.assertTrue(m, p.stdout)
         if text:

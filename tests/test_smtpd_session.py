@@ -193,12 +193,12 @@ class SmtpdDirect(InstanceTest):
         if pipes:
             p = subprocess.run([prog('pochta-smtpd'), '-r', inst.root], input=data,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-                               timeout=30)
+                               timeout=30, **inst.as_owner())
             return p.stdout.decode(errors='replace'), p.returncode
         a, b = socket.socketpair()
         try:
             p = subprocess.Popen([prog('pochta-smtpd')], stdin=b, stdout=b,
-                                 stderr=subprocess.DEVNULL, env=env)
+                                 stderr=subprocess.DEVNULL, env=env, **inst.as_owner())
             b.close()
             a.sendall(data)
             a.settimeout(20)

@@ -45,11 +45,7 @@ class SepInstance(Instance):
     """an instance whose programs are found in libexec (POCHTA_LIBEXEC)"""
 
     def __init__(self, libexec, **kw):
-        self.libexec = libexec
-        super().__init__(**kw)
-
-    def env(self):
-        return dict(super().env(), POCHTA_LIBEXEC=self.libexec)
+        super().__init__(libexec=libexec, **kw)
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root: pochta-master separates users only when started as root')
@@ -69,11 +65,10 @@ class SeparateUsers(unittest.TestCase):
         c = dict(KEYS, relay_networks='127.0.0.0/8', retry_min='1', retry_max='2',
                  worker_idle_timeout='120', delivery_concurrency='2')
         c.update(conf or {})
-        inst = SepInstance(self.libexec, users={'alice': 'pw'}, conf=c)
+        # one user per program: no instance_user
+        inst = SepInstance(self.libexec, users={'alice': 'pw'}, conf=c, no_account=True)
         self.addCleanup(inst.cleanup)
         os.chmod(inst.root, 0o755)  # mkdtemp's 0700: the accounts could not get in
-        # one user per program, whatever account the test library gives instances
-        inst.ctl('config', 'set', 'instance_user', '')
         if setup:
             p = inst.ctl('setup')
             self.assertIn(b'setup done', p.stdout)

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import unittest
 
-from pochta import Instance, prog, wait_until
+from pochta import Instance, copy_build, prog, wait_until
 
 MSG = b'Subject: for a system user\r\n\r\nhello from the test\r\n'
 SERVICE = {'smtpd_user': 'ptsud', 'qmgr_user': 'ptsuq', 'remote_user': 'ptsur',
@@ -80,7 +80,10 @@ class SystemUsers(unittest.TestCase):
         os.symlink(cls.elsewhere, os.path.join(cls.homes, 'ptsu4', 'Maildir'))
 
         conf = dict(SERVICE, local_system_users='1', local_uid_minimum=str(minimum))
-        cls.inst = Instance(users={'alice': 'alice-pw'}, conf=conf)
+        # the service accounts, each program as its own (no instance_user)
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        cls.addClassCleanup(shutil.rmtree, libexec, True)
+        cls.inst = Instance(users={'alice': 'alice-pw'}, conf=conf, no_account=True, libexec=libexec)
         cls.addClassCleanup(cls.inst.cleanup)
         os.chmod(cls.inst.root, 0o755)  # the service accounts reach their files
         cls.inst.ctl('setup')
@@ -224,8 +227,21 @@ class NotAnInstanceUser(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.homes, True)
         self.addCleanup(del_account, 'ptsu5')
         run('useradd', '-m', '-d', os.path.join(self.homes, 'ptsu5'), 'ptsu5')
-        self.inst = Instance(users={'alice': 'alice-pw'})
+        for n in SERVICE.values():
+            if not account_gone(n):
+                self.skipTest('account %s exists already on this host' % n)
+        self.addCleanup(del_group, SERVICE['queue_group'])
+        for n in SERVICE.values():
+            self.addCleanup(del_account, n)
+        # root's instance, its pochta.conf root's (system users allowed), each
+        # program as its service account (no instance_user)
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        self.addCleanup(shutil.rmtree, libexec, True)
+        self.inst = Instance(users={'alice': 'alice-pw'}, conf=SERVICE, no_account=True,
+                             libexec=libexec)
         self.addCleanup(self.inst.cleanup)
+        os.chmod(self.inst.root, 0o755)  # the service accounts reach their files
+        self.inst.ctl('setup')
 
     def rcpt(self):
         self.inst.start()

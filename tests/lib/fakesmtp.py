@@ -267,8 +267,9 @@ class RemoteResult:
 
 
 def run_remote(prog, root, domain, rcpts, msg=b'Subject: test\n\nhello\n', sender='alice@a.test',
-               body=None, qid='0TESTQID', timeout=30, stdin=None):
-    """run pochta-remote once; stdin (an open file) replaces msg when given"""
+               body=None, qid='0TESTQID', timeout=30, stdin=None, run_as=None):
+    """run pochta-remote once; stdin (an open file) replaces msg when given;
+    run_as: subprocess arguments naming its user (Instance.as_owner())"""
     import subprocess
     import os
     args = [prog, '-r', root, '-q', qid, '-f', sender]
@@ -280,8 +281,8 @@ def run_remote(prog, root, domain, rcpts, msg=b'Subject: test\n\nhello\n', sende
     env.pop('POCHTA_ROOT', None)
     if stdin is not None:
         p = subprocess.run(args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, env=env)
+                           timeout=timeout, env=env, **(run_as or {}))
     else:
         p = subprocess.run(args, input=msg, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, env=env)
+                           timeout=timeout, env=env, **(run_as or {}))
     return RemoteResult(p.returncode, p.stdout, p.stderr)

@@ -9,8 +9,30 @@
 
 Every wait is bounded; every process an instance started is killed at cleanup,
 by PID (the supervisor, then anything whose environment names this instance's
-POCHTA_ROOT)."""
+POCHTA_ROOT).
+
+Run as root (as in CI), every instance is made with `init --user pochtatest`:
+the supervisor binds its listeners as root, then it and everything it runs
+are that one unprivileged account, as when an ordinary user runs the suite.
+The account is created when missing (tests/run.py creates it before the
+black-box tests and removes it after, when it made it; a test file run on its
+own creates it and leaves it). So:
+- a test that writes into an instance's tree a file the instance's programs
+  read or write (etc/ tables, a Maildir, a planted queue file) gives it to
+  the account: inst.write(), inst.give(); a program the test runs itself on
+  the tree runs as the account: subprocess.run(..., **inst.as_owner());
+- Instance.cleanup() fails the test when anything under mail/ or queue/ is
+  owned by root: mail is never written as root;
+- Instance(user=NAME) names another account; Instance(no_account=True) makes
+  a root instance with no account (instance_user unset), for the tests of
+  what pochta-master does then: each program as its own user, so such a test
+  names throwaway ones (service_accounts()), makes them with `pochtactl
+  setup` and runs on a copy of the build (copy_build(), Instance(libexec=)).
+Run by an ordinary user none of this applies: no account, nothing changes."""
+import errno
+import fcntl
 import os
+import pwd
 import re
 import signal
 import smtplib
@@ -24,6 +46,112 @@ import unittest
 
 BUILD = os.path.abspath(os.environ.get('POCHTA_BUILD', 'build'))
 CTL = os.path.join(BUILD, 'pochtactl')
+
+
+TEST_ACCOUNT = 'pochtatest'
+_LOCKDIR = '/run' if os.path.isdir('/run') else '/tmp'
+# held exclusively while the account is created (test files run in parallel)
+CREATE_LOCK = os.path.join(_LOCKDIR, 'pochtatest.create.lock')
+# held shared by every process that may use the account, for its life:
+# tests/run.py removes the account only when it gets this one exclusively
+USERS_LOCK = os.path.join(_LOCKDIR, 'pochtatest.users.lock')
+_users_fd = None
+
+
+def _lock_open(path):
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+
+
+def ensure_account(name=TEST_ACCOUNT):
+    """(root) the test account's pwd entry, created when missing; returns
+    (entry, created)"""
+    global _users_fd
+    if _users_fd is None:
+        _users_fd = _lock_open(USERS_LOCK)
+        fcntl.flock(_users_fd, fcntl.LOCK_SH)
+    try:
+        return pwd.getpwnam(name), False
+    except KeyError:
+        pass
+    fd = _lock_open(CREATE_LOCK)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            return pwd.getpwnam(name), False
+        except KeyError:
+            pass
+        for _ in range(50):  # useradd fails while another holds /etc/passwd's lock
+            p = subprocess.run(['useradd', '--system', '--no-create-home',
+                                '--shell', '/usr/sbin/nologin', name],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            if p.returncode in (0, 9):  # 9: exists already
+                return pwd.getpwnam(name), p.returncode == 0
+            time.sleep(0.2)
+        raise AssertionError('useradd %s: %s' % (name, p.stdout.decode(errors='replace')))
+    finally:
+        os.close(fd)
+
+
+def remove_account(name=TEST_ACCOUNT):
+    """(root) remove the account unless another process holds USERS_LOCK
+    (another run of the suite still using it); None when removed, else why not"""
+    global _users_fd
+    if _users_fd is None:
+        return 'not ours'
+    try:
+        fcntl.flock(_users_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            return 'another run uses it'
+        raise
+    try:
+        p = subprocess.run(['userdel', name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=60)
+        return None if p.returncode == 0 else p.stdout.decode(errors='replace').strip()
+    finally:
+        os.close(_users_fd)
+        _users_fd = None
+
+
+def default_user():
+    """the account an instance is given by default: the test account when
+    run as root, else none (the instance is the running user's)"""
+    if os.geteuid() != 0:
+        return None
+    ensure_account()
+    return TEST_ACCOUNT
+
+
+def service_accounts(tag):
+    """config keys that give each program of a no_account root instance its
+    own throwaway account, made by `pochtactl -r ROOT setup`: TAG plus d, q,
+    r, v, and the queue group TAG plus g (tag: the test's prefix and its PID,
+    so that runs at once do not share names)"""
+    return {'smtpd_user': tag + 'd', 'qmgr_user': tag + 'q', 'remote_user': tag + 'r',
+            'virtual_user': tag + 'v', 'queue_group': tag + 'g'}
+
+
+def remove_service_accounts(keys):
+    """remove what service_accounts() named (each may be missing)"""
+    for k in ('smtpd_user', 'qmgr_user', 'remote_user', 'virtual_user'):
+        subprocess.run(['userdel', keys[k]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60)
+    subprocess.run(['groupdel', keys['queue_group']], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
+
+
+def copy_build():
+    """a copy of the build's programs in a new directory (0755, for the
+    accounts too); the caller removes it. An instance that runs `pochtactl
+    setup` runs on such a copy (Instance(libexec=...)): setup makes
+    pochta-enqueue setgid to the queue group, and the build must stay as made"""
+    d = tempfile.mkdtemp(prefix='pochta-bin-')
+    os.chmod(d, 0o755)
+    for n in os.listdir(BUILD):
+        p = os.path.join(BUILD, n)
+        if n.startswith('pochta') and os.path.isfile(p) and os.access(p, os.X_OK):
+            shutil.copy(p, d)
+    return d
 
 
 def prog(name):
@@ -123,7 +251,19 @@ def sanitized_build(name='pochta-smtpd'):
 
 
 class Instance:
-    def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None, user=None):
+    def __init__(self, domain='example.test', users=None, conf=None, pop3=True, root=None, user=None,
+                 no_account=False, libexec=None):
+        """user: the account a root instance runs as (default: TEST_ACCOUNT
+        when run as root); no_account: as root, make it with no account at
+        all; libexec: where its programs are (POCHTA_LIBEXEC, see copy_build)"""
+        self.libexec = libexec
+        if no_account and user:
+            raise ValueError('an instance with an account and no account')
+        if user is None and not no_account:
+            user = default_user()
+        self.user = user
+        # whom the tree belongs to when root made it for an account
+        self.owner = pwd.getpwnam(user) if user and os.geteuid() == 0 else None
         self.root = root or tempfile.mkdtemp(prefix='pochta-t-')
         self.domain = domain
         self.smtp_port = free_port()
@@ -144,6 +284,8 @@ class Instance:
     def env(self):
         e = dict(os.environ)
         e['POCHTA_ROOT'] = self.root
+        if self.libexec:
+            e['POCHTA_LIBEXEC'] = self.libexec
         return e
 
     def ctl(self, *args, input=None, check=True, timeout=30):
@@ -154,6 +296,54 @@ class Instance:
             raise AssertionError('pochtactl %s failed (%d): %s' % (
                 ' '.join(args), p.returncode, p.stderr.decode(errors='replace')))
         return p
+
+    def as_owner(self):
+        """subprocess keyword arguments that run a program as the instance's
+        owner (the account, as root; nothing otherwise)"""
+        if not self.owner:
+            return {}
+        return {'user': self.owner.pw_uid, 'group': self.owner.pw_gid, 'extra_groups': []}
+
+    def path(self, rel):
+        return rel if os.path.isabs(rel) else os.path.join(self.root, rel)
+
+    def give(self, *paths):
+        """give paths (each a file or a whole tree) to the instance's owner,
+        as if the owner had written them; nothing to do unless root made the
+        instance for an account"""
+        if not self.owner:
+            return
+        uid, gid = self.owner.pw_uid, self.owner.pw_gid
+        for p in paths:
+            p = self.path(p)
+            os.lchown(p, uid, gid)
+            if os.path.isdir(p) and not os.path.islink(p):
+                for d, dirs, names in os.walk(p):
+                    for n in dirs + names:
+                        os.lchown(os.path.join(d, n), uid, gid)
+
+    def write(self, rel, data, append=False, mode=None):
+        """write (or append to) a file of the instance as its owner would"""
+        p = self.path(rel)
+        with open(p, ('a' if append else 'w') + ('b' if isinstance(data, bytes) else '')) as f:
+            f.write(data)
+        if mode is not None:
+            os.chmod(p, mode)
+        self.give(p)
+        return p
+
+    def root_owned(self):
+        """paths under mail/ and queue/ owned by root: mail written as root"""
+        out = []
+        for top in ('mail', 'queue'):
+            for d, dirs, names in os.walk(os.path.join(self.root, top)):
+                for n in [d] + [os.path.join(d, x) for x in dirs + names]:
+                    try:
+                        if os.lstat(n).st_uid == 0:
+                            out.append(os.path.relpath(n, self.root))
+                    except FileNotFoundError:
+                        pass
+        return out
 
     def start(self, wait=True):
         self.logf = open(self.logpath, 'ab')
@@ -263,15 +453,23 @@ class Instance:
         wait_until(lambda: not self.sessions(), timeout, 0.02, 'earlier sessions to end')
 
     def cleanup(self):
+        """stop and remove the instance; as root with an account, fail when
+        anything under mail/ or queue/ is root's (written as root)"""
+        bad = []
         try:
             self.stop()
         finally:
             self.kill_all()
+            if self.owner:
+                bad = self.root_owned()
             shutil.rmtree(self.root, ignore_errors=True)
             try:
                 os.unlink(self.logpath)
             except OSError:
                 pass
+        if bad:
+            raise AssertionError('owned by root in an instance run as %s: %s'
+                                 % (self.user, ', '.join(sorted(bad)[:10])))
 
     # mail access
     def smtp(self, timeout=10):
