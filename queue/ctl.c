@@ -55,7 +55,7 @@ void ctl_warn(const char *fmt, ...)
 void ctl_usage(void)
 {
 	fputs("usage: pochtactl [-r ROOT] COMMAND ...\n"
-	      "  init --domain DOMAIN [--smtp ADDR:PORT] [--pop3 ADDR:PORT] [--user NAME]\n"
+	      "  init --domain DOMAIN [--smtp ADDR:PORT] [--pop3 ADDR:PORT] [--user NAME] [--no-setup]\n"
 	      "  user add [--force] NAME     (password: first line of stdin)\n"
 	      "  user passwd NAME | user del NAME | user list\n"
 	      "  config get KEY | config set KEY VALUE | config check\n"

@@ -100,8 +100,13 @@ static void listen_opt(const char *opt, const char *v)
 int ctl_cmd_init(int argc, char **argv)
 {
 	const char *domain = NULL, *smtp = NULL, *pop3 = NULL, *user = NULL;
+	int no_setup = 0;
 	for (int i = 1; i < argc; i++) {
 		const char **dst = NULL;
+		if (strcmp(argv[i], "--no-setup") == 0) {
+			no_setup = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--domain") == 0)
 			dst = &domain;
 		else if (strcmp(argv[i], "--smtp") == 0)
@@ -248,5 +253,13 @@ int ctl_cmd_init(int argc, char **argv)
 	sa_free(&p);
 	sa_free(&conf);
 	sa_free(&err);
+	/* root with no account for the instance: started as root it runs each
+	 * program as its own user, so it gets those users and owners now, as
+	 * `pochtactl setup` gives them (--no-setup: later, after editing keys) */
+	if (geteuid() == 0 && !user && paths.root[0] && !no_setup) {
+		char *sargv[] = { "setup", NULL };
+		fflush(stdout);
+		return ctl_cmd_setup(1, sargv);
+	}
 	return 0;
 }

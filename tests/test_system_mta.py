@@ -213,7 +213,7 @@ class SystemMTA(unittest.TestCase):
 
         self.smtp_port, self.pop3_port = free_port(), free_port()
         self.ctl('init', '--domain', 'example.test', '--smtp', '127.0.0.1:%d' % self.smtp_port,
-                 '--pop3', '127.0.0.1:%d' % self.pop3_port)
+                 '--pop3', '127.0.0.1:%d' % self.pop3_port, '--no-setup')
         for k, v in dict(KEYS, instance_user='', local_system_users='1',
                          relay_networks='127.0.0.0/8', retry_min='60').items():
             self.ctl('config', 'set', k, v)

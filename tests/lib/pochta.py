@@ -275,6 +275,8 @@ class Instance:
             args += ['--pop3', '127.0.0.1:%d' % self.pop3_port]
         if user:
             args += ['--user', user]
+        elif no_account:
+            args += ['--no-setup']  # the test names the accounts, then runs setup itself
         self.ctl(*args)
         for u, p in (users or {}).items():
             self.ctl('user', 'add', u, input=p + '\n')
