@@ -180,6 +180,15 @@ def main(argv):
         why = created and pochta.remove_account()
         if why:
             print('left the account %s: %s' % (pochta.TEST_ACCOUNT, why))
+    # `pochtactl setup` makes pochta-enqueue setgid: a test that ran it on a
+    # build instead of a copy (pochta.copy_build) changed the build under
+    # every later test
+    for b in builds:
+        e = os.path.join(b, 'pochta-enqueue')
+        if os.path.exists(e) and os.stat(e).st_mode & 0o2000:
+            print('%s is setgid: a test ran pochtactl setup on the build, not on copy_build()' % e)
+            failed_labels.append(e)
+            total_f += 1
     if failed_labels:
         print('failed: ' + ', '.join(failed_labels))
     if total_s:

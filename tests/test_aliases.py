@@ -17,7 +17,7 @@ import tempfile
 import time
 import unittest
 
-from pochta import Instance, prog, wait_until
+from pochta import Instance, prog, wait_until, copy_build
 
 OWNER = 'ptal1'
 
@@ -325,7 +325,9 @@ class Forward(unittest.TestCase):
         if cls.pw.pw_uid < 1000:
             raise unittest.SkipTest('useradd gave ptal2 a uid below 1000')
         conf = dict(SERVICE, local_system_users='1', local_uid_minimum=str(cls.pw.pw_uid))
-        cls.inst = Instance(users={'alice': 'a'}, conf=conf)
+        cls.libexec = copy_build()  # setup makes its pochta-enqueue setgid
+        cls.addClassCleanup(shutil.rmtree, cls.libexec, True)
+        cls.inst = Instance(users={'alice': 'a'}, conf=conf, no_account=True, libexec=cls.libexec)
         cls.addClassCleanup(cls.inst.cleanup)
         os.chmod(cls.inst.root, 0o755)
         cls.inst.ctl('setup')

@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'lib'))
-from pochta import BUILD, Instance, InstanceTest  # noqa: E402
+from pochta import Instance, InstanceTest, copy_build  # noqa: E402
 
 ACCOUNT = 'ptvd%d' % (os.getpid() % 100000)
 TAG = 'ptvd%d' % (os.getpid() % 10000)
@@ -215,33 +215,17 @@ def del_setup_accounts():
         subprocess.run(['groupdel', KEYS[k]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-class LibexecInstance(Instance):
-    """programs from a copy of the build: setup makes pochta-enqueue setgid"""
-
-    def __init__(self, libexec, **kw):
-        self.libexec = libexec
-        super().__init__(**kw)
-
-    def env(self):
-        return dict(super().env(), POCHTA_LIBEXEC=self.libexec)
-
-
 @unittest.skipUnless(os.geteuid() == 0, 'needs root: pochtactl setup changes owners')
 class SetupDomainsTest(unittest.TestCase):
     def test_setup_walks_domain_directories(self):
         del_setup_accounts()
         self.addCleanup(del_setup_accounts)
-        libexec = tempfile.mkdtemp(prefix='pochta-vd-bin-')
+        libexec = copy_build()  # setup makes its pochta-enqueue setgid
         self.addCleanup(shutil.rmtree, libexec, True)
-        os.chmod(libexec, 0o755)
-        for n in os.listdir(BUILD):
-            p = os.path.join(BUILD, n)
-            if n.startswith('pochta') and os.path.isfile(p) and os.access(p, os.X_OK):
-                shutil.copy(p, libexec)
-        inst = LibexecInstance(libexec, domain='a.test', conf=dict(KEYS, virtual_domains='b.test'))
+        inst = Instance(domain='a.test', conf=dict(KEYS, virtual_domains='b.test'), no_account=True,
+                        libexec=libexec)
         self.addCleanup(inst.cleanup)
         os.chmod(inst.root, 0o755)
-        inst.ctl('config', 'set', 'instance_user', '')
         inst.ctl('user', 'add', 'alice@b.test', input='pw\n')
         inst.ctl('user', 'add', 'bob', input='pw\n')
         mail = os.path.join(inst.root, 'mail')
