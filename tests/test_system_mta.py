@@ -249,6 +249,20 @@ class SystemMTA(unittest.TestCase):
         for d in ('', 'tmp', 'new', 'cur'):
             st = os.stat(os.path.join(self.home, 'Maildir', d))
             self.assertEqual((st.st_uid, st.st_mode & 0o777), (human.pw_uid, 0o700), d)
+        # a local user's program mails through the installed sendmail: the
+        # setgid hand-off to pochta-enqueue, no relay_networks needed
+        sm = os.path.join(self.dest, 'usr/local/sbin/pochta-sendmail')
+        p = subprocess.run(['runuser', '-u', HUMAN, '--', sm, '-r', self.root, '-i', 'alice@example.test'],
+                           input=b'Subject: from a program\n\nsent by sendmail\n', env=self.env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, cwd='/')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        wait_until(lambda: len(os.listdir(vmail)) == 2, 20, 0.05, 'the sendmail message')
+        [sfile] = [os.path.join(vmail, n) for n in os.listdir(vmail) if os.path.join(vmail, n) != vfile]
+        with open(sfile, 'rb') as f:
+            text = f.read()
+        self.assertIn(b'sent by sendmail', text)
+        self.assertIn(b'from userid %d' % human.pw_uid, text)
+        self.assertIn(b'From: %s@example.test' % HUMAN.encode(), text)
         wait_until(lambda: any(s.commands for s in list(far.sessions)), 20, 0.05, 'a remote attempt')
         mess = os.path.join(self.root, 'queue', 'mess')
         queued = [os.path.join(mess, n) for n in os.listdir(mess)]
@@ -293,14 +307,14 @@ class SystemMTA(unittest.TestCase):
         self.assertEqual(got, ['EACCES'] * len(paths), list(zip(paths, got)))
 
         # each mailbox over POP3, the session running as its owner once authenticated
-        for user, pw, text, owner in (('alice', 'virtual secret', b'for alice', v),
-                                      (HUMAN, HUMAN_PW, b'for the person', human)):
+        for user, pw, text, owner, n in (('alice', 'virtual secret', b'for alice', v, 2),
+                                         (HUMAN, HUMAN_PW, b'for the person', human, 1)):
             c = poplib.POP3('127.0.0.1', self.pop3_port, timeout=10)
             try:
                 c.user(user)
                 c.pass_(pw)
-                self.assertEqual(c.stat()[0], 1, user)
-                self.assertIn(text, b'\n'.join(c.retr(1)[1]))
+                self.assertEqual(c.stat()[0], n, user)
+                self.assertIn(text, b'\n'.join(b'\n'.join(c.retr(i)[1]) for i in range(1, n + 1)))
                 pop = wait_until(lambda: self.progs().get('pochta-pop3d'), 10, 0.02, 'the POP3 session')
                 for pid in pop:
                     self.assertEqual(ids(pid)[0], [owner.pw_uid] * 4, user)
