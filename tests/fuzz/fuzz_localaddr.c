@@ -10,7 +10,9 @@
  * mailbox found is a listed mailbox name of the recipient's domain (or the
  * catch-all's), never a bare name in a virtual domain, and its extension is
  * what follows the user part and the delimiter; an extension's folder name
- * holds no '/', no leading '.' and no ".."; a home_mailbox accepted is
+ * holds no '/', no leading '.' and no ".."; with no aliases file, an alias
+ * (or the postmaster mailbox through one) only for root and the RFC 2142
+ * names, and at a virtual domain for the latter only; a home_mailbox accepted is
  * relative, ends with '/' and holds no "." or ".." component. */
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +68,31 @@ static void check_mailbox(const uint8_t *data, size_t size)
 	sa_free(&err);
 }
 
+/* with no aliases file (paths.etc empty) only the defaults are aliases:
+ * root, and the RFC 2142 names; at a virtual domain those three only. The
+ * name the alias step found is the whole local part or the user part. */
+static int default_alias_ok(const struct conf *c, const struct addr *a, int k,
+                            const struct localaddr_dest *d)
+{
+	static const char *const names[] = { "root", "postmaster", "abuse", "mailer-daemon" };
+	char delim = c->recipient_delimiter[0];
+	size_t n = strlen(a->local), cut = n;
+	int virt = a->has_domain && localaddr_domain_is_virtual(c, a->domain, strlen(a->domain));
+
+	if (delim && strchr(a->local, delim))
+		cut = (size_t)(strchr(a->local, delim) - a->local);
+	for (size_t i = virt ? 1 : 0; i < sizeof names / sizeof names[0]; i++) {
+		size_t l = strlen(names[i]);
+		if ((l == n || l == cut) && strncasecmp(a->local, names[i], l) == 0) {
+			/* postmaster, the admin alias (root): the postmaster mailbox */
+			if (k == LOCALADDR_POSTMASTER)
+				return strcmp(d->user, c->postmaster) == 0;
+			return k == LOCALADDR_ALIAS && strcasecmp(d->alias, names[i]) == 0;
+		}
+	}
+	return 0;
+}
+
 /* the lookup with system users on (paths.conf: a file root owns) and no
  * users file: SYSTEM only for an account sysuser_get accepts */
 static void check_lookup(const struct conf *c, const struct addr *a, int kmap)
@@ -85,6 +112,9 @@ static void check_lookup(const struct conf *c, const struct addr *a, int kmap)
 	if (k == LOCALADDR_SYSTEM) {
 		if (!user_name_valid(d.user, strlen(d.user)) || sysuser_get(c, d.user, &su) != 1 ||
 		    su.uid != d.uid || d.uid == 0 || (long long)d.uid < c->local_uid_minimum)
+			abort();
+	} else if (k == LOCALADDR_ALIAS || k == LOCALADDR_POSTMASTER) {
+		if (!default_alias_ok(c, a, k, &d))
 			abort();
 	} else if (k != LOCALADDR_UNKNOWN && k != LOCALADDR_TEMPFAIL) {
 		abort();
@@ -118,6 +148,11 @@ static void check_domains(const struct conf *c, const struct addr *a, int kmap)
 	}
 	if (k == LOCALADDR_UNKNOWN || k == LOCALADDR_TEMPFAIL) {
 		if (d.user[0] || d.ext[0])
+			abort();
+		return;
+	}
+	if (k == LOCALADDR_ALIAS || k == LOCALADDR_POSTMASTER) {
+		if (!default_alias_ok(c, a, k, &d))
 			abort();
 		return;
 	}
