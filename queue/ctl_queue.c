@@ -1011,7 +1011,15 @@ static int cmd_flush(const char *domain)
 	if (domain && !qdir_domain_ok(domain, strlen(domain)))
 		ctl_die("queue flush: bad domain \"%s\" (letters, digits and \"-._:[]\", at most %d)", domain,
 		        QDIR_DOMAIN_MAX);
-	if ((domain ? qdir_wake_domain(paths.queue, domain) : qdir_wake(paths.queue, QDIR_WAKE_FLUSH)) < 0) {
+	char lower[QDIR_DOMAIN_MAX + 1];
+	if (domain) {
+		/* as the queue manager names destinations (and logs this flush) */
+		size_t i;
+		for (i = 0; domain[i]; i++)
+			lower[i] = (char)tolower((unsigned char)domain[i]);
+		lower[i] = '\0';
+	}
+	if ((domain ? qdir_wake_domain(paths.queue, lower) : qdir_wake(paths.queue, QDIR_WAKE_FLUSH)) < 0) {
 		if (errno == ENXIO)
 			ctl_die("queue flush: the mail system is not running (no pochta-qmgr reads %s/trigger):"
 			        " nothing flushed", paths.queue);
