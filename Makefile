@@ -10,6 +10,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 B       ?= build
 SAN     ?=
+# the release, from one place: `pochtactl --version` prints it
+VERSION := $(shell cat VERSION)
 
 ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -53,6 +55,9 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(B)/obj/queue/ctl.o: VERSION
+$(B)/obj/queue/ctl.o: ALL_CFLAGS += -DPOCHTA_VERSION='"$(VERSION)"'
+
 define PROG_RULE
 $(B)/$(1): $$(SRC_$(1):%.c=$(B)/obj/%.o) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
@@ -80,7 +85,8 @@ check:
 unit: all
 	python3 tests/run.py --unit-only $(B)
 
-run: all
+# the programs only: no unit tests, no fuzz harnesses
+run: $(PROGS)
 	sh tests/lib/make-run.sh $(B)
 
 fuzz:

@@ -77,8 +77,9 @@ fail:
 	return -1;
 }
 
-/* write one byte without dying of SIGPIPE when the reader just went away */
-static ssize_t qdir_write_byte(int fd, char c)
+/* write buf (at most PIPE_BUF: all or nothing) without dying of SIGPIPE when
+ * the reader just went away */
+static ssize_t qdir_write_buf(int fd, const char *buf, size_t len)
 {
 	sigset_t pipe_set, old;
 	struct timespec zero = { 0, 0 };
@@ -95,7 +96,7 @@ static ssize_t qdir_write_byte(int fd, char c)
 		was_pending = sigismember(&pend, SIGPIPE) == 1;
 	}
 	do
-		w = write(fd, &c, 1);
+		w = write(fd, buf, len);
 	while (w < 0 && errno == EINTR);
 	e = errno;
 	if (w < 0 && e == EPIPE && !was_pending)
@@ -113,7 +114,9 @@ int qdir_trigger(const char *queuedir, char what)
 	return 0;
 }
 
-int qdir_wake(const char *queuedir, char what)
+/* one write of buf[0..len) to the FIFO; tries: how many times a full FIFO
+ * is tried again (10 ms apart) before EAGAIN */
+static int qdir_send(const char *queuedir, const char *buf, size_t len, int tries)
 {
 	sa_t p = SA_INIT;
 	struct stat st;
@@ -142,13 +145,85 @@ int qdir_wake(const char *queuedir, char what)
 		errno = e;
 		return -1;
 	}
-	w = qdir_write_byte(fd, what);
-	e = errno;
+	for (;;) {
+		struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
+		w = qdir_write_buf(fd, buf, len);
+		e = errno;
+		if (w >= 0 || (e != EAGAIN && e != EWOULDBLOCK) || tries-- <= 0)
+			break;
+		nanosleep(&ten_ms, NULL);
+	}
 	close(fd);
-	/* EAGAIN: the FIFO is full of wake-ups already; EPIPE: the reader left */
-	if (w < 0 && e != EAGAIN && e != EWOULDBLOCK) {
+	if (w < 0) {
 		errno = e == EPIPE ? ENXIO : e;
 		return -1;
 	}
 	return 0;
+}
+
+int qdir_wake(const char *queuedir, char what)
+{
+	/* a full FIFO holds wake-ups already: this one is not needed */
+	if (qdir_send(queuedir, &what, 1, 0) < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		return -1;
+	return 0;
+}
+
+int qdir_domain_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > QDIR_DOMAIN_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_' || c == ':' || c == '[' || c == ']'))
+			return 0;
+	}
+	return 1;
+}
+
+int qdir_wake_domain(const char *queuedir, const char *domain)
+{
+	char rec[QDIR_DOMAIN_MAX + 2];
+	size_t n = strlen(domain);
+
+	if (!qdir_domain_ok(domain, n)) {
+		errno = EINVAL;
+		return -1;
+	}
+	rec[0] = QDIR_WAKE_DOMAIN;
+	memcpy(rec + 1, domain, n);
+	rec[n + 1] = '\n';
+	/* unlike a lone wake-up byte, this one says something new: it must get in */
+	return qdir_send(queuedir, rec, n + 2, 200);
+}
+
+void qdir_trig_feed(struct qdir_trig *t, const char *buf, size_t n,
+                    void (*fn)(char what, const char *domain, void *arg), void *arg)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = buf[i];
+		if (t->in_domain) {
+			if (c != '\n') {
+				if (t->len < QDIR_DOMAIN_MAX)
+					t->domain[t->len++] = c;
+				else
+					t->bad = 1;
+				continue;
+			}
+			t->domain[t->len] = '\0';
+			fn(QDIR_WAKE_DOMAIN, t->bad || !qdir_domain_ok(t->domain, t->len) ? NULL : t->domain,
+			   arg);
+			t->in_domain = t->bad = 0;
+			t->len = 0;
+		} else if (c == QDIR_WAKE_DOMAIN) {
+			t->in_domain = 1;
+			t->bad = 0;
+			t->len = 0;
+		} else if (c == QDIR_WAKE_FLUSH || c == QDIR_WAKE_RESCAN) {
+			fn(c, NULL, arg);
+		} else {
+			fn(QDIR_WAKE_NEW, NULL, arg);
+		}
+	}
 }

@@ -12,6 +12,10 @@
 #include "paths.h"
 #include "priv.h"
 
+#ifndef POCHTA_VERSION
+#error "POCHTA_VERSION comes from the file VERSION (Makefile)"
+#endif
+
 static void vmsg(const char *fmt, va_list ap, int err)
 {
 	/* one fputs of the whole line so concurrent writers do not interleave */
@@ -52,21 +56,150 @@ void ctl_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Every command's usage, in the order `pochtactl --help` prints them: the
+ * command, its subcommand (NULL: none), its arguments, and what it does. */
+struct ctl_help {
+	const char *cmd, *sub, *args, *what;
+};
+
+static const struct ctl_help ctl_helps[] = {
+	{ "init", NULL, "--domain DOMAIN [--smtp ADDR:PORT] [--pop3 ADDR:PORT] [--user NAME] [--no-setup]",
+	  "create an instance under ROOT (as root: for the account NAME, or set up for separate users)" },
+	{ "user", "add", "[--force] NAME", "add a user NAME or NAME@DOMAIN (password: first line of stdin)" },
+	{ "user", "passwd", "NAME", "set NAME's password (first line of stdin)" },
+	{ "user", "del", "NAME", "remove a user (the Maildir stays)" },
+	{ "user", "list", "", "list the users" },
+	{ "config", "get", "KEY", "print the value of KEY" },
+	{ "config", "set", "KEY VALUE", "set KEY (checked first)" },
+	{ "config", "check", "", "check pochta.conf; exit 1 when it is not valid" },
+	{ "config", "list", "[-n] [-v]", "every key and value (-n: only those set; -v: with their descriptions)" },
+	{ "setup", NULL, "[--check]", "system users, owners and modes (as root); --check lists what is wrong" },
+	{ "start", NULL, "", "run the instance in the foreground (pochta-master); SIGTERM stops it" },
+	{ "queue", "list", "[--json] [SELECTORS]", "the queue, oldest first (+ incoming, ! held)" },
+	{ "queue", "stats", "[--json]", "counts, and recipients per domain by age in minutes, as qshape" },
+	{ "queue", "show", "[--header] [--body] ID", "envelope, header and body of one message" },
+	{ "queue", "delete", "[SELECTORS] ID...|ALL|-", "delete messages" },
+	{ "queue", "hold", "[SELECTORS] ID...|ALL|-", "put messages on hold" },
+	{ "queue", "release", "[SELECTORS] ID...|ALL|-", "release held messages" },
+	{ "queue", "flush", "[DOMAIN]", "retry deferred mail now (only DOMAIN's); the instance must run" },
+	{ "aliases", NULL, "", "check etc/aliases, compile etc/aliases.idx" },
+	{ "help", NULL, "[COMMAND [SUBCOMMAND]]", "this text, or one command's" },
+};
+#define CTL_NHELP (sizeof ctl_helps / sizeof ctl_helps[0])
+
+static const char ctl_selectors_help[] =
+	"SELECTORS (they combine; --deferred and --held together take either):\n"
+	"  --domain DOMAIN    a recipient at DOMAIN (any case)\n"
+	"  --sender ADDRESS   the envelope sender ('' or '<>': bounces)\n"
+	"  --deferred         some recipient is deferred (not held)\n"
+	"  --held             held\n"
+	"ID...: queue IDs; ALL: every message (the selectors still apply);\n"
+	"-: queue IDs on standard input, one per line (as postsuper -d -)\n";
+
+static void ctl_help_line(FILE *f, const struct ctl_help *h, int what)
+{
+	fprintf(f, "  %s%s%s%s%s%s\n", what ? "pochtactl [-r ROOT] " : "", h->cmd, h->sub ? " " : "",
+	        h->sub ? h->sub : "", *h->args ? " " : "", h->args);
+	if (what)
+		fprintf(f, "      %s\n", h->what);
+}
+
+/* the usage of cmd (NULL: all), of its subcommand sub (NULL: all of them);
+ * -1 when there is no such command */
+static int ctl_help_print(FILE *f, const char *cmd, const char *sub)
+{
+	int n = 0, selectors = 0;
+	for (size_t i = 0; i < CTL_NHELP; i++) {
+		const struct ctl_help *h = &ctl_helps[i];
+		if (cmd && strcmp(cmd, h->cmd) != 0)
+			continue;
+		if (cmd && sub && (!h->sub || strcmp(sub, h->sub) != 0))
+			continue;
+		if (n++ == 0)
+			fputs(cmd ? "usage:\n" : "usage: pochtactl [-r ROOT] COMMAND ...\n"
+			            "       pochtactl --help | --version | help COMMAND [SUBCOMMAND]\n", f);
+		ctl_help_line(f, h, cmd != NULL);
+		if (strstr(h->args, "SELECTORS"))
+			selectors = 1;
+	}
+	if (!n)
+		return -1;
+	if (selectors && cmd)
+		fputs(ctl_selectors_help, f);
+	if (!cmd)
+		fputs("pochtactl help COMMAND (or pochtactl COMMAND --help) says more; man pochtactl\n", f);
+	return 0;
+}
+
 void ctl_usage(void)
 {
-	fputs("usage: pochtactl [-r ROOT] COMMAND ...\n"
-	      "  init --domain DOMAIN [--smtp ADDR:PORT] [--pop3 ADDR:PORT] [--user NAME] [--no-setup]\n"
-	      "  user add [--force] NAME     (password: first line of stdin)\n"
-	      "  user passwd NAME | user del NAME | user list\n"
-	      "  config get KEY | config set KEY VALUE | config check\n"
-	      "  config list [-n] [-v]\n"
-	      "  setup [--check]             (system users, owners and modes; as root)\n"
-	      "  start\n"
-	      "  queue list [--json] | queue stats [--json] | queue show ID\n"
-	      "  queue delete ID | queue hold ID | queue release ID | queue flush\n"
-	      "  aliases                     (check etc/aliases, compile etc/aliases.idx)\n",
-	      stderr);
+	ctl_help_print(stderr, NULL, NULL);
 	exit(2);
+}
+
+void ctl_usage_of(const char *cmd, const char *sub)
+{
+	if (ctl_help_print(stderr, cmd, sub) < 0)
+		ctl_help_print(stderr, cmd, NULL);
+	exit(2);
+}
+
+void ctl_missing(const char *cmd, const char *sub, const char *what)
+{
+	ctl_warn("%s%s%s: missing %s", cmd, sub ? " " : "", sub ? sub : "", what);
+	ctl_usage_of(cmd, sub);
+}
+
+/* cmd is a command (sub NULL), or sub one of its subcommands */
+static int ctl_has_sub(const char *cmd, const char *sub)
+{
+	for (size_t i = 0; i < CTL_NHELP; i++)
+		if (strcmp(cmd, ctl_helps[i].cmd) == 0 && (!sub || (ctl_helps[i].sub && strcmp(sub, ctl_helps[i].sub) == 0)))
+			return 1;
+	return 0;
+}
+
+void ctl_nargs(const char *cmd, const char *sub, int have, const char *names)
+{
+	int want = 0;
+	const char *p = names, *missing = NULL;
+	size_t mlen = 0;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (want == have) {
+			missing = p;
+			mlen = n;
+		}
+		want++;
+		p += n;
+		p += strspn(p, " ");
+	}
+	if (have == want)
+		return;
+	if (have < want)
+		ctl_warn("%s%s%s: missing %.*s", cmd, sub ? " " : "", sub ? sub : "", (int)mlen, missing);
+	else
+		ctl_warn("%s%s%s: too many arguments", cmd, sub ? " " : "", sub ? sub : "");
+	ctl_usage_of(cmd, sub);
+}
+
+/* pochtactl help [COMMAND [SUBCOMMAND]], pochtactl COMMAND [SUB] --help: on
+ * standard output, exit 0 */
+static int ctl_help(const char *cmd, const char *sub)
+{
+	if (ctl_help_print(stdout, cmd, sub) == 0)
+		return 0;
+	if (cmd && sub && ctl_has_sub(cmd, NULL)) {
+		ctl_warn("help: %s has no subcommand %s", cmd, sub);
+		ctl_usage_of(cmd, NULL);
+	}
+	ctl_warn("help: unknown command %s", cmd);
+	ctl_usage();
+}
+
+static void ctl_version(void)
+{
+	printf("pochtactl (pochta) %s\n", POCHTA_VERSION);
 }
 
 int ctl_read_file(const char *path, sa_t *out, size_t max)
@@ -187,22 +320,42 @@ int main(int argc, char **argv)
 			root = a + 2;
 			i++;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			ctl_usage();
+			ctl_help(NULL, NULL);
+			return 0;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			ctl_version();
+			return 0;
 		} else {
 			ctl_warn("unknown option %s", a);
 			ctl_usage();
 		}
 	}
-	if (i >= argc)
+	if (i >= argc) {
+		ctl_warn("missing COMMAND");
 		ctl_usage();
+	}
+	/* help needs no instance */
+	const char *cmd = argv[i];
+	int cargc = argc - i;
+	char **cargv = argv + i;
+	if (strcmp(cmd, "help") == 0) {
+		if (cargc > 3) {
+			ctl_warn("help: too many arguments");
+			ctl_usage_of("help", NULL);
+		}
+		ctl_help(cargc > 1 ? cargv[1] : NULL, cargc > 2 ? cargv[2] : NULL);
+		return 0;
+	}
+	for (int k = 1; k < cargc && strcmp(cargv[k], "--") != 0; k++)
+		if (strcmp(cargv[k], "--help") == 0 || strcmp(cargv[k], "-h") == 0) {
+			ctl_help(cmd, cargc > 2 && ctl_has_sub(cmd, cargv[1]) ? cargv[1] : NULL);
+			return 0;
+		}
 	if (root && !*root)
 		ctl_die("empty root directory name");
 	if (paths_init(root) < 0)
 		ctl_die_sys("cannot use root %s", root ? root : "(installed paths)");
 
-	const char *cmd = argv[i];
-	int cargc = argc - i;
-	char **cargv = argv + i;
 	int rc;
 	if (strcmp(cmd, "user") == 0 || strcmp(cmd, "config") == 0 || strcmp(cmd, "queue") == 0 ||
 	    strcmp(cmd, "aliases") == 0)

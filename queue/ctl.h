@@ -15,6 +15,14 @@ void ctl_die_sys(const char *fmt, ...) __attribute__((format(printf, 1, 2), nore
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* the usage text on stderr, exit 2 */
 void ctl_usage(void) __attribute__((noreturn));
+/* the usage of one command (sub: one of its subcommands, or NULL) on stderr, exit 2 */
+void ctl_usage_of(const char *cmd, const char *sub) __attribute__((noreturn));
+/* "pochtactl: CMD SUB: missing WHAT" and that command's usage on stderr, exit 2 */
+void ctl_missing(const char *cmd, const char *sub, const char *what) __attribute__((noreturn));
+/* "CMD SUB" takes the arguments names (words: "KEY VALUE") and was given have:
+ * returns when that is right, else names the first missing one (or says there
+ * are too many) with the command's usage on stderr, exit 2 */
+void ctl_nargs(const char *cmd, const char *sub, int have, const char *names);
 
 /* read a whole regular file of at most max bytes into out (replacing it);
  * 0, or -1 with errno (EFBIG when larger than max) */

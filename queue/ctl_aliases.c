@@ -11,8 +11,7 @@ int ctl_cmd_aliases(int argc, char **argv)
 	long n;
 
 	(void)argv;
-	if (argc != 1)
-		ctl_usage();
+	ctl_nargs("aliases", NULL, argc - 1, "");
 	if (sa_catf(&path, "%s/aliases", paths.etc) < 0)
 		ctl_die("out of memory");
 	n = aliases_compile(path.s, &err);

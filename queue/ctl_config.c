@@ -234,14 +234,20 @@ static int cmd_list(int nondefault, int verbose)
 int ctl_cmd_config(int argc, char **argv)
 {
 	if (argc < 2)
-		ctl_usage();
+		ctl_missing("config", NULL, "a subcommand (get, set, check, list)");
 	const char *sub = argv[1];
-	if (strcmp(sub, "get") == 0 && argc == 3)
+	if (strcmp(sub, "get") == 0) {
+		ctl_nargs("config", sub, argc - 2, "KEY");
 		return cmd_get(argv[2]);
-	if (strcmp(sub, "set") == 0 && argc == 4)
+	}
+	if (strcmp(sub, "set") == 0) {
+		ctl_nargs("config", sub, argc - 2, "KEY VALUE");
 		return cmd_set(argv[2], argv[3]);
-	if (strcmp(sub, "check") == 0 && argc == 2)
+	}
+	if (strcmp(sub, "check") == 0) {
+		ctl_nargs("config", sub, argc - 2, "");
 		return cmd_check();
+	}
 	if (strcmp(sub, "list") == 0) {
 		int nondefault = 0, verbose = 0;
 		for (int i = 2; i < argc; i++) {
@@ -249,10 +255,13 @@ int ctl_cmd_config(int argc, char **argv)
 				nondefault = 1;
 			else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--doc") == 0)
 				verbose = 1;
-			else
-				ctl_usage();
+			else {
+				ctl_warn("config list: unknown argument %s", argv[i]);
+				ctl_usage_of("config", sub);
+			}
 		}
 		return cmd_list(nondefault, verbose);
 	}
-	ctl_usage();
+	ctl_warn("config: unknown subcommand %s", sub);
+	ctl_usage_of("config", NULL);
 }

@@ -117,16 +117,16 @@ int ctl_cmd_init(int argc, char **argv)
 			dst = &user;
 		else {
 			ctl_warn("init: unknown argument %s", argv[i]);
-			ctl_usage();
+			ctl_usage_of("init", NULL);
 		}
-		if (i + 1 >= argc)
-			ctl_usage();
+		if (i + 1 >= argc) {
+			ctl_warn("init: missing the value of %s", argv[i]);
+			ctl_usage_of("init", NULL);
+		}
 		*dst = argv[++i];
 	}
-	if (!domain) {
-		ctl_warn("init: --domain is required");
-		ctl_usage();
-	}
+	if (!domain)
+		ctl_missing("init", NULL, "--domain DOMAIN");
 	if (!addr_domain_valid(domain, strlen(domain)))
 		ctl_die("init: --domain %s: not a valid domain name", domain);
 

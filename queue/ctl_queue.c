@@ -3,7 +3,10 @@
  * pochta-qmgr may move or remove an entry at any time, so a file that vanished
  * between readdir() and open() is simply skipped. Changes are renames and
  * unlinks followed by a RESCAN trigger; IDs are checked with qid_valid before
- * any path is built from them. */
+ * any path is built from them. delete, hold and release act on named IDs (from
+ * the command line or standard input), ALL, or the entries that selectors pick
+ * (struct sel); flush asks the running pochta-qmgr, and says when there is none. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +25,7 @@
 #include "qid.h"
 #include "qstate.h"
 
-#define HEADER_MAX (64 * 1024)
+#define ID_LINE_MAX 256 /* one line of "queue delete -" input */
 
 enum qwhere { Q_INCOMING, Q_MESS, Q_HOLD };
 static const char *const qdirs[] = { "incoming", "mess", "hold" };
@@ -237,8 +240,97 @@ static void print_rstate(const struct rstate *s)
 	putchar(')');
 }
 
+static void trigger(char what)
+{
+	if (qdir_trigger(paths.queue, what) < 0)
+		ctl_warn("cannot wake the queue manager: %s", strerror(errno));
+}
+
+/* The one size `queue list` and `queue stats` print for an entry: the
+ * message's size as the queue file records it; a file that cannot be read has
+ * only its file size. */
+static unsigned long long queue_entry_size(const struct entry *e)
+{
+	return e->ok ? e->q.msg_size : (unsigned long long)e->fsize;
+}
+
+/* selectors: which entries a bulk command or a listing takes */
+struct sel {
+	const char *domain;    /* --domain: some recipient at this domain (any case) */
+	const char *sender;    /* --sender: this envelope sender ("" or "<>": the null sender) */
+	int deferred, held;    /* --deferred, --held: either state (both: either one) */
+};
+
+static int sel_any(const struct sel *s)
+{
+	return s->domain || s->sender || s->deferred || s->held;
+}
+
+static int rcpt_at(const sa_t *r, const char *domain)
+{
+	const char *at = r->s ? memrchr(r->s, '@', r->len) : NULL;
+	return at && strcasecmp(at + 1, domain) == 0;
+}
+
+static int sel_match(const struct sel *s, const struct entry *e)
+{
+	if ((s->deferred || s->held) &&
+	    !(s->held && e->where == Q_HOLD) && !(s->deferred && e->where == Q_MESS && e->deferred))
+		return 0;
+	if (!s->domain && !s->sender)
+		return 1;
+	if (!e->ok)
+		return 0; /* unreadable: neither sender nor recipients known */
+	if (s->sender) {
+		const char *want = s->sender;
+		size_t wl = strlen(want);
+		if (wl >= 2 && want[0] == '<' && want[wl - 1] == '>') {
+			want++;
+			wl -= 2;
+		}
+		if (e->q.sender.len != wl || (wl && strncasecmp(e->q.sender.s, want, wl) != 0))
+			return 0;
+	}
+	if (s->domain) {
+		size_t i;
+		for (i = 0; i < e->q.nrcpt; i++)
+			if (rcpt_at(&e->q.rcpt[i], s->domain))
+				break;
+		if (i == e->q.nrcpt)
+			return 0;
+	}
+	return 1;
+}
+
+/* a selector option at argv[*i] (with its value): 1 and *i past it, 0 when
+ * argv[*i] is none, exit 2 when its value is missing */
+static int sel_option(struct sel *s, int argc, char **argv, int *i, const char *sub)
+{
+	const char *a = argv[*i];
+	if (strcmp(a, "--deferred") == 0) {
+		s->deferred = 1;
+	} else if (strcmp(a, "--held") == 0) {
+		s->held = 1;
+	} else if (strcmp(a, "--domain") == 0 || strcmp(a, "--sender") == 0) {
+		if (*i + 1 >= argc)
+			ctl_missing("queue", sub, a[2] == 'd' ? "the DOMAIN of --domain" : "the ADDRESS of --sender");
+		if (a[2] == 'd') {
+			s->domain = argv[++*i];
+			if (!*s->domain)
+				ctl_die("queue %s: empty --domain", sub);
+		} else {
+			s->sender = argv[++*i];
+		}
+	} else {
+		return 0;
+	}
+	++*i;
+	return 1;
+}
+
 struct list_ctx {
 	int json;
+	const struct sel *sel;
 	size_t count;
 	unsigned long long bytes;
 };
@@ -250,13 +342,13 @@ static void list_human(struct entry *e, struct list_ctx *ctx)
 	if (ctx->count == 0)
 		printf("%-*s %10s  %-19s  %s\n", QID_LEN + 1, "QUEUE ID", "SIZE", "ARRIVAL", "SENDER/RECIPIENTS");
 	ctx->count++;
+	ctx->bytes += queue_entry_size(e);
 	if (!e->ok) {
 		printf("%s%c (unreadable: %s)\n", e->qid, mark, e->err);
 		return;
 	}
-	ctx->bytes += e->q.msg_size;
 	fmt_time(e->q.arrival, t, sizeof t);
-	printf("%s%c %10llu  %-19s  <", e->qid, mark, e->q.msg_size, t);
+	printf("%s%c %10llu  %-19s  <", e->qid, mark, queue_entry_size(e), t);
 	put_safe(stdout, e->q.sender.s ? e->q.sender.s : "", e->q.sender.len);
 	printf(">\n");
 	for (size_t i = 0; i < e->q.nrcpt; i++) {
@@ -277,7 +369,7 @@ static void list_json(struct entry *e)
 		fputs("}\n", stdout);
 		return;
 	}
-	printf(",\"size\":%llu,\"arrival\":%lld,\"sender\":", e->q.msg_size, e->q.arrival);
+	printf(",\"size\":%llu,\"arrival\":%lld,\"sender\":", queue_entry_size(e), e->q.arrival);
 	ctl_json_str(stdout, e->q.sender.s ? e->q.sender.s : "", e->q.sender.len);
 	printf(",\"deferred\":%s,\"delay_notice\":%lld,\"recipients\":[", e->deferred ? "true" : "false",
 	       e->warned);
@@ -308,65 +400,202 @@ static void list_json(struct entry *e)
 static void list_one(struct entry *e, void *arg)
 {
 	struct list_ctx *ctx = arg;
-	if (ctx->json)
+	if (!sel_match(ctx->sel, e))
+		return;
+	if (ctx->json) {
+		ctx->count++;
 		list_json(e);
-	else
+	} else {
 		list_human(e, ctx);
+	}
 }
 
-static int cmd_list(int json)
+static int cmd_list(int json, const struct sel *sel)
 {
-	struct list_ctx ctx = { json, 0, 0 };
+	struct list_ctx ctx = { json, sel, 0, 0 };
 	queue_each(list_one, &ctx);
 	if (!json) {
 		if (ctx.count == 0)
-			printf("queue is empty\n");
+			printf(sel_any(sel) ? "no message matches\n" : "queue is empty\n");
 		else
 			printf("-- %llu bytes in %zu message%s\n", ctx.bytes, ctx.count, ctx.count == 1 ? "" : "s");
 	}
 	return 0;
 }
 
+/* queue stats: counts, and the queue's shape as qshape(1) shows it: pending
+ * recipients per domain and age bucket, one table per state */
+#define STAT_BUCKETS 10
+static const int bucket_minutes[STAT_BUCKETS - 1] = { 5, 10, 20, 40, 80, 160, 320, 640, 1280 };
+enum { SH_INCOMING, SH_ACTIVE, SH_DEFERRED, SH_HOLD, SH_N };
+static const char *const shape_names[SH_N] = { "incoming", "active", "deferred", "hold" };
+
+struct shape_row {
+	char *domain;
+	unsigned long long total, n[STAT_BUCKETS];
+};
+
+struct shape {
+	struct shape_row sum;
+	struct shape_row *rows;
+	size_t nrows, cap;
+};
+
 struct stats {
 	unsigned long long incoming, active, held, deferred, bytes, bad;
+	long long now;
+	struct shape sh[SH_N];
 };
+
+static int age_bucket(long long now, long long arrival)
+{
+	long long minutes = now > arrival ? (now - arrival) / 60 : 0;
+	int b = 0;
+	while (b < STAT_BUCKETS - 1 && minutes >= bucket_minutes[b])
+		b++;
+	return b;
+}
+
+static struct shape_row *shape_row(struct shape *sh, const char *dom, size_t len)
+{
+	for (size_t i = 0; i < sh->nrows; i++)
+		if (strlen(sh->rows[i].domain) == len && strncasecmp(sh->rows[i].domain, dom, len) == 0)
+			return &sh->rows[i];
+	if (sh->nrows == sh->cap) {
+		size_t nc = sh->cap ? sh->cap * 2 : 16, bytes;
+		if (size_mul(nc, sizeof *sh->rows, &bytes) < 0)
+			ctl_die_sys("too many domains");
+		struct shape_row *n = realloc(sh->rows, bytes);
+		if (!n)
+			ctl_die_sys("out of memory");
+		sh->rows = n;
+		sh->cap = nc;
+	}
+	struct shape_row *r = &sh->rows[sh->nrows++];
+	memset(r, 0, sizeof *r);
+	r->domain = strndup(dom, len);
+	if (!r->domain)
+		ctl_die_sys("out of memory");
+	for (size_t i = 0; i < len; i++)
+		r->domain[i] = (char)tolower((unsigned char)r->domain[i]);
+	return r;
+}
 
 static void stats_one(struct entry *e, void *arg)
 {
 	struct stats *s = arg;
-	if (e->where == Q_INCOMING)
+	int w;
+	if (e->where == Q_INCOMING) {
 		s->incoming++;
-	else if (e->where == Q_MESS)
+		w = SH_INCOMING;
+	} else if (e->where == Q_MESS) {
 		s->active++;
-	else
+		w = e->deferred ? SH_DEFERRED : SH_ACTIVE;
+	} else {
 		s->held++;
+		w = SH_HOLD;
+	}
 	if (e->deferred && e->where == Q_MESS)
 		s->deferred++;
-	if (!e->ok)
+	s->bytes += queue_entry_size(e);
+	if (!e->ok) {
 		s->bad++;
-	s->bytes += (unsigned long long)e->fsize;
+		return;
+	}
+	int b = age_bucket(s->now, e->q.arrival);
+	for (size_t i = 0; i < e->q.nrcpt; i++) {
+		int t = e->rs[i].type;
+		if (t == QSTATE_SENT || t == QSTATE_FAILED || t == QSTATE_BOUNCED)
+			continue; /* final: no longer waiting in the queue */
+		const sa_t *r = &e->q.rcpt[i];
+		const char *at = r->s ? memrchr(r->s, '@', r->len) : NULL;
+		const char *dom = at ? at + 1 : "";
+		size_t dl = at ? r->len - (size_t)(at + 1 - r->s) : 0;
+		struct shape_row *row = shape_row(&s->sh[w], dom, dl);
+		row->total++;
+		row->n[b]++;
+		s->sh[w].sum.total++;
+		s->sh[w].sum.n[b]++;
+	}
+}
+
+/* most recipients first, then by name: as qshape */
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct shape_row *x = a, *y = b;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return strcmp(x->domain, y->domain);
+}
+
+static void shape_row_human(const char *name, const struct shape_row *r, int width)
+{
+	printf("%*s", width, "");
+	put_safe(stdout, name, strlen(name));
+	printf("%*s %6llu", (int)(strlen(name) < 30 ? 30 - strlen(name) : 0), "", r->total);
+	for (int b = 0; b < STAT_BUCKETS; b++)
+		printf(" %5llu", r->n[b]);
+	putchar('\n');
+}
+
+static void shape_row_json(const char *name, const struct shape_row *r)
+{
+	ctl_json_str(stdout, name, strlen(name));
+	printf(":{\"total\":%llu,\"ages\":[", r->total);
+	for (int b = 0; b < STAT_BUCKETS; b++)
+		printf("%s%llu", b ? "," : "", r->n[b]);
+	fputs("]}", stdout);
 }
 
 static int cmd_stats(int json)
 {
-	struct stats s = { 0, 0, 0, 0, 0, 0 };
+	struct stats s;
+	memset(&s, 0, sizeof s);
+	s.now = time(NULL);
 	queue_each(stats_one, &s);
+	for (int w = 0; w < SH_N; w++)
+		if (s.sh[w].nrows)
+			qsort(s.sh[w].rows, s.sh[w].nrows, sizeof *s.sh[w].rows, cmp_rows);
 	unsigned long long total = s.incoming + s.active + s.held;
-	if (json)
+	if (json) {
 		printf("{\"incoming\":%llu,\"active\":%llu,\"deferred\":%llu,\"held\":%llu,"
-		       "\"messages\":%llu,\"bytes\":%llu,\"unreadable\":%llu}\n",
+		       "\"messages\":%llu,\"bytes\":%llu,\"unreadable\":%llu,\"buckets\":[",
 		       s.incoming, s.active, s.deferred, s.held, total, s.bytes, s.bad);
-	else
+		for (int b = 0; b < STAT_BUCKETS - 1; b++)
+			printf("%s%d", b ? "," : "", bucket_minutes[b]);
+		fputs("],\"shape\":{", stdout);
+		for (int w = 0; w < SH_N; w++) {
+			printf("%s\"%s\":{", w ? "," : "", shape_names[w]);
+			shape_row_json("TOTAL", &s.sh[w].sum);
+			for (size_t i = 0; i < s.sh[w].nrows; i++) {
+				putchar(',');
+				shape_row_json(s.sh[w].rows[i].domain, &s.sh[w].rows[i]);
+			}
+			putchar('}');
+		}
+		fputs("}}\n", stdout);
+	} else {
 		printf("incoming: %llu\nactive: %llu\ndeferred: %llu\nheld: %llu\n"
 		       "messages: %llu\nbytes: %llu\nunreadable: %llu\n",
 		       s.incoming, s.active, s.deferred, s.held, total, s.bytes, s.bad);
+		for (int w = 0; w < SH_N; w++) {
+			if (!s.sh[w].sum.total)
+				continue;
+			printf("\n%s: recipients by domain and age (minutes)\n%32s %6s", shape_names[w], "", "T");
+			for (int b = 0; b < STAT_BUCKETS - 1; b++)
+				printf(" %5d", bucket_minutes[b]);
+			printf(" %5d+\n", bucket_minutes[STAT_BUCKETS - 2]);
+			shape_row_human("TOTAL", &s.sh[w].sum, 2);
+			for (size_t i = 0; i < s.sh[w].nrows; i++)
+				shape_row_human(s.sh[w].rows[i].domain, &s.sh[w].rows[i], 2);
+		}
+	}
+	for (int w = 0; w < SH_N; w++) {
+		for (size_t i = 0; i < s.sh[w].nrows; i++)
+			free(s.sh[w].rows[i].domain);
+		free(s.sh[w].rows);
+	}
 	return 0;
-}
-
-static void id_or_die(const char *id)
-{
-	if (!qid_valid(id))
-		ctl_die("bad queue ID \"%s\"", id);
 }
 
 /* where the entry is now; -1 when nowhere */
@@ -383,7 +612,50 @@ static int find_entry(const char *id)
 	return found;
 }
 
-static void show_headers(const struct entry *e)
+/* load id wherever it is; 0, or -1 when there is no such entry */
+static int load_id(struct entry *e, const char *id)
+{
+	/* an entry can move (incoming -> mess) between the lookup and the open */
+	for (int tries = 0; tries < 3; tries++) {
+		int w = find_entry(id);
+		if (w < 0)
+			return -1;
+		if (entry_load(e, id, (enum qwhere)w) == 0)
+			return 0;
+		entry_free(e);
+	}
+	return -1;
+}
+
+/* message text to a terminal: lines kept (CRLF shown as LF), anything else
+ * that is not printable ASCII as '?' */
+struct textout {
+	int cr;    /* a CR waits for its LF */
+};
+
+static void text_put(struct textout *o, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (o->cr && c != '\n')
+			putchar('?');
+		o->cr = c == '\r';
+		if (c == '\n')
+			putchar('\n');
+		else if (c != '\r')
+			putchar(c == '\t' || (c >= 0x20 && c != 0x7f && c < 0x80) ? c : '?');
+	}
+}
+
+static void text_end(struct textout *o)
+{
+	if (o->cr)
+		putchar('?');
+	o->cr = 0;
+}
+
+/* the message of e: its header section, and/or its body after the empty line */
+static void show_message(const struct entry *e, int header, int body)
 {
 	sa_t p = SA_INIT;
 	qpath(&p, qdirs[e->where], e->qid);
@@ -393,49 +665,67 @@ static void show_headers(const struct entry *e)
 		printf("(message gone: %s)\n", strerror(errno));
 		return;
 	}
-	char *buf = malloc(HEADER_MAX);
+	char *buf = malloc(65536);
 	if (!buf)
 		ctl_die_sys("out of memory");
-	ssize_t n = pread(fd, buf, HEADER_MAX, (off_t)e->q.msg_off);
-	close(fd);
-	if (n < 0)
-		ctl_die_sys("read %s", e->qid);
-	/* the header ends at the first empty line */
 	struct hdr hs;
+	struct textout o = { 0 };
 	hdr_init(&hs, NULL, 0, NULL, NULL);
-	hdr_feed(&hs, buf, (size_t)n);
-	size_t end = hs.done ? (size_t)hs.hlen : (size_t)n, pos = 0;
-	while (pos < end) {
-		char *nl = memchr(buf + pos, '\n', end - pos);
-		size_t ll = nl ? (size_t)(nl - buf - pos) : end - pos;
-		put_safe(stdout, buf + pos, ll);
-		putchar('\n');
-		pos += ll + 1;
+	off_t off = (off_t)e->q.msg_off;
+	int in_body = 0;
+	for (;;) {
+		ssize_t n = pread(fd, buf, 65536, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ctl_die_sys("read %s", e->qid);
+		if (n == 0)
+			break;
+		off += n;
+		size_t pos = 0;
+		if (!in_body) {
+			unsigned long long before = hs.off;
+			pos = hdr_feed(&hs, buf, (size_t)n);
+			if (hs.done) {
+				in_body = 1;
+				/* the header without its empty line */
+				size_t hpart = (size_t)(hs.hlen > before ? hs.hlen - before : 0);
+				if (header)
+					text_put(&o, buf, hpart);
+				text_end(&o);
+				if (header && body)
+					putchar('\n');
+			} else if (header) {
+				text_put(&o, buf, pos);
+			}
+		}
+		if (in_body && body)
+			text_put(&o, buf + pos, (size_t)n - pos);
 	}
-	if (end == (size_t)n && (size_t)n == HEADER_MAX)
-		printf("(header longer than %d bytes: cut)\n", HEADER_MAX);
+	text_end(&o);
+	close(fd);
 	free(buf);
 }
 
-static int cmd_show(const char *id)
+static int cmd_show(const char *id, int header, int body)
 {
-	id_or_die(id);
+	if (!qid_valid(id))
+		ctl_die("bad queue ID \"%s\"", id);
 	struct entry e;
-	int w, tries = 0;
-	/* an entry can move (incoming -> mess) between the lookup and the open */
-	do {
-		w = find_entry(id);
-		if (w < 0)
-			ctl_die("no such message %s", id);
-	} while (entry_load(&e, id, (enum qwhere)w) < 0 && ++tries < 3);
-	if (tries == 3)
+	if (load_id(&e, id) < 0)
 		ctl_die("no such message %s", id);
 	if (!e.ok)
-		ctl_die("%s/%s: unreadable queue file: %s", qdirs[w], id, e.err);
+		ctl_die("%s/%s: unreadable queue file: %s", qdirs[e.where], id, e.err);
+	if (header || body) {
+		/* as postcat -h / -b: only what was asked for */
+		show_message(&e, header, body);
+		entry_free(&e);
+		return 0;
+	}
 	char t[64];
 	fmt_time(e.q.arrival, t, sizeof t);
 	printf("id: %s\nqueue: %s%s\narrival: %s (%lld)\nsize: %llu\nsender: <",
-	       e.qid, qdirs[w], w == Q_HOLD ? " (held)" : "", t, e.q.arrival, e.q.msg_size);
+	       e.qid, qdirs[e.where], e.where == Q_HOLD ? " (held)" : "", t, e.q.arrival, e.q.msg_size);
 	put_safe(stdout, e.q.sender.s ? e.q.sender.s : "", e.q.sender.len);
 	printf(">\nprotocol: ");
 	put_safe(stdout, e.q.proto.s ? e.q.proto.s : "", e.q.proto.len);
@@ -461,39 +751,8 @@ static int cmd_show(const char *id)
 		putchar('\n');
 	}
 	printf("\n");
-	show_headers(&e);
+	show_message(&e, 1, 1);
 	entry_free(&e);
-	return 0;
-}
-
-static void trigger(char what)
-{
-	if (qdir_trigger(paths.queue, what) < 0)
-		ctl_warn("cannot wake the queue manager: %s", strerror(errno));
-}
-
-static int cmd_delete(const char *id)
-{
-	id_or_die(id);
-	sa_t p = SA_INIT;
-	int done = 0;
-	/* incoming first: qmgr only ever moves incoming -> mess, so this order
-	 * cannot miss an entry that moves while we look */
-	for (int w = Q_INCOMING; w <= Q_HOLD && !done; w++) {
-		qpath(&p, qdirs[w], id);
-		if (unlink(p.s) == 0)
-			done = 1;
-		else if (errno != ENOENT)
-			ctl_die_sys("cannot remove %s", p.s);
-	}
-	if (!done)
-		ctl_die("no such message %s", id);
-	qpath(&p, "state", id);
-	if (unlink(p.s) < 0 && errno != ENOENT)
-		ctl_die_sys("cannot remove %s", p.s);
-	trigger(QDIR_WAKE_RESCAN);
-	printf("%s: deleted\n", id);
-	sa_free(&p);
 	return 0;
 }
 
@@ -523,67 +782,311 @@ static int move_entry(const char *id, enum qwhere from, enum qwhere to)
 	return 0;
 }
 
-static int cmd_hold(const char *id)
+/* One action on one entry: 1 done, 0 not applicable (named: reported), -1 no
+ * such message. Errors other than those end the command. */
+static int act_delete(const char *id, int named)
 {
-	id_or_die(id);
+	(void)named;
 	sa_t p = SA_INIT;
-	qpath(&p, "hold", id);
-	if (access(p.s, F_OK) == 0)
-		ctl_die("%s is already held", id);
-	if (move_entry(id, Q_INCOMING, Q_HOLD) < 0) {
-		if (errno != ENOENT)
-			ctl_die_sys("cannot hold %s", id);
-		if (move_entry(id, Q_MESS, Q_HOLD) < 0) {
-			if (errno == ENOENT)
-				ctl_die("no such message %s", id);
-			ctl_die_sys("cannot hold %s", id);
-		}
+	int done = 0;
+	/* incoming first: qmgr only ever moves incoming -> mess, so this order
+	 * cannot miss an entry that moves while we look */
+	for (int w = Q_INCOMING; w <= Q_HOLD && !done; w++) {
+		qpath(&p, qdirs[w], id);
+		if (unlink(p.s) == 0)
+			done = 1;
+		else if (errno != ENOENT)
+			ctl_die_sys("cannot remove %s", p.s);
 	}
-	trigger(QDIR_WAKE_RESCAN);
-	printf("%s: held\n", id);
+	if (done) {
+		qpath(&p, "state", id);
+		if (unlink(p.s) < 0 && errno != ENOENT)
+			ctl_die_sys("cannot remove %s", p.s);
+		printf("%s: deleted\n", id);
+	}
 	sa_free(&p);
-	return 0;
+	return done ? 1 : -1;
 }
 
-static int cmd_release(const char *id)
+static int act_hold(const char *id, int named)
 {
-	id_or_die(id);
-	if (move_entry(id, Q_HOLD, Q_MESS) < 0) {
-		if (errno == ENOENT)
-			ctl_die("%s is not held", id);
-		ctl_die_sys("cannot release %s", id);
+	if (move_entry(id, Q_INCOMING, Q_HOLD) == 0 || (errno == ENOENT && move_entry(id, Q_MESS, Q_HOLD) == 0)) {
+		printf("%s: held\n", id);
+		return 1;
 	}
-	trigger(QDIR_WAKE_RESCAN);
-	printf("%s: released\n", id);
+	if (errno != ENOENT)
+		ctl_die_sys("cannot hold %s", id);
+	if (find_entry(id) == Q_HOLD) {
+		if (named)
+			ctl_warn("%s is already held", id);
+		return 0;
+	}
+	return -1;
+}
+
+static int act_release(const char *id, int named)
+{
+	if (move_entry(id, Q_HOLD, Q_MESS) == 0) {
+		printf("%s: released\n", id);
+		return 1;
+	}
+	if (errno != ENOENT)
+		ctl_die_sys("cannot release %s", id);
+	if (find_entry(id) >= 0) {
+		if (named)
+			ctl_warn("%s is not held", id);
+		return 0;
+	}
+	return -1;
+}
+
+struct bulk {
+	const char *sub;
+	int (*act)(const char *id, int named);
+	const char *done_word;   /* postsuper's: "Deleted", "Placed on hold", ... */
+	struct sel sel;
+	int selecting;           /* ALL or a selector: act on what the selection picks */
+	size_t done;
+	int failed;
+};
+
+/* one named ID (argument or input line) */
+static void bulk_named(struct bulk *b, const char *id)
+{
+	if (!qid_valid(id)) {
+		ctl_warn("queue %s: bad queue ID \"%s\"", b->sub, id);
+		b->failed = 1;
+		return;
+	}
+	if (sel_any(&b->sel)) {
+		/* named and selected: only when it matches, silently skipped otherwise */
+		struct entry e;
+		if (load_id(&e, id) < 0) {
+			ctl_warn("queue %s: no such message %s", b->sub, id);
+			b->failed = 1;
+			return;
+		}
+		int m = sel_match(&b->sel, &e);
+		entry_free(&e);
+		if (!m)
+			return;
+	}
+	int r = b->act(id, 1);
+	if (r > 0)
+		b->done++;
+	else
+		b->failed = 1;
+	if (r < 0)
+		ctl_warn("queue %s: no such message %s", b->sub, id);
+}
+
+/* the IDs of standard input, one per line */
+static void bulk_stdin(struct bulk *b)
+{
+	char line[ID_LINE_MAX + 2];
+	unsigned long lineno = 0;
+	while (fgets(line, sizeof line, stdin)) {
+		size_t len = strlen(line);
+		lineno++;
+		if (len && line[len - 1] != '\n' && !feof(stdin)) {
+			int c;
+			while ((c = getchar()) != EOF && c != '\n')
+				;
+			ctl_warn("queue %s: standard input line %lu: too long for a queue ID", b->sub, lineno);
+			b->failed = 1;
+			continue;
+		}
+		while (len && isspace((unsigned char)line[len - 1]))
+			line[--len] = '\0';
+		char *id = line;
+		while (isspace((unsigned char)*id))
+			id++;
+		if (*id)
+			bulk_named(b, id);
+	}
+	if (ferror(stdin))
+		ctl_die_sys("queue %s: reading standard input", b->sub);
+}
+
+struct idlist {
+	char **v;
+	size_t n, cap;
+	const struct bulk *b;
+};
+
+static void bulk_pick(struct entry *e, void *arg)
+{
+	struct idlist *l = arg;
+	if (!sel_match(&l->b->sel, e))
+		return;
+	/* what the action applies to: hold takes what is not held, release what is */
+	if ((l->b->act == act_hold && e->where == Q_HOLD) || (l->b->act == act_release && e->where != Q_HOLD))
+		return;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64, bytes;
+		if (size_mul(nc, sizeof *l->v, &bytes) < 0)
+			ctl_die_sys("too many queue files");
+		char **nv = realloc(l->v, bytes);
+		if (!nv)
+			ctl_die_sys("out of memory");
+		l->v = nv;
+		l->cap = nc;
+	}
+	if (!(l->v[l->n++] = strdup(e->qid)))
+		ctl_die_sys("out of memory");
+}
+
+/* queue delete|hold|release [SELECTORS] ID...|ALL|- */
+static int cmd_bulk(int argc, char **argv, int (*act)(const char *, int), const char *done_word)
+{
+	struct bulk b;
+	memset(&b, 0, sizeof b);
+	b.sub = argv[1];
+	b.act = act;
+	b.done_word = done_word;
+	int nargs = 0, all = 0, dash = 0;
+	for (int i = 2; i < argc;) {
+		if (sel_option(&b.sel, argc, argv, &i, b.sub))
+			continue;
+		if (strcmp(argv[i], "--") == 0) {
+			nargs += argc - i - 1;
+			break;
+		}
+		if (argv[i][0] == '-' && argv[i][1]) {
+			ctl_warn("queue %s: unknown option %s", b.sub, argv[i]);
+			ctl_usage_of("queue", b.sub);
+		}
+		if (strcmp(argv[i], "ALL") == 0)
+			all = 1;
+		else if (strcmp(argv[i], "-") == 0)
+			dash = 1;
+		else
+			nargs++;
+		i++;
+	}
+	if (!nargs && !all && !dash && !sel_any(&b.sel))
+		ctl_missing("queue", b.sub, "ID (or ALL, -, or a selector)");
+	/* ALL, or selectors and nothing named: every entry they pick */
+	b.selecting = all || (!nargs && !dash);
+	if (b.selecting) {
+		struct idlist l = { NULL, 0, 0, &b };
+		queue_each(bulk_pick, &l);
+		for (size_t i = 0; i < l.n; i++) {
+			/* gone meanwhile (delivered, or moved by another admin): not counted */
+			if (b.act(l.v[i], 0) > 0)
+				b.done++;
+			free(l.v[i]);
+		}
+		free(l.v);
+	}
+	/* named ones too (each once: ALL already took them) */
+	if (!all) {
+		int after_dd = 0;
+		for (int i = 2; i < argc; i++) {
+			if (!after_dd && (strcmp(argv[i], "--domain") == 0 || strcmp(argv[i], "--sender") == 0)) {
+				i++;
+				continue;
+			}
+			if (!after_dd && strcmp(argv[i], "--") == 0) {
+				after_dd = 1;
+				continue;
+			}
+			if (!after_dd && argv[i][0] == '-')
+				continue; /* --deferred, --held, and - (read below) */
+			bulk_named(&b, argv[i]);
+		}
+		if (dash)
+			bulk_stdin(&b);
+	}
+	if (b.done)
+		trigger(QDIR_WAKE_RESCAN);
+	fflush(stdout);
+	fprintf(stderr, "pochtactl: %s: %zu message%s\n", b.done_word, b.done, b.done == 1 ? "" : "s");
+	return b.failed ? 1 : 0;
+}
+
+/* queue flush [DOMAIN]: only a running pochta-qmgr can retry anything */
+static int cmd_flush(const char *domain)
+{
+	if (domain && !qdir_domain_ok(domain, strlen(domain)))
+		ctl_die("queue flush: bad domain \"%s\" (letters, digits and \"-._:[]\", at most %d)", domain,
+		        QDIR_DOMAIN_MAX);
+	char lower[QDIR_DOMAIN_MAX + 1];
+	if (domain) {
+		/* as the queue manager names destinations (and logs this flush) */
+		size_t i;
+		for (i = 0; domain[i]; i++)
+			lower[i] = (char)tolower((unsigned char)domain[i]);
+		lower[i] = '\0';
+	}
+	if ((domain ? qdir_wake_domain(paths.queue, lower) : qdir_wake(paths.queue, QDIR_WAKE_FLUSH)) < 0) {
+		if (errno == ENXIO)
+			ctl_die("queue flush: the mail system is not running (no pochta-qmgr reads %s/trigger):"
+			        " nothing flushed", paths.queue);
+		if (errno == EAGAIN)
+			ctl_die("queue flush: pochta-qmgr does not read its trigger FIFO: nothing flushed");
+		ctl_die_sys("queue flush: cannot wake pochta-qmgr through %s/trigger", paths.queue);
+	}
 	return 0;
 }
 
 int ctl_cmd_queue(int argc, char **argv)
 {
 	if (argc < 2)
-		ctl_usage();
+		ctl_missing("queue", NULL, "a subcommand (list, stats, show, delete, hold, release, flush)");
 	const char *sub = argv[1];
 	struct stat st;
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "stats") != 0 && strcmp(sub, "show") != 0 &&
+	    strcmp(sub, "delete") != 0 && strcmp(sub, "hold") != 0 && strcmp(sub, "release") != 0 &&
+	    strcmp(sub, "flush") != 0) {
+		ctl_warn("queue: unknown subcommand %s", sub);
+		ctl_usage_of("queue", NULL);
+	}
 	if (stat(paths.queue, &st) < 0)
 		ctl_die_sys("queue directory %s", paths.queue);
-	int json = argc == 3 && strcmp(argv[2], "--json") == 0;
-	if (strcmp(sub, "list") == 0 && (argc == 2 || json))
-		return cmd_list(json);
-	if (strcmp(sub, "stats") == 0 && (argc == 2 || json))
-		return cmd_stats(json);
-	if (strcmp(sub, "flush") == 0 && argc == 2) {
-		trigger(QDIR_WAKE_FLUSH);
-		return 0;
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "stats") == 0) {
+		struct sel sel = { NULL, NULL, 0, 0 };
+		int json = 0, is_list = sub[0] == 'l';
+		for (int i = 2; i < argc;) {
+			if (strcmp(argv[i], "--json") == 0) {
+				json = 1;
+				i++;
+			} else if (!is_list || !sel_option(&sel, argc, argv, &i, sub)) {
+				ctl_warn("queue %s: unknown argument %s", sub, argv[i]);
+				ctl_usage_of("queue", sub);
+			}
+		}
+		return is_list ? cmd_list(json, &sel) : cmd_stats(json);
 	}
-	if (argc != 3)
-		ctl_usage();
-	if (strcmp(sub, "show") == 0)
-		return cmd_show(argv[2]);
+	if (strcmp(sub, "flush") == 0) {
+		if (argc > 3) {
+			ctl_warn("queue flush: one DOMAIN at most");
+			ctl_usage_of("queue", sub);
+		}
+		return cmd_flush(argc == 3 ? argv[2] : NULL);
+	}
+	if (strcmp(sub, "show") == 0) {
+		int header = 0, body = 0;
+		const char *id = NULL;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--header") == 0)
+				header = 1;
+			else if (strcmp(argv[i], "--body") == 0)
+				body = 1;
+			else if (!id && (argv[i][0] != '-' || !argv[i][1]))
+				id = argv[i];
+			else {
+				ctl_warn("queue show: unknown argument %s", argv[i]);
+				ctl_usage_of("queue", sub);
+			}
+		}
+		if (!id)
+			ctl_missing("queue", sub, "ID");
+		return cmd_show(id, header, body);
+	}
 	if (strcmp(sub, "delete") == 0)
-		return cmd_delete(argv[2]);
+		return cmd_bulk(argc, argv, act_delete, "Deleted");
 	if (strcmp(sub, "hold") == 0)
-		return cmd_hold(argv[2]);
-	if (strcmp(sub, "release") == 0)
-		return cmd_release(argv[2]);
-	ctl_usage();
+		return cmd_bulk(argc, argv, act_hold, "Placed on hold");
+	return cmd_bulk(argc, argv, act_release, "Released from hold");
 }

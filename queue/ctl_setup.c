@@ -513,7 +513,7 @@ int ctl_cmd_setup(int argc, char **argv)
 			x.check = 1;
 		} else {
 			ctl_warn("setup: unknown argument %s", argv[i]);
-			ctl_usage();
+			ctl_usage_of("setup", NULL);
 		}
 	}
 	if (!x.check && geteuid() != 0)

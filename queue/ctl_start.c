@@ -12,8 +12,7 @@
 int ctl_cmd_start(int argc, char **argv)
 {
 	(void)argv;
-	if (argc != 1)
-		ctl_usage();
+	ctl_nargs("start", NULL, argc - 1, "");
 	const char *prog = paths_prog_find("pochta-master");
 	if (!prog)
 		ctl_die("pochta-master not found (looked in POCHTA_LIBEXEC, beside pochtactl and in %s)",

@@ -241,20 +241,25 @@ static int cmd_list(void)
 int ctl_cmd_user(int argc, char **argv)
 {
 	if (argc < 2)
-		ctl_usage();
+		ctl_missing("user", NULL, "a subcommand (add, passwd, del, list)");
 	const char *sub = argv[1];
 	if (strcmp(sub, "add") == 0) {
-		if (argc == 3)
-			return cmd_add(argv[2], 0, 0);
-		if (argc == 4 && strcmp(argv[2], "--force") == 0)
-			return cmd_add(argv[3], 1, 0);
-		ctl_usage();
+		int force = argc > 2 && strcmp(argv[2], "--force") == 0;
+		ctl_nargs("user", sub, argc - 2 - force, "NAME");
+		return cmd_add(argv[2 + force], force, 0);
 	}
-	if (strcmp(sub, "passwd") == 0 && argc == 3)
+	if (strcmp(sub, "passwd") == 0) {
+		ctl_nargs("user", sub, argc - 2, "NAME");
 		return cmd_add(argv[2], 1, 1);
-	if (strcmp(sub, "del") == 0 && argc == 3)
+	}
+	if (strcmp(sub, "del") == 0) {
+		ctl_nargs("user", sub, argc - 2, "NAME");
 		return cmd_del(argv[2]);
-	if (strcmp(sub, "list") == 0 && argc == 2)
+	}
+	if (strcmp(sub, "list") == 0) {
+		ctl_nargs("user", sub, argc - 2, "");
 		return cmd_list();
-	ctl_usage();
+	}
+	ctl_warn("user: unknown subcommand %s", sub);
+	ctl_usage_of("user", NULL);
 }

@@ -51,23 +51,45 @@ static void signals_init(void)
 	signal(SIGHUP, SIG_IGN);
 }
 
-static void drain(int fd, int *wake_new, int *wake_flush, int *wake_rescan)
+struct wakes {
+	int new, flush, rescan;
+};
+
+static void on_wake(char what, const char *domain, void *arg)
+{
+	struct wakes *w = arg;
+
+	if (what == QDIR_WAKE_FLUSH)
+		w->flush = 1;
+	else if (what == QDIR_WAKE_RESCAN)
+		w->rescan = 1;
+	else if (what == QDIR_WAKE_DOMAIN && !domain)
+		log_warn(NULL, "flush: a domain record that is no domain name was ignored");
+	else if (what == QDIR_WAKE_DOMAIN && !Q.stopping)
+		log_info(NULL, "flush: domain=%s recipients=%zu", domain, sched_flush_domain(domain));
+	else if (what != QDIR_WAKE_DOMAIN)
+		w->new = 1; /* QDIR_WAKE_NEW, and anything unknown */
+}
+
+/* the trigger FIFO: its records may be split across reads */
+static void drain_trigger(int fd, struct wakes *w)
+{
+	static struct qdir_trig t = QDIR_TRIG_INIT;
+	char buf[512];
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			qdir_trig_feed(&t, buf, (size_t)r, on_wake, w);
+}
+
+static void drain(int fd)
 {
 	char buf[512];
 	ssize_t r;
 
-	while ((r = read(fd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)) {
-		for (ssize_t i = 0; i < r; i++) {
-			if (!wake_new)
-				continue;
-			if (buf[i] == QDIR_WAKE_FLUSH)
-				*wake_flush = 1;
-			else if (buf[i] == QDIR_WAKE_RESCAN)
-				*wake_rescan = 1;
-			else
-				*wake_new = 1; /* QDIR_WAKE_NEW, and anything unknown */
-		}
-	}
+	while ((r = read(fd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+		;
 }
 
 static long long min_timeout(long long a, long long b)
@@ -156,7 +178,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		long long t;
 		size_t n;
-		int wake_new = 0, wake_flush = 0, wake_rescan = 0;
+		struct wakes w = { 0, 0, 0 };
 
 		Q.now = time(NULL);
 		if (got_term && !Q.stopping) {
@@ -208,19 +230,19 @@ int main(int argc, char **argv)
 			log_fatal("poll: %s", strerror(errno));
 		Q.now = time(NULL);
 		if (pfd[1].revents)
-			drain(selfpipe[0], NULL, NULL, NULL);
+			drain(selfpipe[0]);
 		if (pfd[0].revents)
-			drain(trig_r, &wake_new, &wake_flush, &wake_rescan);
+			drain_trigger(trig_r, &w);
 		deliver_events(pfd + 2, n - 2);
 		if (Q.stopping)
 			continue;
 		/* before new mail is routed: smtpd may have taken it under a newer file */
 		qmgr_conf_check();
-		if (wake_rescan)
+		if (w.rescan)
 			msg_rescan();
-		else if (wake_new)
+		else if (w.new)
 			msg_take_incoming();
-		if (wake_flush) {
+		if (w.flush) {
 			log_info(NULL, "flush: retrying every deferred recipient and backed-off domain");
 			sched_flush();
 		}

@@ -148,6 +148,9 @@ void sched_run(void);
 long long sched_due(void);
 /* every deferred recipient and backed-off destination is retried now */
 void sched_flush(void);
+/* queue flush DOMAIN: the deferred recipients at domain (any case) are retried
+ * now and its destination is no longer backed off; how many were made ready */
+size_t sched_flush_domain(const char *domain);
 /* a delivery ended: class 'D', 'T' or 'P' (dresult.h); call msg_settle after */
 void sched_result(struct msg *m, size_t idx, int class, const char *status, const char *text);
 void sched_free(void);
@@ -166,6 +169,8 @@ void dest_done(struct dest *d, long long started, int unreachable, int answered,
                const char *status, const char *text);
 /* queue flush: no destination is backed off any more (failure counts stay) */
 void dest_flush(void);
+/* the destination of domain (any case), or NULL; no reference is counted */
+struct dest *dest_find(const char *domain);
 void dest_free_all(void);
 
 /* qmgr_notify.c: bounces, double bounces and delay notices */

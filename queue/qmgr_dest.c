@@ -29,6 +29,16 @@ static unsigned dest_hash(const char *s, size_t len)
 	return h % DEST_BUCKETS;
 }
 
+struct dest *dest_find(const char *domain)
+{
+	size_t len = strlen(domain);
+
+	for (struct dest *d = dbuckets[dest_hash(domain, len)]; d; d = d->hnext)
+		if (strlen(d->name) == len && strncasecmp(d->name, domain, len) == 0)
+			return d;
+	return NULL;
+}
+
 struct dest *dest_get(const char *domain, size_t len)
 {
 	unsigned h = dest_hash(domain, len);

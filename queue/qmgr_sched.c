@@ -466,6 +466,45 @@ void sched_flush(void)
 	free(v);
 }
 
+/* the recipient of j is at domain */
+static int job_at(const struct job *j, const char *domain)
+{
+	const char *at;
+
+	if (j->idx == QMGR_NOTIFY_IDX)
+		return 0;
+	at = strrchr(j->m->rcpt[j->idx].addr, '@');
+	return at && strcasecmp(at + 1, domain) == 0;
+}
+
+size_t sched_flush_domain(const char *domain)
+{
+	struct dest *d = dest_find(domain);
+	size_t keep = heap.len, n = heap.len;
+
+	if (d)
+		d->until = 0; /* first: so that the recipients made ready are not parked again */
+	/* the domain's jobs to the tail, the heap rebuilt from the others */
+	for (size_t i = 0; i < keep;) {
+		if (job_at(&heap.v[i], domain)) {
+			struct job t = heap.v[--keep];
+			heap.v[keep] = heap.v[i];
+			heap.v[i] = t;
+		} else {
+			i++;
+		}
+	}
+	heap.len = keep;
+	for (size_t i = keep / 2; i-- > 0;)
+		heap_down(i);
+	/* job_due of a recipient only fills the ready queues: the tail stays put */
+	for (size_t i = keep; i < n; i++) {
+		heap.v[i].m->njobs--;
+		job_due(heap.v[i]);
+	}
+	return n - keep;
+}
+
 void sched_free(void)
 {
 	free(local.v);
