@@ -406,6 +406,7 @@ int main(int argc, char **argv)
 		fatal_config("refusing to run as root: start pochta-smtpd as smtpd_user (pochtad)");
 	if (conf_load(&s->conf, paths.conf, &err) < 0)
 		fatal_config("%s", err.s ? err.s : "cannot load the configuration");
+	log_configure(s->conf.log_destination, s->conf.log_format, paths.log);
 	if (rlimits_session(&s->conf, &err) < 0)
 		fatal_config("cannot set resource limits: %s", err.s);
 	if (cidr_list_parse(s->conf.relay_networks, &s->relay, &s->nrelay, &err) < 0)
