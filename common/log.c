@@ -166,10 +166,13 @@ int log_supervise(const char *dest, const char *format, const char *logdir)
 
 	/* our own environment says nothing about us: the configuration does */
 	unsetenv("POCHTA_LOG");
-	if (log_configure(dest, format, logdir) < 0)
-		return -1;
-	if (log_dest != LOG_DEST_SYSLOG && log_dest != LOG_DEST_FILE)
+	if (strcmp(dest, "file") == 0 || strcmp(dest, "syslog") == 0) {
+		if (log_configure(dest, format, logdir) < 0)
+			return -1;
+	} else {
+		log_configure(NULL, format, NULL);
 		log_use(LOG_DEST_STDERR);
+	}
 	const char *val = log_dest == LOG_DEST_SYSLOG ? "syslog" : "stderr";
 
 	if (log_dest == LOG_DEST_FILE) {
@@ -317,60 +320,8 @@ static void jb_member(struct log_jb *j, const char *name, const char *v, size_t 
 	jb_str(j, v, len);
 }
 
-/* each key=value word of msg as a member (the first of a name; names that
- * are the fixed members' are skipped). A value that starts with '<' runs to
- * its '>' (an address may hold spaces). */
-static void jb_fields(struct log_jb *j, const char *msg, size_t len)
-{
-	static const char *const fixed[] = { "time", "program", "pid", "level", "qid", "message" };
-	char seen[16][24];
-	size_t nseen = 0, i = 0;
-
-	while (i < len) {
-		while (i < len && msg[i] == ' ')
-			i++;
-		size_t k = i;
-		while (k < len && ((msg[k] >= 'a' && msg[k] <= 'z') || msg[k] == '_' ||
-		                   (msg[k] >= '0' && msg[k] <= '9' && k > i)))
-			k++;
-		size_t v = k + 1, e = v;
-		int kv = k > i && k - i < 24 && k < len && msg[k] == '=' && (i == 0 || msg[i - 1] == ' ');
-		if (kv && v < len && msg[v] == '<') {
-			const char *gt = memchr(msg + v, '>', len - v);
-			e = gt ? (size_t)(gt - msg) + 1 : len;
-		}
-		while (e < len && msg[e] != ' ')
-			e++;
-		/* a reply after "said:" or a value ending in ';' or ',' is text */
-		size_t ve = e;
-		while (ve > v && (msg[ve - 1] == ';' || msg[ve - 1] == ','))
-			ve--;
-		if (kv) {
-			char name[24];
-			memcpy(name, msg + i, k - i);
-			name[k - i] = '\0';
-			int dup = 0;
-			for (size_t f = 0; f < sizeof fixed / sizeof fixed[0]; f++)
-				dup |= strcmp(fixed[f], name) == 0;
-			for (size_t s = 0; s < nseen; s++)
-				dup |= strcmp(seen[s], name) == 0;
-			if (!dup && nseen < 16) {
-				memcpy(seen[nseen++], name, k - i + 1);
-				size_t before = j->n;
-				jb_member(j, name, msg + v, ve - v);
-				if (j->full) {
-					/* leave the rest out rather than the closing brace */
-					j->n = before;
-					j->full = 0;
-					return;
-				}
-			}
-		}
-		i = e > i ? e : i + 1;
-	}
-}
-
-static void log_emit(int prio, const char *tag, const char *qid, const char *fmt, va_list ap)
+static void log_emit(int prio, const char *tag, const char *qid, const struct log_field *f, size_t nf,
+                     const char *fmt, va_list ap)
 {
 	static const char *const level_name[] = { [LOG_CRIT] = "fatal", [LOG_WARNING] = "warning",
 	                                          [LOG_INFO] = "info" };
@@ -393,8 +344,14 @@ static void log_emit(int prio, const char *tag, const char *qid, const char *fmt
 		qn = 0;
 	cqid[qn] = '\0';
 	/* room is kept for "..." so that a cut never splits a UTF-8 sequence */
-	if (!log_clean(text, &tn, LOG_TEXT_MAX - 3 - qn, tag) ||
-	    !log_clean(text, &tn, LOG_TEXT_MAX - 3 - qn, msg) || cut) {
+	int whole = log_clean(text, &tn, LOG_TEXT_MAX - 3 - qn, tag) &&
+	            log_clean(text, &tn, LOG_TEXT_MAX - 3 - qn, msg);
+	for (size_t i = 0; whole && i < nf; i++)
+		whole = log_clean(text, &tn, LOG_TEXT_MAX - 3 - qn, " ") &&
+		        log_clean(text, &tn, LOG_TEXT_MAX - 3 - qn, f[i].name) &&
+		        log_clean(text, &tn, LOG_TEXT_MAX - 3 - qn, "=") &&
+		        log_clean(text, &tn, LOG_TEXT_MAX - 3 - qn, f[i].value ? f[i].value : "");
+	if (!whole || cut) {
 		/* cut: say so, so nobody mistakes it for the whole line */
 		memcpy(text + tn, "...", 3);
 		tn += 3;
@@ -420,7 +377,18 @@ static void log_emit(int prio, const char *tag, const char *qid, const char *fmt
 		if (qn)
 			jb_member(&j, "qid", cqid, qn);
 		jb_member(&j, "message", m, ml);
-		jb_fields(&j, m, ml);
+		/* the fields again as members, each cleaned as the text is */
+		for (size_t i = 0; i < nf; i++) {
+			char v[LOG_TEXT_MAX];
+			size_t vn = 0, before = j.n;
+			(void)log_clean(v, &vn, sizeof v - 1, f[i].value ? f[i].value : "");
+			jb_member(&j, f[i].name, v, vn);
+			if (j.full) {
+				/* leave the rest out rather than the closing brace */
+				j.n = before;
+				break;
+			}
+		}
 		n = j.n;
 		line[n++] = '}';
 	} else {
@@ -440,7 +408,16 @@ void log_info(const char *qid, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_emit(LOG_INFO, "", qid, fmt, ap);
+	log_emit(LOG_INFO, "", qid, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_info_fields(const char *qid, const struct log_field *f, size_t nf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_INFO, "", qid, f, nf, fmt, ap);
 	va_end(ap);
 }
 
@@ -449,7 +426,7 @@ void log_warn(const char *qid, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_emit(LOG_WARNING, "warning: ", qid, fmt, ap);
+	log_emit(LOG_WARNING, "warning: ", qid, NULL, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -458,7 +435,7 @@ void log_fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_emit(LOG_CRIT, "fatal: ", NULL, fmt, ap);
+	log_emit(LOG_CRIT, "fatal: ", NULL, NULL, 0, fmt, ap);
 	va_end(ap);
 	exit(111);
 }

@@ -3,13 +3,14 @@
  * with milliseconds and the UTC offset of local time
  * (2026-12-01T18:20:05.123+00:00); or, with log_format=json, one JSON object
  * per line: time, program, pid, level, qid (when there is one), message, and
- * each key=value of the message as a member of its own.
+ * the fields of log_info_fields() as members of their own.
  * syslog: syslog's own format (facility mail, ident PROGRAM, LOG_PID).
  * Where: LOG_DEST_AUTO is stderr when POCHTA_LOG=stderr (set by pochta-master
  * for what it starts), syslog when POCHTA_LOG=syslog or unset: under inetd fd 2
  * may be the client's socket. log_configure() then applies pochta.conf. */
 #ifndef POCHTA_LOG_H
 #define POCHTA_LOG_H
+#include <stddef.h>
 
 enum log_dest { LOG_DEST_AUTO, LOG_DEST_STDERR, LOG_DEST_SYSLOG, LOG_DEST_FILE };
 
@@ -45,6 +46,15 @@ void log_reopen(void);
  * so that network bytes can never forge a log line. */
 void log_info(const char *qid, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_warn(const char *qid, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* a line with fields: the text of fmt, then " name=value" for each field (as
+ * log_info); with log_format=json each field is also a member of its own.
+ * Names are fixed words of ours, never time, program, pid, level, qid or
+ * message; values may hold any bytes. */
+struct log_field {
+	const char *name, *value;
+};
+void log_info_fields(const char *qid, const struct log_field *f, size_t nf, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* log then exit(111): for conditions a supervisor should restart us for */
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
