@@ -1057,6 +1057,7 @@ int main(int argc, char **argv)
 		master_die("%s", err.len ? err.s : strerror(errno));
 	if (confcheck_all(&c, &err, &warn) < 0)
 		master_die("%s: %s (see pochtactl config check)", paths.conf, err.s);
+	log_configure(NULL, c.log_format, NULL); /* the destination once we are ourselves */
 	master_warn_lines(&warn);
 	sa_free(&warn);
 	/* as root: one account for the whole instance, taken on once the
