@@ -11,6 +11,10 @@
 	  "host name in the SMTP greeting, Received: headers and Maildir names; empty: the system host name") \
 	X(instance_user, STR, "", 0, 32, \
 	  "the one account every program runs as when pochta-master is started as root; empty: each program as its own user") \
+	X(log_destination, STR, "stderr", 4, 6, \
+	  "where the programs log: stderr (that of pochta-master, which the programs it starts share), file (LOGDIR/pochta.log, through pochta-master), or syslog (facility mail)") \
+	X(log_format, STR, "text", 4, 4, \
+	  "text: TIME PROGRAM[PID]: line; json: one JSON object per line (time, program, pid, level, qid, message and each key=value); syslog keeps its own format") \
 	X(local_domains, STR, "", 0, 4096, \
 	  "comma- or space-separated domains delivered locally to the users of this instance") \
 	X(virtual_domains, STR, "", 0, 4096, \

@@ -101,6 +101,15 @@ int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *
 		dns_close(&d);
 		return 0;
 	}
+	if (strcmp(n, "log_destination") == 0 || strcmp(n, "log_format") == 0) {
+		int dest = n[4] == 'd';
+		if (dest ? strcmp(value, "stderr") && strcmp(value, "file") && strcmp(value, "syslog")
+		         : strcmp(value, "text") && strcmp(value, "json")) {
+			sa_copys(err, dest ? "not stderr, file or syslog" : "not text or json");
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(n, "home_mailbox") == 0)
 		return sysuser_mailbox_check(value, err);
 	if (strcmp(n, "postmaster") == 0) {

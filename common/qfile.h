@@ -28,7 +28,9 @@ struct qfile {
 	size_t nrcpt;
 	sa_t *rcpt;                     /* nrcpt strings */
 	unsigned long long msg_off;     /* where the message starts in the file */
-	unsigned long long msg_size;    /* file size - msg_off */
+	unsigned long long msg_size;    /* file size - msg_off: THE size of a message (header and body,
+	                                 * our Received: included), as size= in every log line and
+	                                 * pochtactl queue list/stats give it */
 };
 
 /* read and validate the envelope from fd (read from its current offset, which is

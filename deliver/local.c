@@ -74,6 +74,7 @@ int main(int argc, char **argv)
 		local_set(&r, 'T', "4.3.5", "configuration error", NULL);
 		finish(&r);
 	}
+	log_configure(conf.log_destination, conf.log_format, paths.log);
 	local_deliver(&conf, sender, argv[optind], 0, &r);
 	sa_free(&err);
 	conf_free(&conf);

@@ -34,6 +34,8 @@ static int conf_fresh(struct conf_live *lc, const char *qid)
 
 	if (r < 0)
 		log_warn(qid, "%s", err.s ? err.s : "cannot load configuration");
+	if (r == 1)
+		log_configure(lc->c.log_destination, lc->c.log_format, paths.log);
 	sa_free(&err);
 	return r < 0 ? -1 : 0;
 }

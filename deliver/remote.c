@@ -198,8 +198,10 @@ int main(int argc, char **argv)
 		session_error(&rm, 'T', "4.3.5", "none", "configuration error: %s",
 		              err.s ? err.s : "cannot load");
 		fatal = 1;
-	} else if (remote_run(&rm, 0, body) < 0) {
-		fatal = 1;
+	} else {
+		log_configure(rm.conf.log_destination, rm.conf.log_format, paths.log);
+		if (remote_run(&rm, 0, body) < 0)
+			fatal = 1;
 	}
 	if (fatal && rm.r[0].text.s)
 		log_warn(rm.qid, "%s", rm.r[0].text.s);

@@ -93,8 +93,10 @@ static void serve(struct conf_live *lc, const struct rreq *q, int in, sa_t *repl
 	for (size_t i = 0; i < q->n; i++)
 		rm.r[i].addr = q->rcpt[i];
 	r = conf_live_load(lc, paths.conf, &err);
-	if (r == 1)
+	if (r == 1) {
 		smtp_cache_close(); /* nothing made with the old configuration stays */
+		log_configure(lc->c.log_destination, lc->c.log_format, paths.log);
+	}
 	if (r < 0) {
 		log_warn(rm.qid, "%s", err.s ? err.s : "cannot load the configuration");
 		session_error(&rm, 'T', "4.3.5", "none", "configuration error: %s",

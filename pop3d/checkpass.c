@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 		sa_free(&err);
 		return 111;
 	}
+	log_configure(conf.log_destination, conf.log_format, paths.log);
 	snprintf(path, sizeof path, "%s/passwd", paths.etc);
 	known = pass_lookup(path, req.name, stored);
 	if (known < 0) {

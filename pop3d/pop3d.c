@@ -400,6 +400,7 @@ int main(int argc, char **argv)
 		reply("-ERR [SYS/TEMP] server configuration error");
 		leave(111);
 	}
+	log_configure(conf.log_destination, conf.log_format, paths.log);
 	if (rlimits_session(&conf, &err) < 0) {
 		log_warn(NULL, "cannot set resource limits: %s", err.s);
 		reply("-ERR [SYS/TEMP] server configuration error");

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "conf.h"
+#include "confcheck.h"
 #include "ctl.h"
 #include "log.h"
 #include "paths.h"
@@ -19,6 +21,15 @@ int ctl_cmd_start(int argc, char **argv)
 		        POCHTA_LIBEXECDIR);
 	/* same PID, same stderr: the operator sees one foreground process */
 	log_init("pochtactl", LOG_DEST_STDERR);
+	/* in the format pochta-master will log in (it reports a bad file itself) */
+	struct conf c;
+	sa_t err = SA_INIT;
+	if (conf_load(&c, paths.conf, &err) == 0) {
+		if (confcheck_all(&c, &err, NULL) == 0)
+			log_configure(NULL, c.log_format, NULL);
+		conf_free(&c);
+	}
+	sa_free(&err);
 	log_info(NULL, "starting %s", prog);
 	char *args[] = { "pochta-master", "-r", paths.root, NULL };
 	if (!paths.root[0])

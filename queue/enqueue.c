@@ -123,6 +123,7 @@ int main(int argc, char **argv)
 		log_fatal("cannot set up paths: %s", strerror(errno));
 	if (conf_load(&E.conf, paths.conf, &err) < 0)
 		log_fatal("%s", err.s ? err.s : "cannot load configuration");
+	log_configure(E.conf.log_destination, E.conf.log_format, paths.log);
 	/* a session's writer, forked by the enqueue zygote or exec'd: the same
 	 * limits as the session it serves */
 	if (rlimits_session(&E.conf, &err) < 0)

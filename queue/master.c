@@ -1057,6 +1057,7 @@ int main(int argc, char **argv)
 		master_die("%s", err.len ? err.s : strerror(errno));
 	if (confcheck_all(&c, &err, &warn) < 0)
 		master_die("%s: %s (see pochtactl config check)", paths.conf, err.s);
+	log_configure(NULL, c.log_format, NULL); /* the destination once we are ourselves */
 	master_warn_lines(&warn);
 	sa_free(&warn);
 	/* as root: one account for the whole instance, taken on once the
@@ -1112,9 +1113,6 @@ int main(int argc, char **argv)
 		master_die_sys("cannot write %s", lockpath.s);
 	sa_free(&lockpath);
 
-	/* the children log to our stderr; POCHTA_ROOT is set by paths_init */
-	if (setenv("POCHTA_LOG", "stderr", 1) < 0)
-		master_die_sys("setenv");
 	master_self_pid = getpid();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn(NULL, "cannot become a subreaper: %s", strerror(errno));
@@ -1163,10 +1161,14 @@ int main(int argc, char **argv)
 	master_workers = calloc(2 * master_workers_cap, sizeof *master_workers);
 	if (!master_workers)
 		master_die_sys("out of memory");
+	if (drop_self && priv_drop(&one, &err) < 0)
+		master_die("instance_user %s: %s", one.name, err.s);
+	/* after the drop: the log file is written as the instance's account.
+	 * The children log to our stderr (POCHTA_LOG); POCHTA_ROOT is set by paths_init */
+	if (log_supervise(c.log_destination, c.log_format, paths.log) < 0)
+		master_die_sys("cannot log to %s/%s", paths.log, LOG_FILE_NAME);
 	conf_free(&c);
 	if (drop_self) {
-		if (priv_drop(&one, &err) < 0)
-			master_die("instance_user %s: %s", one.name, err.s);
 		log_info(NULL, "running as %s uid=%lu gid=%lu", one.name, (unsigned long)one.uid,
 		         (unsigned long)one.gid);
 	} else if (master_separate) {

@@ -148,6 +148,7 @@ int main(int argc, char **argv)
 		log_fatal("cannot set up paths: %s", strerror(errno));
 	if (qmgr_conf_load(&err) < 0)
 		log_fatal("%s", err.s ? err.s : "cannot load configuration");
+	log_configure(Q.conf.log_destination, Q.conf.log_format, paths.log);
 	sa_free(&err);
 	umask(077);
 	if (qdir_make(paths.queue) < 0)

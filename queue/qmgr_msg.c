@@ -235,6 +235,8 @@ int msg_load(const char *qid)
 				log_fatal("out of memory loading %s", qid);
 		}
 	}
+	/* the size of the message: the queue file's (qfile.h), as everywhere */
+	log_info(qid, "from=<%s> size=%llu nrcpt=%zu (queue active)", m->sender, q.msg_size, q.nrcpt);
 	snprintf(m->body, sizeof m->body, "%s",
 	         q.body.s && (strcmp(q.body.s, "8BITMIME") == 0 || strcmp(q.body.s, "7BIT") == 0)
 	         ? q.body.s : "");
@@ -298,17 +300,60 @@ static void msg_drop(struct msg *m)
 	/* held: what is known goes with it, for when it is released */
 	if ((m->ndirty || m->warn_dirty) && stat(msg_path("hold", m->qid), &st) == 0)
 		msg_journal(m);
-	log_info(m->qid, "dropped from the schedule (deleted or held)");
 	sched_forget(m);
 	deliver_forget(m);
 	msg_unhash(m);
 	msg_free(m);
 }
 
-void msg_rescan(void)
+/* hold/ as last seen: what pochtactl queue hold, release and delete changed
+ * shows as a difference to it after they wake us */
+static qid_t *msg_held;
+static size_t msg_nheld;
+
+static int qid_in(const qid_t *v, size_t n, const char *qid)
+{
+	return v && n && bsearch(qid, v, n, sizeof *v, qid_cmp) != NULL;
+}
+
+/* one line per admin action (held by admin, released, deleted by admin and
+ * removed) from hold/ before and after, what was dropped from mess/ (gone)
+ * and what appeared in mess/ (came) */
+static void msg_admin_lines(const qid_t *gone, size_t ngone, const qid_t *came, size_t ncame)
 {
 	size_t n;
-	qid_t *v;
+	struct stat st;
+	qid_t *now = dir_qids("hold", &n);
+
+	if (!now && n == 0 && stat(msg_path("hold", ""), &st) < 0)
+		return; /* unreadable: keep the old picture */
+	for (size_t i = 0; i < n; i++)
+		if (!qid_in(msg_held, msg_nheld, now[i]))
+			log_info(now[i], "held by admin");
+	for (size_t i = 0; i < msg_nheld; i++) {
+		if (qid_in(now, n, msg_held[i]))
+			continue;
+		if (qid_in(came, ncame, msg_held[i]))
+			log_info(msg_held[i], "released");
+		else if (stat(msg_path("mess", msg_held[i]), &st) < 0 && errno == ENOENT) {
+			log_info(msg_held[i], "deleted by admin");
+			log_info(msg_held[i], "removed");
+		}
+	}
+	for (size_t i = 0; i < ngone; i++)
+		if (!qid_in(now, n, gone[i]) && stat(msg_path("mess", gone[i]), &st) < 0 && errno == ENOENT) {
+			log_info(gone[i], "deleted by admin");
+			log_info(gone[i], "removed");
+		}
+	free(msg_held);
+	msg_held = now;
+	msg_nheld = n;
+}
+
+void msg_rescan(void)
+{
+	size_t n, ngone = 0, ncame = 0;
+	qid_t *v, *gone = NULL, *came = NULL;
 
 	for (size_t b = 0; b < NBUCKETS; b++)
 		for (struct msg *m = buckets[b]; m; m = m->hnext)
@@ -322,22 +367,34 @@ void msg_rescan(void)
 		if (stat(path, &st) < 0)
 			return;
 	}
+	if (n && !(came = calloc(n, sizeof *came)))
+		log_fatal("out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct msg *m = msg_find(v[i]);
-		if (!m && msg_load(v[i]) == 0)
+		if (!m && msg_load(v[i]) == 0) {
 			m = msg_find(v[i]);
+			memcpy(came[ncame++], v[i], sizeof *came);
+		}
 		if (m)
 			m->mark = 1;
 	}
 	free(v);
+	if (Q.nmsg && !(gone = calloc(Q.nmsg, sizeof *gone)))
+		log_fatal("out of memory");
 	for (size_t b = 0; b < NBUCKETS; b++) {
 		struct msg *m = buckets[b], *next;
 		for (; m; m = next) {
 			next = m->hnext;
-			if (!m->mark)
+			if (!m->mark) {
+				memcpy(gone[ngone++], m->qid, sizeof *gone);
 				msg_drop(m);
+			}
 		}
 	}
+	/* came is in dir_qids' order (sorted) already */
+	msg_admin_lines(gone, ngone, came, ncame);
+	free(gone);
+	free(came);
 	msg_take_incoming();
 }
 
@@ -395,6 +452,7 @@ void msg_startup(void)
 	free(v);
 	msg_take_incoming();
 	orphan_cleanup();
+	msg_held = dir_qids("hold", &msg_nheld);
 	log_info(NULL, "started: %zu message(s) in the queue", Q.nmsg);
 }
 

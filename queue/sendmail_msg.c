@@ -350,6 +350,7 @@ void sm_deliver(const struct smopt *o, char *const *argv, const struct sm_caller
 	m.who = who;
 	if (conf_load(&m.conf, paths.conf, &err) < 0)
 		sm_die(EX_CONFIG, "%s", err.s ? err.s : "cannot read the configuration");
+	log_configure(m.conf.log_destination, m.conf.log_format, paths.log);
 	if (localaddr_origin(&m.conf, &m.origin) < 0 ||
 	    sa_catf(&m.users, "%s/users", paths.etc) < 0 || sa_copys(&m.sender, "") < 0 ||
 	    sa_ready(&m.rcpts, 0) < 0 || sa_ready(&m.msg, 0) < 0)

@@ -23,6 +23,49 @@
 
 static struct session sess;
 
+/* the reason word of a refusal, from its reply code and enhanced code */
+static const char *reject_reason(const char *r)
+{
+	static const struct {
+		const char *prefix, *reason;
+	} map[] = {
+		{ "550 5.1.1", "user_unknown" }, { "554 5.7.1", "relay_denied" }, { "552", "size" },
+		{ "500", "syntax" }, { "501", "syntax" }, { "502", "not_implemented" },
+		{ "503", "sequence" }, { "452", "limit" }, { "421 4.7.0", "limit" },
+		{ "421 4.4.2", "timeout" }, { "451", "temporary" }, { "550 5.6.0", "content" },
+		{ "554 5.4.6", "loop" }, { "554 5.5.0", "pipelining" },
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strncmp(r, map[i].prefix, strlen(map[i].prefix)) == 0)
+			return map[i].reason;
+	return "refused";
+}
+
+/* every reply of 400 and over is logged, as Postfix's "NOQUEUE: reject:" */
+static void reply_log(struct session *s, const char *r, size_t len)
+{
+	sa_t from = SA_INIT, to = SA_INIT, helo = SA_INIT;
+	const char *sender = s->rej_sender ? s->rej_sender : s->have_mail ? s->sender.s : NULL;
+	struct log_field f[6];
+	size_t n = 0;
+
+	f[n++] = (struct log_field){ "reason", reject_reason(r) };
+	f[n++] = (struct log_field){ "client", s->ip };
+	if (sender && sa_catf(&from, "<%s>", sender) == 0)
+		f[n++] = (struct log_field){ "from", from.s };
+	if (s->rej_rcpt && sa_catf(&to, "<%s>", s->rej_rcpt) == 0)
+		f[n++] = (struct log_field){ "to", to.s };
+	if (s->helo_verb && sa_catf(&helo, "<%s>", s->helo) == 0) {
+		f[n++] = (struct log_field){ "proto", s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP" };
+		f[n++] = (struct log_field){ "helo", helo.s };
+	}
+	log_info_fields(s->qid, f, n, "%sreject: %s from %s: %.*s;", s->qid ? "" : "NOQUEUE: ",
+	                s->stage ? s->stage : "CONNECT", s->ip, (int)len, r);
+	sa_free(&from);
+	sa_free(&to);
+	sa_free(&helo);
+}
+
 void reply(struct session *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -36,6 +79,8 @@ void reply(struct session *s, const char *fmt, ...)
 		log_warn(NULL, "out of memory formatting a reply");
 		session_exit(s, 111, "out of memory");
 	}
+	if (s->scratch.len > 5 && s->scratch.s[0] >= '4' && s->scratch.s[3] == ' ')
+		reply_log(s, s->scratch.s, s->scratch.len - 2);
 	if (io_put(&s->out, s->scratch.s, s->scratch.len) < 0) {
 		s->out_dead = 1;
 		session_exit(s, 0, "write error");
@@ -171,7 +216,12 @@ static void cmd_mail(struct session *s, const struct smtp_cmd *c)
 		return;
 	}
 	if (c->size_given && c->size > (unsigned long long)s->conf.message_size_limit) {
+		sa_t shown = SA_INIT;
+		if (addr_format(&c->addr, &shown) == 0)
+			s->rej_sender = shown.s;
 		reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		s->rej_sender = NULL;
+		sa_free(&shown);
 		return;
 	}
 	sa_trunc(&s->sender, 0);
@@ -202,12 +252,15 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *c)
 		bad(s, "503 5.5.1 Error: need MAIL command");
 		return;
 	}
-	if (s->nrcpt >= (unsigned long long)s->conf.max_recipients) {
-		reply(s, "452 4.5.3 Error: too many recipients");
-		return;
-	}
 	if (addr_format(&c->addr, &shown) < 0) {
 		reply(s, "451 4.3.0 Error: out of memory");
+		return;
+	}
+	s->rej_rcpt = shown.s;
+	if (s->nrcpt >= (unsigned long long)s->conf.max_recipients) {
+		reply(s, "452 4.5.3 Error: too many recipients");
+		s->rej_rcpt = NULL;
+		sa_free(&shown);
 		return;
 	}
 	switch (rcpt_check(&s->pol, &c->addr)) {
@@ -237,20 +290,18 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *c)
 	if (msg) {
 		sa_t text = SA_INIT;
 
-		log_info(NULL, "reject: RCPT from %s: %.3s to=<%s> from=<%s> helo=%s",
-		         s->ip, msg, shown.s, s->sender.s ? s->sender.s : "", s->helo);
 		if (sa_catf(&text, msg, shown.s) < 0) {
 			reply(s, "451 4.3.0 Error: out of memory");
 		} else if (msg[0] == '5') {
 			/* refused recipients count as errors (as in Postfix), so one session
 			 * cannot probe for user names or relaying without limit */
-			sa_free(&shown);
 			bad(s, text.s); /* may not return */
 		} else {
 			reply(s, "%s", text.s);
 		}
 		sa_free(&text);
 	}
+	s->rej_rcpt = NULL;
 	sa_free(&shown);
 }
 
@@ -288,8 +339,7 @@ static void sync_check(struct session *s, int verb)
 		return;
 	if (sa_catb(&seen, s->in.buf + s->in.start, s->in.end - s->in.start) == 0)
 		smtpd_clean_text(&seen, 60);
-	log_info(NULL, "reject: improper pipelining after %s from %s: %s", name, s->ip,
-	         seen.s ? seen.s : "");
+	log_info(NULL, "improper pipelining after %s from %s: %s", name, s->ip, seen.s ? seen.s : "");
 	sa_free(&seen);
 	reply(s, "554 5.5.0 Error: SMTP protocol synchronization error"
 	         " (input sent before the reply to %s)", name);
@@ -303,7 +353,9 @@ static void command(struct session *s)
 	struct smtp_cmd c;
 
 	s->commands++;
-	if (smtp_cmd_parse(s->line.s, s->line.len, &c) < 0) {
+	int pr = smtp_cmd_parse(s->line.s, s->line.len, &c);
+	s->stage = c.verb == SMTP_UNKNOWN ? "UNKNOWN" : smtp_verb_name(c.verb);
+	if (pr < 0) {
 		bad(s, c.err ? c.err : "500 5.5.2 Error: bad syntax");
 		return;
 	}
@@ -406,6 +458,7 @@ int main(int argc, char **argv)
 		fatal_config("refusing to run as root: start pochta-smtpd as smtpd_user (pochtad)");
 	if (conf_load(&s->conf, paths.conf, &err) < 0)
 		fatal_config("%s", err.s ? err.s : "cannot load the configuration");
+	log_configure(s->conf.log_destination, s->conf.log_format, paths.log);
 	if (rlimits_session(&s->conf, &err) < 0)
 		fatal_config("cannot set resource limits: %s", err.s);
 	if (cidr_list_parse(s->conf.relay_networks, &s->relay, &s->nrelay, &err) < 0)
@@ -446,6 +499,7 @@ int main(int argc, char **argv)
 			command(s);
 		} else if (r == IO_TOOLONG) {
 			s->commands++;
+			s->stage = "UNKNOWN";
 			bad(s, "500 5.5.6 Line too long");
 		} else if (r == IO_EOF) {
 			session_exit(s, 0, "lost connection");

@@ -35,6 +35,7 @@ enum rcpt_verdict rcpt_check(const struct rcpt_policy *p, const struct addr *a);
 struct enq {
 	struct enqc c;      /* the session's pochta-enqueue child, started lazily */
 	int timeout_ms;
+	unsigned long long size; /* message octets sent (the size the queue file holds) */
 };
 
 void enq_init(struct enq *q, int timeout_ms);
@@ -77,6 +78,12 @@ struct session {
 	size_t nrcpt;
 	/* counters for the log */
 	unsigned long commands, errors, messages;
+	/* what a refusal's log line names: the command (HELO, MAIL, RCPT, DATA,
+	 * END-OF-MESSAGE, CONNECT...), the recipient or sender it refused, the message */
+	const char *stage;
+	const char *rej_rcpt;
+	const char *rej_sender;
+	const char *qid;
 	struct enq enq;
 };
 

@@ -152,6 +152,7 @@ void msg_data(struct session *s)
 		tx_reset(s);
 		goto out;
 	}
+	s->qid = qid.s;
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
 
 	/* a drip cannot stretch DATA: smtp_timeout to start with, then each byte
@@ -186,12 +187,11 @@ void msg_data(struct session *s)
 			io_deadline_extend(&s->in, (long long)used * 1000 / rate, tmo);
 	}
 
+	s->stage = "END-OF-MESSAGE";
 	refuse = refusal(s, &d, oversize, &why);
 	if (refuse) {
 		enq_abort(&s->enq);
 		reply(s, "%s", refuse);
-		log_info(qid.s, "reject: DATA from %s: %s from=<%s> size=%llu nrcpt=%zu helo=%s",
-		         s->ip, why, s->sender.s, d.size, s->nrcpt, s->helo);
 		tx_reset(s);
 		goto out;
 	}
@@ -200,8 +200,10 @@ void msg_data(struct session *s)
 	if (r == 'K') {
 		s->messages++;
 		reply(s, "250 2.0.0 Ok: queued as %s", text.s);
+		/* the size the queue file holds (our Received: included), as
+		 * pochta-enqueue, pochta-qmgr and pochtactl queue list give it */
 		log_info(text.s, "from=<%s> size=%llu nrcpt=%zu client=%s helo=%s",
-		         s->sender.s, d.size, s->nrcpt, s->ip, s->helo);
+		         s->sender.s, s->enq.size, s->nrcpt, s->ip, s->helo);
 	} else if (r == 'X') {
 		smtpd_clean_text(&text, 200);
 		/* enqueue's reason may start with its own enhanced code: keep it */
@@ -219,6 +221,7 @@ void msg_data(struct session *s)
 	}
 	tx_reset(s);
 out:
+	s->qid = NULL;
 	sa_free(&qid);
 	sa_free(&text);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include "smtpd.h"
+#include "enqproto.h"
 #include "log.h"
 #include "paths.h"
 
@@ -31,6 +32,7 @@ int enq_begin(struct enq *q, sa_t *qid)
 	int r;
 
 	errno = 0;
+	q->size = 0;
 	if (enqc_ready_z(&q->c, smtpd_enqz_fd, paths_prog("pochta-enqueue"), q->timeout_ms) < 0)
 		return enq_fail(q, "start");
 	r = enqc_begin(&q->c, qid);
@@ -54,6 +56,8 @@ int enq_put(struct enq *q, int type, const void *p, size_t n)
 		log_warn(NULL, "pochta-enqueue: write: %s", strerror(errno));
 		return -1;
 	}
+	if (type == ENQ_DATA)
+		q->size += n;
 	return 0;
 }
 

@@ -47,7 +47,7 @@ class Limits(InstanceTest):
         wait_until(lambda: sum(len(s.messages) for s in srv.sessions) >= 1, 10,
                    what='the data at the server')
         a.ctl('queue', 'hold', qid)
-        wait_until(lambda: '%s dropped from the schedule' % qid in a.log(), 5, what='held')
+        wait_until(lambda: '%s held by admin' % qid in a.log(), 5, what='held')
         a.ctl('queue', 'release', qid)
         a.wait_queue_empty(15)
         time.sleep(0.5)

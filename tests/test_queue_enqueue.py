@@ -292,7 +292,7 @@ class Restart(InstanceTest):
         os.rename(os.path.join(inst.root, 'queue', 'mess', qid), held)
         with open(os.path.join(inst.root, 'queue', 'trigger'), 'wb', buffering=0) as t:
             t.write(b'r')
-        wait_until(lambda: 'dropped from the schedule' in log(), 10, what='dropped')
+        wait_until(lambda: '%s held by admin' % qid in log(), 10, what='held')
         os.rename(bob + '.away', bob)
         with open(os.path.join(inst.root, 'queue', 'trigger'), 'wb', buffering=0) as t:
             t.write(b'f')

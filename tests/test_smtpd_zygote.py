@@ -90,7 +90,7 @@ class Zygote(InstanceTest):
     def enqueues(self, inst, session):
         """the pochta-enqueue of a session that has queued a message: pid, cmdline"""
         for line in inst.log().splitlines():
-            m = re.match(r'pochta-enqueue\[(\d+)\]: \S+ queued', line)
+            m = re.search(r'pochta-enqueue\[(\d+)\]: \S+ queued', line)
             if m:
                 pid = int(m.group(1))
                 try:
