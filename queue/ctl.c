@@ -61,7 +61,8 @@ void ctl_usage(void)
 	      "  config get KEY | config set KEY VALUE | config check\n"
 	      "  config list [-n] [-v]\n"
 	      "  setup [--check]             (system users, owners and modes; as root)\n"
-	      "  start\n"
+	      "  start [-d]                  (-d: in the background, output to log/pochta.log)\n"
+	      "  stop | restart | reload | status\n"
 	      "  queue list [--json] | queue stats [--json] | queue show ID\n"
 	      "  queue delete ID | queue hold ID | queue release ID | queue flush\n"
 	      "  aliases                     (check etc/aliases, compile etc/aliases.idx)\n",
@@ -221,6 +222,14 @@ int main(int argc, char **argv)
 		rc = ctl_cmd_queue(cargc, cargv);
 	else if (strcmp(cmd, "aliases") == 0)
 		rc = ctl_cmd_aliases(cargc, cargv);
+	else if (strcmp(cmd, "reload") == 0)
+		rc = ctl_cmd_reload(cargc, cargv);
+	else if (strcmp(cmd, "status") == 0)
+		rc = ctl_cmd_status(cargc, cargv);
+	else if (strcmp(cmd, "stop") == 0)
+		rc = ctl_cmd_stop(cargc, cargv);
+	else if (strcmp(cmd, "restart") == 0)
+		rc = ctl_cmd_restart(cargc, cargv);
 	else {
 		ctl_warn("unknown command %s", cmd);
 		ctl_usage();

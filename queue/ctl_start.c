@@ -1,4 +1,5 @@
-/* pochtactl start: exec pochta-master, the supervisor, for this instance.
+/* pochtactl start [-d]: exec pochta-master, the supervisor, for this instance
+ * (-d: in the background, ctl_run.c).
  * The supervisor is a program of its own (as Postfix's master) so that an
  * init system can run it directly and pochtactl stays an admin command. */
 #include <errno.h>
@@ -11,8 +12,8 @@
 
 int ctl_cmd_start(int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1)
+	int bg = argc == 2 && (strcmp(argv[1], "-d") == 0 || strcmp(argv[1], "--background") == 0);
+	if (argc != 1 && !bg)
 		ctl_usage();
 	const char *prog = paths_prog_find("pochta-master");
 	if (!prog)
@@ -24,6 +25,8 @@ int ctl_cmd_start(int argc, char **argv)
 	char *args[] = { "pochta-master", "-r", paths.root, NULL };
 	if (!paths.root[0])
 		args[1] = NULL;
+	if (bg)
+		return ctl_start_background(prog, args);
 	execv(prog, args);
 	ctl_die_sys("cannot run %s", prog);
 }
