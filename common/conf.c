@@ -229,9 +229,11 @@ static int is_blank(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
-/* one line (no LF) into t; seen[] marks keys already set */
+/* one line (no LF) into t; seen[] marks keys already set; on an error *badk
+ * is the key the line names (NULL: none, or not known) */
 static int parse_line(struct conf *t, const char *name, unsigned long lineno,
-                      const char *l, size_t n, unsigned char *seen, sa_t *err)
+                      const char *l, size_t n, unsigned char *seen, sa_t *err,
+                      const struct conf_key **badk)
 {
 	size_t i = 0, k0, klen, v0, vend;
 	const struct conf_key *k;
@@ -278,6 +280,7 @@ static int parse_line(struct conf *t, const char *name, unsigned long lineno,
 		        (int)(klen > 64 ? 64 : klen), l + k0, klen > 64 ? "..." : "");
 		return -1;
 	}
+	*badk = k;
 	if (seen[k - conf_keys]) {
 		err_set(err, "%s:%lu: duplicate key '%s'", name, lineno, k->name);
 		return -1;
@@ -291,13 +294,20 @@ static int parse_line(struct conf *t, const char *name, unsigned long lineno,
 	return r;
 }
 
-int conf_parse(struct conf *c, const char *name, const char *text, size_t len, sa_t *err)
+/* every line of text into c. all == 0: stop at the first bad line, c gets
+ * the defaults and err its message; -1. all: go on past bad lines, c gets the
+ * values of the good ones, err one "NAME:LINE: ...\n" per bad line and bad[]
+ * (when not NULL) marks each key a bad line names; the number of bad lines.
+ * -1 (ENOMEM) either way when memory runs out. */
+static int parse_text(struct conf *c, const char *name, const char *text, size_t len, sa_t *err,
+                      int all, unsigned char *bad)
 {
 	struct conf t;
 	unsigned char seen[sizeof conf_keys / sizeof conf_keys[0]];
 	unsigned long lineno = 0;
 	size_t pos = 0;
-	int saved;
+	int nbad = 0, saved;
+	sa_t why = SA_INIT;
 
 	if (conf_defaults(&t) < 0) {
 		memset(c, 0, sizeof *c);
@@ -306,32 +316,56 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len, s
 		return -1;
 	}
 	memset(seen, 0, sizeof seen);
+	if (bad)
+		memset(bad, 0, conf_nkeys);
+	if (all && err)
+		sa_trunc(err, 0);
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - text) : len;
+		const struct conf_key *k = NULL;
 		lineno++;
-		if (parse_line(&t, name, lineno, text + pos, end - pos, seen, err) < 0) {
+		errno = 0;
+		if (parse_line(&t, name, lineno, text + pos, end - pos, seen, all ? &why : err, &k) < 0) {
 			saved = errno == ENOMEM ? ENOMEM : EINVAL;
-			conf_free(&t);
-			if (conf_defaults(c) < 0)
-				memset(c, 0, sizeof *c);
-			errno = saved;
-			return -1;
+			if (!all || saved == ENOMEM || (err && (sa_catb(err, why.s ? why.s : "", why.len) < 0 || sa_catc(err, '\n') < 0))) {
+				sa_free(&why);
+				conf_free(&t);
+				if (conf_defaults(c) < 0)
+					memset(c, 0, sizeof *c);
+				errno = saved;
+				return -1;
+			}
+			if (bad && k)
+				bad[k - conf_keys] = 1;
+			nbad++;
 		}
 		pos = end + 1;
 	}
+	sa_free(&why);
 	*c = t;
-	return 0;
+	return nbad;
 }
 
-int conf_load(struct conf *c, const char *path, sa_t *err)
+int conf_parse(struct conf *c, const char *name, const char *text, size_t len, sa_t *err)
+{
+	return parse_text(c, name, text, len, err, 0, NULL) < 0 ? -1 : 0;
+}
+
+int conf_parse_all(struct conf *c, const char *name, const char *text, size_t len, sa_t *err,
+                   unsigned char *bad)
+{
+	return parse_text(c, name, text, len, err, 1, bad);
+}
+
+/* the whole file into *buf (malloc'd), or -1 with errno and a message in err */
+static int read_conf_file(const char *path, char **buf, size_t *lenp, sa_t *err)
 {
 	struct stat st;
-	char *buf = NULL;
 	size_t len = 0;
-	int fd, saved, r;
+	int fd, saved;
 
-	memset(c, 0, sizeof *c);
+	*buf = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		goto fail_errno;
@@ -342,12 +376,12 @@ int conf_load(struct conf *c, const char *path, sa_t *err)
 		err_set(err, "%s: not a regular file", path);
 		goto fail;
 	}
-	buf = malloc(CONF_FILE_MAX + 1);
-	if (!buf)
+	*buf = malloc(CONF_FILE_MAX + 1);
+	if (!*buf)
 		goto fail_errno;
 	/* read one byte past the limit to detect an oversized file */
 	while (len < CONF_FILE_MAX + 1) {
-		ssize_t n = read(fd, buf + len, CONF_FILE_MAX + 1 - len);
+		ssize_t n = read(fd, *buf + len, CONF_FILE_MAX + 1 - len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -363,12 +397,8 @@ int conf_load(struct conf *c, const char *path, sa_t *err)
 		goto fail;
 	}
 	close(fd);
-	fd = -1;
-	r = conf_parse(c, path, buf, len, err);
-	saved = errno;
-	free(buf);
-	errno = saved;
-	return r;
+	*lenp = len;
+	return 0;
 fail_errno:
 	saved = errno;
 	err_set(err, "%s: %s", path, strerror(saved));
@@ -377,11 +407,107 @@ fail:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
-	free(buf);
-	if (conf_defaults(c) < 0)
-		memset(c, 0, sizeof *c);
+	free(*buf);
+	*buf = NULL;
 	errno = saved;
 	return -1;
+}
+
+/* conf_load (all == 0) or conf_load_all (all) */
+static int load(struct conf *c, const char *path, sa_t *err, int all, unsigned char *bad)
+{
+	char *buf;
+	size_t len = 0;
+	int saved, r;
+
+	memset(c, 0, sizeof *c);
+	if (read_conf_file(path, &buf, &len, err) < 0) {
+		saved = errno;
+		if (conf_defaults(c) < 0)
+			memset(c, 0, sizeof *c);
+		errno = saved;
+		return -1;
+	}
+	r = parse_text(c, path, buf, len, err, all, bad);
+	saved = errno;
+	free(buf);
+	errno = saved;
+	return r;
+}
+
+int conf_read_file(const char *path, sa_t *text, sa_t *err)
+{
+	char *buf;
+	size_t len = 0;
+	int r;
+
+	if (read_conf_file(path, &buf, &len, err) < 0)
+		return -1;
+	sa_trunc(text, 0);
+	r = sa_catb(text, buf, len) < 0 || sa_ready(text, 0) < 0 ? -1 : 0;
+	free(buf);
+	if (r < 0) {
+		err_set(err, "%s: out of memory", path);
+		errno = ENOMEM;
+	}
+	return r;
+}
+
+int conf_load(struct conf *c, const char *path, sa_t *err)
+{
+	return load(c, path, err, 0, NULL) < 0 ? -1 : 0;
+}
+
+int conf_load_all(struct conf *c, const char *path, sa_t *err, unsigned char *bad)
+{
+	return load(c, path, err, 1, bad);
+}
+
+const char *conf_line_key(const char *line, size_t len, size_t *klen)
+{
+	size_t i = 0, s;
+	while (i < len && is_blank(line[i]))
+		i++;
+	if (i == len || line[i] == '#' || line[i] == '\r')
+		return NULL;
+	s = i;
+	while (i < len && !is_blank(line[i]) && line[i] != '=')
+		i++;
+	*klen = i - s;
+	return line + s;
+}
+
+unsigned long conf_key_line(const char *text, size_t len, const char *key)
+{
+	size_t pos = 0, kl = strlen(key);
+	unsigned long lineno = 0;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - text) - pos : len - pos, n;
+		const char *k = conf_line_key(text + pos, ll, &n);
+		lineno++;
+		if (k && n == kl && memcmp(k, key, kl) == 0)
+			return lineno;
+		pos += ll + 1;
+	}
+	return 0;
+}
+
+int conf_dump(const struct conf *c, sa_t *out)
+{
+	for (size_t i = 0; i < conf_nkeys; i++)
+		if (sa_catf(out, "%s = ", conf_keys[i].name) < 0 || conf_format(c, &conf_keys[i], out) < 0 ||
+		    sa_catc(out, '\n') < 0)
+			return -1;
+	return 0;
+}
+
+int conf_key_restart(const struct conf_key *k)
+{
+#define CONF_RESTART_CMP(n) if (strcmp(k->name, #n) == 0) return 1;
+	CONF_RESTART_KEYS(CONF_RESTART_CMP)
+#undef CONF_RESTART_CMP
+	return 0;
 }
 
 int conf_format(const struct conf *c, const struct conf_key *k, sa_t *out)

@@ -25,6 +25,9 @@ struct conf {
 	CONF_KEYS(CONF_FIELD)
 };
 
+#define CONF_COUNT_KEY(n, t, d, lo, hi, doc) +1
+enum { CONF_NKEYS = 0 CONF_KEYS(CONF_COUNT_KEY) };   /* == conf_nkeys */
+
 extern const struct conf_key conf_keys[];
 extern const size_t conf_nkeys;
 
@@ -35,8 +38,29 @@ int conf_defaults(struct conf *c);
 /* defaults, then the file; 0, or -1 with a message ("path:line: ...") in err.
  * A missing file is an error (ENOENT) with its path in err. */
 int conf_load(struct conf *c, const char *path, sa_t *err);
+/* the whole text of a configuration file (at most 1 MiB) into text; 0, or -1
+ * with errno and "PATH: reason" in err */
+int conf_read_file(const char *path, sa_t *text, sa_t *err);
 /* parse text into a buffer as conf_load does; name is used in messages */
 int conf_parse(struct conf *c, const char *name, const char *text, size_t len, sa_t *err);
+/* as conf_parse, but past bad lines: c gets the values of every good line
+ * (defaults for the rest), err one "name:LINE: reason\n" per bad line, and
+ * bad[] (conf_nkeys entries, or NULL) a 1 for each key a bad line names (a
+ * bad value, a repeat). The number of bad lines (0: valid), -1 (ENOMEM). */
+int conf_parse_all(struct conf *c, const char *name, const char *text, size_t len, sa_t *err,
+                   unsigned char *bad);
+/* the same for a file; -1 also when it cannot be read (message in err) */
+int conf_load_all(struct conf *c, const char *path, sa_t *err, unsigned char *bad);
+/* the key a line (len bytes, no LF) names, its length in *klen; NULL for a
+ * comment or blank line */
+const char *conf_line_key(const char *line, size_t len, size_t *klen);
+/* the 1-based number of the first line of text that names key; 0: none */
+unsigned long conf_key_line(const char *text, size_t len, const char *key);
+/* every key as a "key = value" line appended to out (a file conf_parse reads
+ * back as c); 0 or -1 */
+int conf_dump(const struct conf *c, sa_t *out);
+/* 1 when a change to k takes effect only at a restart (CONF_RESTART_KEYS) */
+int conf_key_restart(const struct conf_key *k);
 /* check value for key; 0 ok, -1 with a reason in err (no file:line) */
 int conf_check_value(const struct conf_key *k, const char *value, sa_t *err);
 /* set one key from text (validated); 0 or -1 with reason in err */

@@ -118,4 +118,14 @@
 	X(bounce_size_limit, INT, "50000", 0, 10485760, \
 	  "bytes of the original message returned in a bounce; beyond it only the headers")
 
+/* Keys a reload does not apply: the listeners, the limits the supervisor
+ * sized its tables by, the accounts programs run as. A change to one takes
+ * effect when the instance is restarted (pochtactl restart); every other key
+ * applies on `pochtactl reload` (SIGHUP to pochta-master).
+ * man/pochta.conf.5 says so for each (tests/test_confdoc.py). */
+#define CONF_RESTART_KEYS(R) \
+	R(instance_user) R(local_system_users) R(smtp_listen) R(pop3_listen) \
+	R(max_connections) R(delivery_concurrency) R(smtpd_user) R(qmgr_user) \
+	R(remote_user) R(virtual_user) R(queue_group)
+
 #endif

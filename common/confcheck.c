@@ -9,6 +9,7 @@
 #include "confcheck.h"
 #include "dns.h"
 #include "listen.h"
+#include "paths.h"
 #include "localaddr.h"
 #include "routes.h"
 #include "sysuser.h"
@@ -180,4 +181,90 @@ int confcheck_all(const struct conf *c, sa_t *err, sa_t *warn)
 	sa_free(&v);
 	sa_free(&why);
 	return r;
+}
+
+/* a table of paths.etc that does not load: one problem line */
+static int confcheck_table(const char *file, sa_t *problems)
+{
+	sa_t path = SA_INIT, err = SA_INIT, text = SA_INIT;
+	int bad = 0;
+	if (sa_catf(&path, "%s/%s", paths.etc, file) < 0)
+		goto nomem;
+	if (strcmp(file, "routes") == 0) {
+		struct routes r = ROUTES_INIT;
+		bad = routes_load(&r, path.s, &err) < 0;
+		routes_free(&r);
+	} else if (strcmp(file, "aliases") == 0) {
+		struct aliases_tab t = ALIASES_TAB_INIT;
+		if (aliases_read_file(path.s, ALIASES_FILE_MAX, 0, &text, NULL) < 0) {
+			if (errno != ENOENT) {
+				bad = 1;
+				sa_catf(&err, "%s: %s", path.s, strerror(errno));
+			}
+		} else {
+			bad = aliases_parse(text.s ? text.s : "", text.len, path.s, &t, &err) < 0;
+		}
+		aliases_free(&t);
+	} else {
+		size_t n;
+		if (users_list(path.s, &text, &n) < 0 && errno != ENOENT) {
+			bad = 1;
+			sa_catf(&err, "%s: %s", path.s, strerror(errno));
+		}
+	}
+	if (bad && (sa_cats(problems, err.len ? err.s : path.s) < 0 || sa_catc(problems, '\n') < 0))
+		goto nomem;
+	sa_free(&path);
+	sa_free(&err);
+	sa_free(&text);
+	return bad;
+nomem:
+	sa_free(&path);
+	sa_free(&err);
+	sa_free(&text);
+	errno = ENOMEM;
+	return -1;
+}
+
+int confcheck_text(struct conf *c, const char *name, const char *text, size_t len,
+                   sa_t *problems, sa_t *warn)
+{
+	unsigned char bad[CONF_NKEYS];
+	sa_t v = SA_INIT, why = SA_INIT;
+	int n = conf_parse_all(c, name, text, len, problems, bad);
+	static const char *const tables[] = { "routes", "aliases", "users" };
+
+	if (n < 0)
+		return -1;
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		if (bad[i])
+			continue;
+		sa_trunc(&v, 0);
+		sa_trunc(&why, 0);
+		if (conf_format(c, k, &v) < 0)
+			goto nomem;
+		if (confcheck_key(k, v.s ? v.s : "", &why, warn) == 0)
+			continue;
+		unsigned long line = conf_key_line(text, len, k->name);
+		int r = line ? sa_catf(problems, "%s:%lu: %s: %s\n", name, line, k->name, why.s ? why.s : "")
+		             : sa_catf(problems, "%s: %s (default): %s\n", name, k->name, why.s ? why.s : "");
+		if (r < 0)
+			goto nomem;
+		n++;
+	}
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		int r = confcheck_table(tables[i], problems);
+		if (r < 0)
+			goto nomem;
+		n += r;
+	}
+	sa_free(&v);
+	sa_free(&why);
+	return n;
+nomem:
+	sa_free(&v);
+	sa_free(&why);
+	errno = ENOMEM;
+	return -1;
 }

@@ -14,4 +14,13 @@ int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *
 /* the same for every key of c; -1 with "key: reason" in err */
 int confcheck_all(const struct conf *c, sa_t *err, sa_t *warn);
 
+/* everything `pochtactl config check` and a reload check, each problem one
+ * "FILE:LINE: ..." (or "FILE: ...") line ending in '\n' in problems: every
+ * bad line of the configuration text (name: its file), the meaning of every
+ * key whose line is good (confcheck_key), and the tables beside it in
+ * paths.etc that the programs read (routes, aliases, users). c gets the
+ * values of the good lines. The number of problems (0: valid), -1 (ENOMEM). */
+int confcheck_text(struct conf *c, const char *name, const char *text, size_t len,
+                   sa_t *problems, sa_t *warn);
+
 #endif

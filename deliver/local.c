@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "conf.h"
+#include "confrun.h"
 #include "dresult.h"
 #include "io.h"
 #include "local.h"
@@ -69,7 +70,7 @@ int main(int argc, char **argv)
 	}
 	if (worker)
 		return local_worker(0);
-	if (conf_load(&conf, paths.conf, &err) < 0) {
+	if (confrun_load(&conf, &err) < 0) {
 		log_warn(qid, "%s", err.s ? err.s : "cannot load configuration");
 		local_set(&r, 'T', "4.3.5", "configuration error", NULL);
 		finish(&r);

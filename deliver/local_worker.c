@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "conf.h"
+#include "confrun.h"
 #include "dresult.h"
 #include "local.h"
 #include "log.h"
@@ -30,7 +31,7 @@
 static int conf_fresh(struct conf_live *lc, const char *qid)
 {
 	sa_t err = SA_INIT;
-	int r = conf_live_load(lc, paths.conf, &err);
+	int r = conf_live_load(lc, confrun_path(), &err);
 
 	if (r < 0)
 		log_warn(qid, "%s", err.s ? err.s : "cannot load configuration");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "confrun.h"
 #include "addr.h"
 #include "dresult.h"
 #include "dsn.h"
@@ -121,7 +122,7 @@ static int remote_drop_root(void)
 
 	if (paths.root[0] || !priv_is_root())
 		return 0;
-	if (conf_load(&c, paths.conf, &err) < 0)
+	if (confrun_load(&c, &err) < 0)
 		log_warn(NULL, "%s", err.s ? err.s : "cannot load the configuration");
 	else if (priv_lookup(c.remote_user, &u, &err) < 0 || priv_drop(&u, &err) < 0)
 		log_warn(NULL, "refusing to run as root: remote_user %s: %s", c.remote_user, err.s);
@@ -194,7 +195,7 @@ int main(int argc, char **argv)
 	} else if (remote_drop_root() < 0) {
 		session_error(&rm, 'T', "4.3.5", "none", "refusing to run as root");
 		fatal = 1;
-	} else if (conf_load(&rm.conf, paths.conf, &err) < 0) {
+	} else if (confrun_load(&rm.conf, &err) < 0) {
 		session_error(&rm, 'T', "4.3.5", "none", "configuration error: %s",
 		              err.s ? err.s : "cannot load");
 		fatal = 1;

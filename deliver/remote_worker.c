@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "confrun.h"
 #include "addr.h"
 #include "dresult.h"
 #include "log.h"
@@ -92,7 +93,7 @@ static void serve(struct conf_live *lc, const struct rreq *q, int in, sa_t *repl
 	}
 	for (size_t i = 0; i < q->n; i++)
 		rm.r[i].addr = q->rcpt[i];
-	r = conf_live_load(lc, paths.conf, &err);
+	r = conf_live_load(lc, confrun_path(), &err);
 	if (r == 1) {
 		smtp_cache_close(); /* nothing made with the old configuration stays */
 		log_configure(lc->c.log_destination, lc->c.log_format, paths.log);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "conf.h"
+#include "confrun.h"
 #include "log.h"
 #include "passreq.h"
 #include "paths.h"
@@ -66,7 +67,7 @@ int main(int argc, char **argv)
 		log_warn(NULL, "cannot find the instance: %s", strerror(errno));
 		return 111;
 	}
-	if (conf_load(&conf, paths.conf, &err) < 0) {
+	if (confrun_load(&conf, &err) < 0) {
 		explicit_bzero(&req, sizeof req);
 		log_warn(NULL, "%s", err.s ? err.s : "cannot load the configuration");
 		sa_free(&err);

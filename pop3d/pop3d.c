@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "conf.h"
+#include "confrun.h"
 #include "rlimits.h"
 #include "log.h"
 #include "paths.h"
@@ -395,7 +396,7 @@ int main(int argc, char **argv)
 		reply("-ERR [SYS/TEMP] server configuration error");
 		leave(111);
 	}
-	if (conf_load(&conf, paths.conf, &err) < 0) {
+	if (confrun_load(&conf, &err) < 0) {
 		log_warn(NULL, "%s", err.s ? err.s : "cannot load the configuration");
 		reply("-ERR [SYS/TEMP] server configuration error");
 		leave(111);

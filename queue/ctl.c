@@ -74,7 +74,12 @@ static const struct ctl_help ctl_helps[] = {
 	{ "config", "check", "", "check pochta.conf; exit 1 when it is not valid" },
 	{ "config", "list", "[-n] [-v]", "every key and value (-n: only those set; -v: with their descriptions)" },
 	{ "setup", NULL, "[--check]", "system users, owners and modes (as root); --check lists what is wrong" },
-	{ "start", NULL, "", "run the instance in the foreground (pochta-master); SIGTERM stops it" },
+	{ "start", NULL, "[-d]", "run the instance in the foreground (pochta-master; SIGTERM stops it);"
+	  " -d: in the background, output to log/pochta.log" },
+	{ "stop", NULL, "", "stop the running instance (SIGTERM, waits up to 30 s)" },
+	{ "restart", NULL, "", "stop, then start -d" },
+	{ "reload", NULL, "", "check pochta.conf and, only when valid, apply it to the running instance" },
+	{ "status", NULL, "", "running or not (exit 0, 1 dead with a pid file, 3 not running), pids, listeners, queue" },
 	{ "queue", "list", "[--json] [SELECTORS]", "the queue, oldest first (+ incoming, ! held)" },
 	{ "queue", "stats", "[--json]", "counts, and recipients per domain by age in minutes, as qshape" },
 	{ "queue", "show", "[--header] [--body] ID", "envelope, header and body of one message" },
@@ -374,6 +379,14 @@ int main(int argc, char **argv)
 		rc = ctl_cmd_queue(cargc, cargv);
 	else if (strcmp(cmd, "aliases") == 0)
 		rc = ctl_cmd_aliases(cargc, cargv);
+	else if (strcmp(cmd, "reload") == 0)
+		rc = ctl_cmd_reload(cargc, cargv);
+	else if (strcmp(cmd, "status") == 0)
+		rc = ctl_cmd_status(cargc, cargv);
+	else if (strcmp(cmd, "stop") == 0)
+		rc = ctl_cmd_stop(cargc, cargv);
+	else if (strcmp(cmd, "restart") == 0)
+		rc = ctl_cmd_restart(cargc, cargv);
 	else {
 		ctl_warn("unknown command %s", cmd);
 		ctl_usage();

@@ -29,6 +29,8 @@ void ctl_nargs(const char *cmd, const char *sub, int have, const char *names);
 int ctl_read_file(const char *path, sa_t *out, size_t max);
 /* conf_load(paths.conf) or die with its message */
 void ctl_conf_load(struct conf *c);
+/* each '\n'-ended line of lines on stderr as "pochtactl: LINE" */
+void ctl_print_lines(const sa_t *lines);
 /* a JSON string (with quotes) for s[0..len) on f */
 void ctl_json_str(FILE *f, const char *s, size_t len);
 
@@ -39,5 +41,11 @@ int ctl_cmd_setup(int argc, char **argv);
 int ctl_cmd_start(int argc, char **argv);
 int ctl_cmd_queue(int argc, char **argv);
 int ctl_cmd_aliases(int argc, char **argv);
+int ctl_cmd_reload(int argc, char **argv);
+/* start -d: run prog (pochta-master) args detached; 0 once it runs, else 1 */
+int ctl_start_background(const char *prog, char *const args[]);
+int ctl_cmd_status(int argc, char **argv);
+int ctl_cmd_stop(int argc, char **argv);
+int ctl_cmd_restart(int argc, char **argv);
 
 #endif

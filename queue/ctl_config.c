@@ -20,46 +20,9 @@ static int ctl_conf_semantic(const struct conf_key *k, const char *value, sa_t *
 {
 	sa_t warn = SA_INIT;
 	int r = confcheck_key(k, value, err, &warn);
-	for (size_t i = 0; i < warn.len;) {
-		const char *nl = memchr(warn.s + i, '\n', warn.len - i);
-		size_t n = nl ? (size_t)(nl - (warn.s + i)) : warn.len - i;
-		ctl_warn("%.*s", (int)n, warn.s + i);
-		i += n + 1;
-	}
+	ctl_print_lines(&warn);
 	sa_free(&warn);
 	return r;
-}
-
-/* the key named on a line, or NULL for comments and blank lines */
-static const char *line_key(const char *line, size_t len, size_t *klen)
-{
-	size_t i = 0;
-	while (i < len && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	if (i == len || line[i] == '#' || line[i] == '\r')
-		return NULL;
-	size_t s = i;
-	while (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '=')
-		i++;
-	*klen = i - s;
-	return line + s;
-}
-
-/* 1-based number of the line that sets key, 0 when none */
-static size_t key_line(const char *text, size_t len, const char *key)
-{
-	size_t pos = 0, lineno = 0, kl = strlen(key);
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t ll = nl ? (size_t)(nl - text - pos) : len - pos;
-		lineno++;
-		size_t n;
-		const char *k = line_key(text + pos, ll, &n);
-		if (k && n == kl && memcmp(k, key, kl) == 0)
-			return lineno;
-		pos += ll + (nl ? 1 : 0);
-	}
-	return 0;
 }
 
 /* new text with "key = value" in place of the first line that sets key (later
@@ -73,7 +36,7 @@ static int conf_rewrite(const char *text, size_t len, const char *key, const cha
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - text - pos) : len - pos;
 		size_t n;
-		const char *k = line_key(text + pos, ll, &n);
+		const char *k = conf_line_key(text + pos, ll, &n);
 		if (k && n == kl && memcmp(k, key, kl) == 0) {
 			if (!done && sa_catf(out, "%s = %s\n", key, value) < 0)
 				return -1;
@@ -97,16 +60,27 @@ static const struct conf_key *key_or_die(const char *name)
 	return k;
 }
 
+/* the value of one key even while another line is broken (with a warning):
+ * an operator fixing the file can still read what is set */
 static int cmd_get(const char *name)
 {
 	const struct conf_key *k = key_or_die(name);
 	struct conf c;
-	ctl_conf_load(&c);
-	sa_t out = SA_INIT;
+	unsigned char bad[CONF_NKEYS];
+	sa_t err = SA_INIT, out = SA_INIT;
+	int n = conf_load_all(&c, paths.conf, &err, bad);
+	if (n < 0)
+		ctl_die("%s", err.len ? err.s : strerror(errno));
+	if (bad[k - conf_keys])
+		ctl_die("%s: its line in %s is not valid (see pochtactl config check)", name, paths.conf);
+	if (n > 0)
+		ctl_warn("warning: %s has %d bad line%s (see pochtactl config check); %s is read from a good one",
+		         paths.conf, n, n == 1 ? "" : "s", name);
 	if (conf_format(&c, k, &out) < 0)
 		ctl_die_sys("%s", name);
 	printf("%s\n", out.len ? out.s : "");
 	sa_free(&out);
+	sa_free(&err);
 	conf_free(&c);
 	return 0;
 }
@@ -159,40 +133,26 @@ static int cmd_set(const char *name, const char *value)
 	return 0;
 }
 
+/* every problem, one line each (file:line first), not only the first */
 static int cmd_check(void)
 {
 	struct conf c;
-	sa_t err = SA_INIT, text = SA_INIT, v = SA_INIT;
-	if (conf_load(&c, paths.conf, &err) < 0) {
-		fprintf(stderr, "pochtactl: %s\n", err.len ? err.s : strerror(errno));
-		conf_free(&c);
-		sa_free(&err);
-		return 1;
-	}
-	int bad = 0;
+	sa_t text = SA_INIT, problems = SA_INIT, warn = SA_INIT;
 	if (ctl_read_file(paths.conf, &text, CONF_FILE_MAX) < 0)
 		ctl_die_sys("cannot read %s", paths.conf);
-	for (size_t i = 0; i < conf_nkeys; i++) {
-		const struct conf_key *k = &conf_keys[i];
-		sa_trunc(&err, 0);
-		sa_trunc(&v, 0);
-		if (conf_format(&c, k, &v) < 0)
-			ctl_die_sys("out of memory");
-		if (ctl_conf_semantic(k, v.s ? v.s : "", &err) < 0) {
-			size_t line = key_line(text.s, text.len, k->name);
-			if (line)
-				fprintf(stderr, "pochtactl: %s:%zu: %s: %s\n", paths.conf, line, k->name, err.s);
-			else
-				fprintf(stderr, "pochtactl: %s: %s (default): %s\n", paths.conf, k->name, err.s);
-			bad = 1;
-		}
-	}
+	int n = confcheck_text(&c, paths.conf, text.s, text.len, &problems, &warn);
+	if (n < 0)
+		ctl_die_sys("out of memory");
+	ctl_print_lines(&warn);
+	ctl_print_lines(&problems);
 	conf_free(&c);
-	sa_free(&err);
 	sa_free(&text);
-	sa_free(&v);
-	if (bad)
+	sa_free(&warn);
+	sa_free(&problems);
+	if (n > 0) {
+		fprintf(stderr, "pochtactl: %s: %d problem%s\n", paths.conf, n, n == 1 ? "" : "s");
 		return 1;
+	}
 	printf("ok\n");
 	return 0;
 }

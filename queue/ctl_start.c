@@ -1,4 +1,5 @@
-/* pochtactl start: exec pochta-master, the supervisor, for this instance.
+/* pochtactl start [-d]: exec pochta-master, the supervisor, for this instance
+ * (-d: in the background, ctl_run.c).
  * The supervisor is a program of its own (as Postfix's master) so that an
  * init system can run it directly and pochtactl stays an admin command. */
 #include <errno.h>
@@ -13,8 +14,9 @@
 
 int ctl_cmd_start(int argc, char **argv)
 {
-	(void)argv;
-	ctl_nargs("start", NULL, argc - 1, "");
+	int bg = argc == 2 && (strcmp(argv[1], "-d") == 0 || strcmp(argv[1], "--background") == 0);
+	if (!bg)
+		ctl_nargs("start", NULL, argc - 1, "");
 	const char *prog = paths_prog_find("pochta-master");
 	if (!prog)
 		ctl_die("pochta-master not found (looked in POCHTA_LIBEXEC, beside pochtactl and in %s)",
@@ -34,6 +36,8 @@ int ctl_cmd_start(int argc, char **argv)
 	char *args[] = { "pochta-master", "-r", paths.root, NULL };
 	if (!paths.root[0])
 		args[1] = NULL;
+	if (bg)
+		return ctl_start_background(prog, args);
 	execv(prog, args);
 	ctl_die_sys("cannot run %s", prog);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "conf.h"
+#include "confrun.h"
 #include "enqproto.h"
 #include "enqueue.h"
 #include "log.h"
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
 		usage();
 	if (paths_init(root) < 0)
 		log_fatal("cannot set up paths: %s", strerror(errno));
-	if (conf_load(&E.conf, paths.conf, &err) < 0)
+	if (confrun_load(&E.conf, &err) < 0)
 		log_fatal("%s", err.s ? err.s : "cannot load configuration");
 	log_configure(E.conf.log_destination, E.conf.log_format, paths.log);
 	/* a session's writer, forked by the enqueue zygote or exec'd: the same

@@ -13,7 +13,14 @@
  *   - started as root without instance_user, runs each program as its own
  *     user and starts the delivery workers pochta-qmgr asks for on the spawn
  *     channel (common/spawnreq.h): the manager, as qmgr_user, could not;
- *   - on SIGTERM/SIGINT stops every process it started and exits 0.
+ *   - runs the configuration it checked, copied to ETC/pochta.conf.running
+ *     (confrun.h) for every program it starts; on SIGHUP (pochtactl reload)
+ *     checks pochta.conf again and only when it is valid replaces that copy,
+ *     wakes pochta-qmgr and reopens its logs; a broken file is logged and the
+ *     last valid configuration stays. Keys in CONF_RESTART_KEYS keep their
+ *     running values until a restart;
+ *   - on SIGTERM/SIGINT stops every process it started, removes the copy and
+ *     exits 0.
  * Signals only write a byte to a self-pipe; all work happens in the poll() loop.
  * The supervisor is a child subreaper, so processes orphaned by its children
  * (an enqueue left by a dying smtpd) are reaped here and stopped at shutdown.
@@ -39,6 +46,7 @@
 #include "cidr.h"
 #include "conf.h"
 #include "confcheck.h"
+#include "confrun.h"
 #include "io.h"
 #include "listen.h"
 #include "log.h"
@@ -128,6 +136,8 @@ static char master_local_prog[4300], master_remote_prog[4300];
 
 static int master_sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t master_got_stop;
+static int master_got_hup;            /* a SIGHUP came: reload */
+static struct conf master_conf;       /* what runs: the snapshot's values */
 
 static long long master_now_ms(void)
 {
@@ -853,8 +863,7 @@ static void master_drain_pipe(void)
 	while ((n = read(master_sigpipe_fd[0], buf, sizeof buf)) > 0)
 		for (ssize_t i = 0; i < n; i++)
 			if (buf[i] == SIGHUP)
-				log_info(NULL, "SIGHUP ignored: each new process reads pochta.conf itself;"
-				         " restart to change listeners or limits");
+				master_got_hup = 1;
 }
 
 /* wait for children up to deadline; 1 when none is left */
@@ -1028,6 +1037,127 @@ static void master_users(const struct conf *c)
 		           paths.queue, q->name, paths.root[0] ? " -r " : "", paths.root);
 }
 
+/* pochta.conf checked whole: 0 with its values in c, or the number of
+ * problems, each logged (how: "refusing to start" or "reload refused") */
+static int master_conf_read(struct conf *c, const char *how)
+{
+	sa_t text = SA_INIT, problems = SA_INIT, warn = SA_INIT;
+	int n;
+	if (conf_read_file(paths.conf, &text, &problems) < 0) {
+		conf_defaults(c);
+		n = 1;
+		if (sa_catc(&problems, '\n') < 0)
+			sa_trunc(&problems, 0);
+	} else {
+		n = confcheck_text(c, paths.conf, text.s ? text.s : "", text.len, &problems, &warn);
+		if (n < 0) {
+			n = 1;
+			sa_copys(&problems, "out of memory\n");
+		}
+	}
+	master_warn_lines(&warn);
+	if (n > 0) {
+		log_warn(NULL, "%s: %d problem%s in %s (see pochtactl config check)%s", how, n,
+		         n == 1 ? "" : "s", paths.conf,
+		         master_conf.smtpd_user ? "; the last valid configuration stays in effect" : "");
+		master_warn_lines(&problems);
+		conf_free(c);
+	}
+	sa_free(&text);
+	sa_free(&problems);
+	sa_free(&warn);
+	return n;
+}
+
+/* c as ETC/pochta.conf.running, what the programs read; 0 or -1 (logged) */
+static int master_snapshot_write(const struct conf *c)
+{
+	sa_t text = SA_INIT;
+	int r = sa_catf(&text, "# the configuration pochta-master[%ld] runs, written from %s\n"
+	                "# when it was checked: edit that file, then run pochtactl reload\n",
+	                (long)getpid(), paths.conf);
+	if (r == 0)
+		r = conf_dump(c, &text);
+	if (r == 0)
+		r = confrun_write(text.s, text.len);
+	if (r < 0)
+		log_warn(NULL, "cannot write %s: %s", confrun_snapshot(), strerror(errno));
+	sa_free(&text);
+	return r;
+}
+
+/* the one place logs are reopened (logrotate): on reload. Our own file and
+ * pochta-logger's, which holds the pipe the children write their lines to:
+ * they have nothing to reopen. */
+static void master_reopen_logs(void)
+{
+	log_reopen();
+}
+
+/* SIGHUP: check pochta.conf; only when it is valid, run it */
+static void master_reload(void)
+{
+	struct conf c;
+	sa_t a = SA_INIT, b = SA_INIT, changed = SA_INIT, later = SA_INIT;
+	struct cidr *ex = NULL;
+	size_t nex = 0;
+	int kept = 0;
+	master_reopen_logs();
+	if (master_conf_read(&c, "reload refused") > 0)
+		return;
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		sa_trunc(&a, 0);
+		sa_trunc(&b, 0);
+		if (conf_format(&master_conf, k, &a) < 0 || conf_format(&c, k, &b) < 0)
+			goto nomem;
+		if (a.len == b.len && memcmp(a.s, b.s, a.len) == 0)
+			continue;
+		if (!conf_key_restart(k)) {
+			if (sa_catf(&changed, "%s%s", changed.len ? " " : "", k->name) < 0)
+				goto nomem;
+			continue;
+		}
+		/* what runs keeps it: the listeners, tables and users are as started */
+		if (sa_catf(&later, "%s%s", later.len ? " " : "", k->name) < 0 ||
+		    conf_set(&c, k, a.s ? a.s : "", NULL) < 0)
+			goto nomem;
+	}
+	if (cidr_list_parse_ref(c.connection_limit_exempt, "relay_networks", c.relay_networks, &ex,
+	                        &nex, &a) < 0) {
+		log_warn(NULL, "reload refused: connection_limit_exempt: %s", a.s ? a.s : strerror(errno));
+		goto out;
+	}
+	if (master_snapshot_write(&c) < 0) {
+		log_warn(NULL, "reload refused: the last valid configuration stays in effect");
+		free(ex);
+		goto out;
+	}
+	free(master_exempt);
+	master_exempt = ex;
+	master_nexempt = nex;
+	master_max_per_ip = c.max_connections_per_ip;
+	conf_free(&master_conf);
+	master_conf = c;
+	kept = 1;
+	if (master_qmgr_pid)
+		kill(master_qmgr_pid, SIGHUP); /* it reads the new copy now */
+	log_info(NULL, "reloaded %s: changed=%s", paths.conf, changed.len ? changed.s : "none");
+	if (later.len)
+		log_warn(NULL, "reload: %s changed in %s: takes effect at the next restart (pochtactl restart)",
+		         later.s, paths.conf);
+	goto out;
+nomem:
+	log_warn(NULL, "reload refused: out of memory");
+out:
+	if (!kept)
+		conf_free(&c);
+	sa_free(&a);
+	sa_free(&b);
+	sa_free(&changed);
+	sa_free(&later);
+}
+
 static void master_usage(void)
 {
 	fputs("usage: pochta-master [-r ROOT]\n", stderr);
@@ -1052,14 +1182,10 @@ int main(int argc, char **argv)
 	log_init("pochta-master", LOG_DEST_STDERR);
 
 	struct conf c;
-	sa_t err = SA_INIT, warn = SA_INIT;
-	if (conf_load(&c, paths.conf, &err) < 0)
-		master_die("%s", err.len ? err.s : strerror(errno));
-	if (confcheck_all(&c, &err, &warn) < 0)
-		master_die("%s: %s (see pochtactl config check)", paths.conf, err.s);
+	sa_t err = SA_INIT;
+	if (master_conf_read(&c, "refusing to start") > 0)
+		exit(1);
 	log_configure(NULL, c.log_format, NULL); /* the destination once we are ourselves */
-	master_warn_lines(&warn);
-	sa_free(&warn);
 	/* as root: one account for the whole instance, taken on once the
 	 * listeners are bound, or each program as its own user */
 	struct priv_user one;
@@ -1161,13 +1287,17 @@ int main(int argc, char **argv)
 	master_workers = calloc(2 * master_workers_cap, sizeof *master_workers);
 	if (!master_workers)
 		master_die_sys("out of memory");
+	/* what the programs read from now on; as root still, the account may
+	 * not write ETC itself (it replaces the file on reload when it may) */
+	if (master_snapshot_write(&c) < 0)
+		master_die("cannot start without %s", confrun_snapshot());
 	if (drop_self && priv_drop(&one, &err) < 0)
 		master_die("instance_user %s: %s", one.name, err.s);
 	/* after the drop: the log file is written as the instance's account.
-	 * The children log to our stderr (POCHTA_LOG); POCHTA_ROOT is set by paths_init */
+	 * The children log to our stderr; POCHTA_ROOT is set by paths_init */
 	if (log_supervise(c.log_destination, c.log_format, paths.log) < 0)
 		master_die_sys("cannot log to %s/%s", paths.log, LOG_FILE_NAME);
-	conf_free(&c);
+	master_conf = c;
 	if (drop_self) {
 		log_info(NULL, "running as %s uid=%lu gid=%lu", one.name, (unsigned long)one.uid,
 		         (unsigned long)one.gid);
@@ -1222,6 +1352,10 @@ int main(int argc, char **argv)
 		master_reap(0);
 		if (master_got_stop)
 			break;
+		if (master_got_hup) {
+			master_got_hup = 0;
+			master_reload();
+		}
 		/* the held first: a slot a reap freed is theirs before newcomers' */
 		master_held_run();
 		if (r > 0 && spawn_at >= 0 && pf[spawn_at].revents)
@@ -1231,5 +1365,14 @@ int main(int argc, char **argv)
 				master_accept_all(map[i]);
 		held_next = master_held_run();
 	}
-	return master_stop_all();
+	int rc = master_stop_all();
+	/* stopped: programs run without us (inetd, sendmail) read pochta.conf */
+	if (confrun_remove() < 0)
+		log_warn(NULL, "cannot remove %s: %s", confrun_snapshot(), strerror(errno));
+	/* an empty pid file: stopped cleanly (one naming a pid nobody locks is
+	 * a supervisor that died: pochtactl status) */
+	if (ftruncate(lockfd, 0) < 0)
+		log_warn(NULL, "cannot empty the pid file: %s", strerror(errno));
+	conf_free(&master_conf);
+	return rc;
 }

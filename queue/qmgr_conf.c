@@ -1,12 +1,14 @@
-/* qmgr_conf: the queue manager's configuration, read again when pochta.conf
- * changes. pochta-smtpd reads the file for each session, so without this a
- * running queue manager would route mail for a domain just added to
- * local_domains by the old list: accepted, then bounced by pochta-remote
- * (backscatter). The file is checked before new mail is taken; a broken file
- * is logged and the last valid configuration kept. */
+/* qmgr_conf: the queue manager's configuration, read again when the file it
+ * reads (the supervisor's checked copy, confrun.h) changes, and at once on
+ * SIGHUP (sent by pochta-master on reload). pochta-smtpd reads the file for
+ * each session, so without this a running queue manager would route mail for
+ * a domain just added to local_domains by the old list: accepted, then
+ * bounced by pochta-remote (backscatter). The file is checked before new mail
+ * is taken; a broken file is logged and the last valid configuration kept. */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "confrun.h"
 #include "log.h"
 #include "paths.h"
 #include "qmgr.h"
@@ -22,9 +24,10 @@ static int qmgr_conf_same(const struct stat *a, const struct stat *b)
 
 int qmgr_conf_load(sa_t *err)
 {
-	if (stat(paths.conf, &qmgr_conf_seen) < 0)
+	const char *path = confrun_path();
+	if (stat(path, &qmgr_conf_seen) < 0)
 		memset(&qmgr_conf_seen, 0, sizeof qmgr_conf_seen);
-	return conf_load(&Q.conf, paths.conf, err);
+	return conf_load(&Q.conf, path, err);
 }
 
 void qmgr_conf_check(void)
@@ -33,10 +36,12 @@ void qmgr_conf_check(void)
 	struct conf c;
 	sa_t err = SA_INIT;
 
-	if (stat(paths.conf, &st) < 0 || qmgr_conf_same(&st, &qmgr_conf_seen))
+	const char *path = confrun_path();
+
+	if (stat(path, &st) < 0 || qmgr_conf_same(&st, &qmgr_conf_seen))
 		return;
 	qmgr_conf_seen = st;
-	if (conf_load(&c, paths.conf, &err) < 0) {
+	if (conf_load(&c, path, &err) < 0) {
 		log_warn(NULL, "configuration not reloaded, the last valid one stays in effect: %s",
 		         err.s ? err.s : strerror(errno));
 		sa_free(&err);
@@ -52,5 +57,5 @@ void qmgr_conf_check(void)
 	}
 	conf_free(&Q.conf);
 	Q.conf = c;
-	log_info(NULL, "configuration reloaded from %s", paths.conf);
+	log_info(NULL, "configuration reloaded from %s", path);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "confrun.h"
 #include "sendmail.h"
 #include "aliases.h"
 #include "log.h"
@@ -124,7 +125,7 @@ static void sm_smtp(void)
 	const char *smtpd;
 
 	if (!paths.root[0] && priv_is_root()) {
-		if (conf_load(&c, paths.conf, &err) < 0)
+		if (confrun_load(&c, &err) < 0)
 			sm_die(EX_CONFIG, "%s", err.s ? err.s : "cannot read the configuration");
 		if (priv_lookup(c.smtpd_user, &u, &err) < 0 || priv_drop(&u, &err) < 0)
 			sm_die(EX_OSERR, "cannot become smtpd_user %s: %s", c.smtpd_user,

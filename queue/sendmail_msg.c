@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "confrun.h"
 #include "sendmail.h"
 #include "addrlist.h"
 #include "enqclient.h"
@@ -348,7 +349,7 @@ void sm_deliver(const struct smopt *o, char *const *argv, const struct sm_caller
 	memset(&m, 0, sizeof m);
 	m.o = o;
 	m.who = who;
-	if (conf_load(&m.conf, paths.conf, &err) < 0)
+	if (confrun_load(&m.conf, &err) < 0)
 		sm_die(EX_CONFIG, "%s", err.s ? err.s : "cannot read the configuration");
 	log_configure(m.conf.log_destination, m.conf.log_format, paths.log);
 	if (localaddr_origin(&m.conf, &m.origin) < 0 ||

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "confrun.h"
 #include "smtpd.h"
 #include "tcpenv.h"
 #include "log.h"
@@ -456,7 +457,7 @@ int main(int argc, char **argv)
 	 * no instance_user still runs it as root (pochta-master(8)) */
 	if (!paths.root[0] && priv_is_root())
 		fatal_config("refusing to run as root: start pochta-smtpd as smtpd_user (pochtad)");
-	if (conf_load(&s->conf, paths.conf, &err) < 0)
+	if (confrun_load(&s->conf, &err) < 0)
 		fatal_config("%s", err.s ? err.s : "cannot load the configuration");
 	log_configure(s->conf.log_destination, s->conf.log_format, paths.log);
 	if (rlimits_session(&s->conf, &err) < 0)

@@ -106,6 +106,30 @@ class ConfDocTest(unittest.TestCase):
                 missing.append('%s (%s)' % (k, d))
         self.assertEqual(missing, [], 'defaults not in man/pochta.conf.5: %s' % ', '.join(missing))
 
+    def test_restart_keys_documented(self):
+        """each key of CONF_RESTART_KEYS, and only those, says in its entry
+        that a change takes effect at the next restart"""
+        with open(HEADER) as f:
+            m = re.search(r'#define\s+CONF_RESTART_KEYS\(R\)((?:.*\\\n)*.*)', f.read())
+        self.assertTrue(m, 'no CONF_RESTART_KEYS(R) in %s' % HEADER)
+        restart = set(re.findall(r'\bR\(\s*([a-z][a-z0-9_]*)\s*\)', m.group(1)))
+        names = set(k for k, _, _ in header_keys())
+        self.assertGreaterEqual(len(restart), 5)
+        self.assertEqual(restart - names, set(), 'CONF_RESTART_KEYS names unknown keys')
+        text = man_text()
+        keys_sec = text[text.index('.SH KEYS'):]
+        keys_sec = keys_sec[:keys_sec.index('\n.SH ', 1)]
+        entries = {}
+        for part in re.split(r'\n\.(?:TP|SS)\b', keys_sec):
+            m = re.match(r'\s*\.B\s+([a-z][a-z0-9_]*)\s*\n', part)
+            if m and m.group(1) in names:
+                entries[m.group(1)] = part
+        self.assertEqual(set(entries), names, 'keys without an entry of their own')
+        said = set(k for k, e in entries.items()
+                   if 'A change takes effect at the next restart' in ' '.join(e.split()))
+        self.assertEqual(sorted(restart - said), [], 'restart keys not marked in man/pochta.conf.5')
+        self.assertEqual(sorted(said - restart), [], 'keys marked restart that apply on reload')
+
 
 if __name__ == '__main__':
     unittest.main()

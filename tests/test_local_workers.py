@@ -103,6 +103,7 @@ class LocalWorkers(InstanceTest):
         self.send(inst, 'bob@example.test', 1)
         self.assertIn(b'body 1', inst.wait_mail('bob', 1)[0])
         inst.ctl('config', 'set', 'postmaster', 'bob')
+        inst.ctl('reload')  # the running worker reads the checked copy
         self.send(inst, 'postmaster@example.test', 2)
         mails = inst.wait_mail('bob', 2)
         self.assertTrue(any(b'body 2' in m for m in mails))

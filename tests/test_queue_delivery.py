@@ -1,5 +1,6 @@
 """Queue and local delivery, black box: SMTP in, pochta-qmgr + pochta-local out."""
 import os
+import signal
 import re
 import time
 import unittest
@@ -148,12 +149,13 @@ class Delivery(InstanceTest):
 
 
 class ConfigChange(InstanceTest):
-    """pochta-smtpd reads pochta.conf per session; the running queue manager
-    must route by the same file, or it bounces what smtpd just accepted"""
+    """pochta-smtpd reads the configuration per session; the running queue
+    manager must route by the same one, or it bounces what smtpd just accepted"""
 
     def test_new_local_domain_is_delivered_not_bounced(self):
         inst = self.instance(users=USERS)
         inst.ctl('config', 'set', 'local_domains', 'example.test new.test')
+        inst.ctl('reload')
         with inst.smtp() as s:
             s.sendmail('sender@example.org', ['alice@new.test'], msg('new domain'))
         mails = inst.wait_mail('alice', 1)
@@ -168,17 +170,24 @@ class ConfigChange(InstanceTest):
         conf = os.path.join(inst.root, 'etc', 'pochta.conf')
         with open(conf) as f:
             good = f.read()
-        with open(conf, 'a') as f:
-            f.write('no_such_key = 1\n')
+        inst.write(conf, 'no_such_key = 1\n', append=True)
         inst.ctl('queue', 'flush')
-        wait_until(lambda: 'configuration not reloaded' in inst.log(), 15, 0.05,
-                   'the queue manager noticed the broken file')
-        self.assertRegex(inst.log(), r'configuration not reloaded.*no_such_key')
-        with open(conf, 'w') as f:
-            f.write(good)
+        res = inst.ctl('reload', check=False)
+        self.assertNotEqual(res.returncode, 0)
+        self.assertRegex(res.stderr.decode(), r'pochta.conf:\d+: unknown key .no_such_key')
+        os.kill(inst.proc.pid, signal.SIGHUP)
+        wait_until(lambda: 'reload refused' in inst.log(), 15, 0.05,
+                   'the supervisor refused the broken file')
+        # nothing that runs read the broken file: mail still flows
+        with inst.smtp() as s:
+            s.sendmail('sender@example.org', ['alice@example.test'], msg('during'))
+        self.assertEqual(len(inst.wait_mail('alice', 1)), 1)
+        self.assertNotIn('configuration not reloaded', inst.log())
+        inst.write(conf, good)
+        inst.ctl('reload')
         with inst.smtp() as s:
             s.sendmail('sender@example.org', ['alice@example.test'], msg('after'))
-        self.assertEqual(len(inst.wait_mail('alice', 1)), 1)
+        self.assertEqual(len(inst.wait_mail('alice', 2)), 2)
         self.assertIsNone(inst.proc.poll())
 
 

@@ -229,6 +229,7 @@ class RemoteWorkers(InstanceTest):
         a = self.sender(srv, remote_connection_cache_time='30')
         self.deliver(a, srv, 1)
         a.ctl('config', 'set', 'relayhost', '127.0.0.1:%d' % other.port)
+        a.ctl('reload')
         token, body = token_msg(to='x@far.test')
         send(a, 'alice@a.test', ['x@far.test'], body)
         wait_until(lambda: received(other) == 1, 15, 0.02, 'the message at the relayhost')

@@ -227,6 +227,7 @@ class SendmailTest(InstanceTest):
         self.addCleanup(srv.stop)
         self.assertEqual(self.inst.ctl('config', 'get', 'relay_networks').stdout.strip(), b'')
         self.inst.ctl('config', 'set', 'relayhost', '127.0.0.1:%d' % srv.port)
+        self.inst.ctl('reload')  # sendmail and the running instance read the checked copy
         rc, out, err = self.sendmail('carol@remote.test', input=b'Subject: out\n\nto the world\n')
         self.assertEqual(rc, EX_OK, err)
         wait_until(lambda: srv.sessions and srv.sessions[-1].messages, 20, 0.05, 'remote delivery')
@@ -273,11 +274,13 @@ class SendmailTest(InstanceTest):
         self.assertEqual(self.inst.queue_files(), [])
         # smtp_allow_long_lines lets the long line through, as in pochta-smtpd
         self.inst.ctl('config', 'set', 'smtp_allow_long_lines', '1')
+        self.inst.ctl('reload')
         m = self.deliver_one('alice', 'alice', input=b'Subject: x\n\n' + b'y' * 999 + b'\n')
         self.assertIn(b'y' * 999 + b'\n', m)
 
     def test_too_big(self):
         self.inst.ctl('config', 'set', 'message_size_limit', '2000')
+        self.inst.ctl('reload')
         rc, out, err = self.sendmail('alice', input=b'Subject: x\n\n' + b'z' * 3000 + b'\n')
         self.assertEqual(rc, EX_DATAERR, err)
         self.assertIn('message_size_limit', err)

@@ -408,6 +408,45 @@ static void test_hostname(void)
 	sa_free(&err);
 }
 
+static void test_parse_all(void)
+{
+	struct conf c;
+	unsigned char bad[CONF_NKEYS];
+	sa_t err = SA_INIT, dump = SA_INIT;
+	const char *text = "max_recipients = 7\nbogus = 1\nsmtp_timeout = x\n"
+	                   "max_recipients = 8\nmyhostname = ok.example\nnoequals\n";
+
+	T_INTEQ(conf_parse_all(&c, "t", text, strlen(text), &err, bad), 4);
+	T_STREQ(err.s, "t:2: unknown key 'bogus'\nt:3: smtp_timeout: not an integer\n"
+	               "t:4: duplicate key 'max_recipients'\nt:6: missing '='\n");
+	/* the good lines count; a bad one leaves its key's default */
+	T_INTEQ(c.max_recipients, 7);
+	T_STREQ(c.myhostname, "ok.example");
+	T_INTEQ(c.smtp_timeout, 300);
+	T_INTEQ(bad[conf_key_find("smtp_timeout") - conf_keys], 1);
+	T_INTEQ(bad[conf_key_find("max_recipients") - conf_keys], 1);
+	T_INTEQ(bad[conf_key_find("myhostname") - conf_keys], 0);
+	T_INTEQ(conf_key_line(text, strlen(text), "myhostname"), 5);
+	T_INTEQ(conf_key_line(text, strlen(text), "relayhost"), 0);
+	/* the dump parses back to the same values */
+	T_INTEQ(conf_dump(&c, &dump), 0);
+	conf_free(&c);
+	T_INTEQ(conf_parse(&c, "d", dump.s, dump.len, &err), 0);
+	T_INTEQ(c.max_recipients, 7);
+	T_STREQ(c.myhostname, "ok.example");
+	conf_free(&c);
+	/* a valid text: 0 problems, nothing in err */
+	T_INTEQ(conf_parse_all(&c, "t", "smtp_timeout = 5\n", 17, &err, NULL), 0);
+	T_INTEQ(err.len, 0);
+	T_INTEQ(c.smtp_timeout, 5);
+	conf_free(&c);
+	T_INTEQ(conf_key_restart(conf_key_find("smtp_listen")), 1);
+	T_INTEQ(conf_key_restart(conf_key_find("myhostname")), 0);
+	T_INTEQ(CONF_NKEYS, conf_nkeys);
+	sa_free(&err);
+	sa_free(&dump);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_conf.XXXXXX");
@@ -425,6 +464,7 @@ int main(void)
 	T_RUN(test_load);
 	T_RUN(test_lists);
 	T_RUN(test_hostname);
+	T_RUN(test_parse_all);
 	rmdir(tmpdir);
 	return t_done();
 }

@@ -1,4 +1,5 @@
-/* libFuzzer harness: conf_parse, conf_format, conf_list_each/has.
+/* libFuzzer harness: conf_parse, conf_parse_all, conf_format, conf_dump,
+ * conf_key_line, conf_list_each/has.
  * Properties: no crash or leak; a successful parse yields values that pass their
  * own checks and format back to text that parses to the same configuration; a
  * failed parse leaves the defaults and a "name:line: ..." message. */
@@ -54,6 +55,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	conf_free(&c);
+
+	/* conf_parse_all: as many "f:LINE: ...\n" lines as bad lines, none
+	 * exactly when conf_parse succeeds; the good lines' values dump and
+	 * parse back */
+	{
+		unsigned char bad[CONF_NKEYS];
+		sa_t all = SA_INIT, dump = SA_INIT;
+		int ok = conf_parse(&d, "f", (const char *)data, size, NULL) == 0;
+		conf_free(&d);
+		int nb = conf_parse_all(&c, "f", (const char *)data, size, &all, bad);
+		if (nb < 0 || (nb == 0) != ok)
+			abort();
+		int lines = 0;
+		for (size_t i = 0; i < all.len; i++)
+			lines += all.s[i] == '\n';
+		if (lines != nb || (nb && strncmp(all.s, "f:", 2) != 0))
+			abort();
+		if (conf_dump(&c, &dump) < 0 || conf_parse(&d, "d", dump.s, dump.len, NULL) != 0)
+			abort();
+		for (size_t i = 0; i < conf_nkeys; i++)
+			if (conf_key_line(dump.s, dump.len, conf_keys[i].name) != i + 1)
+				abort();
+		conf_free(&d);
+		conf_free(&c);
+		sa_free(&all);
+		sa_free(&dump);
+	}
 
 	/* the lists take a C string */
 	z = malloc(size + 1);
