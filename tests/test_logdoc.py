@@ -59,9 +59,10 @@ INDIRECT = {
     ('queue/master.c', 'NULL, "%.*s", (int)n, w->s + i'):
         'warning: CONFIG-WARNING',
 }
-# file: (helper, index of its argument that is the logged text)
+# file: [(helper, index of its argument that is the logged text or format)]
 HELPERS = {
-    'deliver/local_alias.c': ('fail', 3),
+    'deliver/local_alias.c': [('fail', 3)],
+    'smtpd/smtpd.c': [('fatal_config', 0)],
 }
 
 CALL_RE = re.compile(r'\b(log_info_fields|log_info|log_warn|log_fatal)\s*\(')
@@ -182,8 +183,7 @@ def expected(prog):
                                          % (rel, fn, args))
                 got = [INDIRECT[key]]
             out += [(rel, p) for p in got]
-        if rel in HELPERS:
-            name, idx = HELPERS[rel]
+        for name, idx in HELPERS.get(rel, []):
             for _, args in calls(code, re.compile(r'\b(%s)\s*\(' % re.escape(name))):
                 a = split_args(args)
                 if len(a) > idx and literal(a[idx]) is not None:
