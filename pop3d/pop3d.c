@@ -264,7 +264,7 @@ static void update(void)
 	unsigned long long octets;
 	int r = box_update(&S.box, &removed);
 
-	log_info(NULL, "logout user=%s retr=%lu dele=%lu", S.user, S.retr, removed);
+	log_info(NULL, "logout user=%s client=%s retr=%lu dele=%lu", S.user, S.client, S.retr, removed);
 	if (r < 0) {
 		log_warn(NULL, "some deleted messages were not removed user=%s", S.user);
 		reply("-ERR [SYS/TEMP] some deleted messages were not removed");

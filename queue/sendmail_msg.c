@@ -35,6 +35,7 @@ struct sm_msg {
 	const char *where;    /* what the recipients come from, for messages */
 	int where_code;       /* EX_USAGE (arguments) or EX_DATAERR (headers) */
 	sa_t msg;             /* the message as read */
+	size_t queued;        /* its size as queued: our header fields added */
 	int has_from, has_date, has_msgid;
 };
 
@@ -328,6 +329,7 @@ static void sm_enqueue(struct sm_msg *m, sa_t *qid)
 	if (sm_put_data(&c, h.s, h.len) < 0 ||
 	    sm_put_data(&c, m->msg.s + bodyoff, m->msg.len - bodyoff) < 0)
 		sm_enqueue_failed(&c, "write to pochta-enqueue");
+	m->queued = h.len + (m->msg.len - bodyoff);
 	r = enqc_end(&c, qid);
 	if (r < 0)
 		sm_enqueue_failed(&c, "pochta-enqueue");
@@ -375,7 +377,7 @@ void sm_deliver(const struct smopt *o, char *const *argv, const struct sm_caller
 		         m.sender.s);
 	sm_enqueue(&m, &qid);
 	log_info(qid.s, "uid=%lu from=<%s> size=%zu nrcpt=%zu", (unsigned long)who->uid, m.sender.s,
-	         m.msg.len, m.nrcpt);
+	         m.queued, m.nrcpt);
 	if (o->verbose)
 		fprintf(stderr, "pochta-sendmail: queued as %s for %zu recipient%s\n", qid.s, m.nrcpt,
 		        m.nrcpt == 1 ? "" : "s");

@@ -336,8 +336,9 @@ class TestPop3Protocol(Pop3Base):
         self.assertEqual([l.split()[0] for l in c.uidl()[1]], [b'2'])
         self.assertTrue(c.quit().startswith(b'+OK'))
         self.assertEqual(self.files(u), [keep + ':2,'])
-        wait_until(lambda: 'logout user=%s retr=1 dele=2' % u in self.inst.log(), 5, 0.05,
-                   'logout line')
+        # with the client, as the login and disconnect lines
+        wait_until(lambda: 'logout user=%s client=127.0.0.1 retr=1 dele=2' % u in self.inst.log(),
+                   5, 0.05, 'logout line')
         self.assertIn('login user=%s client=127.0.0.1' % u, self.inst.log())
 
     def test_dele_then_drop_keeps_everything(self):

@@ -87,6 +87,18 @@ class SendmailTest(InstanceTest):
         self.assertRegex(err, r'pochta-sendmail\[\d+\]: [0-9A-Z]+ uid=%d from=<%s@example.test> '
                               r'size=\d+ nrcpt=2' % (self.uid, self.login))
 
+    def test_one_size_in_the_log(self):
+        """sendmail's size= is the queue file's, as pochta-enqueue logs it (Received:, From:,
+        Date: and Message-ID: added), not what was read"""
+        rc, out, err = self.sendmail('alice', input=b'Subject: size\n\nhello\n')
+        self.assertEqual(rc, EX_OK, err)
+        m = re.search(r'pochta-sendmail\[\d+\]: ([0-9A-Z]+) uid=\d+ from=<[^>]*> size=(\d+) ', err)
+        self.assertTrue(m, err)
+        q = re.search(r'pochta-enqueue\[\d+\]: %s queued from=<[^>]*> nrcpt=1 size=(\d+)' % m.group(1), err)
+        self.assertTrue(q, err)
+        self.assertEqual(m.group(2), q.group(1), err)
+        self.assertGreater(int(m.group(2)), len(b'Subject: size\n\nhello\n'))
+
     def test_comma_list_and_names_in_arguments(self):
         rc, out, err = self.sendmail('Alice <alice@example.test>, bob', input=b'Subject: x\n\nhi\n')
         self.assertEqual(rc, EX_OK, err)
