@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "addr.h"
 #include "aliases.h"
+#include "fileread.h"
 #include "durable.h"
 #include "log.h"
 
@@ -560,56 +561,6 @@ int aliases_resolve(const struct aliases_tab *t, const char *admin_key, const ch
 	return ALIASES_POSTMASTER;
 }
 
-int aliases_read_file(const char *path, size_t max, int flags, sa_t *out, struct stat *stp)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags), e;
-
-	sa_trunc(out, 0);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if (st.st_size > (off_t)max) {
-		errno = EFBIG;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t r;
-		if (sa_ready(out, 65536) < 0)
-			goto fail;
-		r = read(fd, out->s + out->len, 65536);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto fail;
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		out->s[out->len] = '\0';
-		if (out->len > max) {
-			errno = EFBIG;
-			goto fail;
-		}
-	}
-	if (sa_ready(out, 0) < 0)
-		goto fail;
-	out->s[out->len] = '\0';
-	if (stp)
-		*stp = st;
-	close(fd);
-	return 0;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
 /* ---- the cache of long-lived readers ---- */
 
 static struct {
@@ -656,7 +607,7 @@ static int reload(const char *path, const char *ipath, sa_t *err)
 		goto out;
 	}
 	if (cache.idx.st_ino) {
-		if (aliases_read_file(ipath, ALIASES_FILE_MAX * 2u, O_NOFOLLOW, &buf, &st) < 0) {
+		if (file_read_all(ipath, ALIASES_FILE_MAX * 2u, O_NOFOLLOW, &buf, &st) < 0) {
 			sa_trunc(err, 0);
 			sa_catf(err, "%s: %s", ipath, strerror(errno));
 			goto out;
@@ -676,7 +627,7 @@ static int reload(const char *path, const char *ipath, sa_t *err)
 			         ipath, path);
 		cache.tab.owner = cache.text.st_ino ? cache.text.st_uid : st.st_uid;
 	} else if (cache.text.st_ino) {
-		if (aliases_read_file(path, ALIASES_FILE_MAX, 0, &buf, &st) < 0) {
+		if (file_read_all(path, ALIASES_FILE_MAX, 0, &buf, &st) < 0) {
 			sa_trunc(err, 0);
 			sa_catf(err, "%s: %s", path, strerror(errno));
 			goto out;
@@ -733,7 +684,7 @@ long aliases_compile(const char *path, sa_t *err)
 	sa_t buf = SA_INIT, ipath = SA_INIT;
 	long rc = -1;
 
-	if (aliases_read_file(path, ALIASES_FILE_MAX, 0, &buf, NULL) < 0) {
+	if (file_read_all(path, ALIASES_FILE_MAX, 0, &buf, NULL) < 0) {
 		sa_trunc(err, 0);
 		sa_catf(err, "%s: %s", path, errno == EFBIG ? "file too large" : strerror(errno));
 		goto out;

@@ -106,9 +106,5 @@ const struct aliases_tab *aliases_load(const char *path, sa_t *err);
 /* `pochtactl aliases`: parse path and write path.idx durably (mode 0644);
  * the number of names, or -1 with the reason in err */
 long aliases_compile(const char *path, sa_t *err);
-/* read a whole regular file of at most max bytes into out; the stat in st
- * (may be NULL); 0, or -1 with errno (ENOENT missing, EFBIG, EINVAL not a
- * regular file). flags are added to open(2)'s (O_NOFOLLOW...). */
-int aliases_read_file(const char *path, size_t max, int flags, sa_t *out, struct stat *st);
 
 #endif

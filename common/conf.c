@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "conf.h"
+#include "fileread.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
 
@@ -358,57 +359,20 @@ int conf_parse_all(struct conf *c, const char *name, const char *text, size_t le
 	return parse_text(c, name, text, len, err, 1, bad);
 }
 
-/* the whole file into *buf (malloc'd), or -1 with errno and a message in err */
-static int read_conf_file(const char *path, char **buf, size_t *lenp, sa_t *err)
+/* the whole file into text, or -1 with errno and a message in err */
+static int read_conf_file(const char *path, sa_t *text, sa_t *err)
 {
-	struct stat st;
-	size_t len = 0;
-	int fd, saved;
+	int saved;
 
-	*buf = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		goto fail_errno;
-	if (fstat(fd, &st) < 0)
-		goto fail_errno;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+	if (file_read_all(path, CONF_FILE_MAX, 0, text, NULL) == 0)
+		return 0;
+	saved = errno;
+	if (saved == EINVAL)
 		err_set(err, "%s: not a regular file", path);
-		goto fail;
-	}
-	*buf = malloc(CONF_FILE_MAX + 1);
-	if (!*buf)
-		goto fail_errno;
-	/* read one byte past the limit to detect an oversized file */
-	while (len < CONF_FILE_MAX + 1) {
-		ssize_t n = read(fd, *buf + len, CONF_FILE_MAX + 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail_errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > CONF_FILE_MAX) {
-		errno = EFBIG;
+	else if (saved == EFBIG)
 		err_set(err, "%s: file too large (max %d bytes)", path, CONF_FILE_MAX);
-		goto fail;
-	}
-	close(fd);
-	*lenp = len;
-	return 0;
-fail_errno:
-	saved = errno;
-	err_set(err, "%s: %s", path, strerror(saved));
-	errno = saved;
-fail:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	free(*buf);
-	*buf = NULL;
+	else
+		err_set(err, "%s: %s", path, strerror(saved));
 	errno = saved;
 	return -1;
 }
@@ -416,41 +380,28 @@ fail:
 /* conf_load (all == 0) or conf_load_all (all) */
 static int load(struct conf *c, const char *path, sa_t *err, int all, unsigned char *bad)
 {
-	char *buf;
-	size_t len = 0;
+	sa_t text = SA_INIT;
 	int saved, r;
 
 	memset(c, 0, sizeof *c);
-	if (read_conf_file(path, &buf, &len, err) < 0) {
+	if (read_conf_file(path, &text, err) < 0) {
 		saved = errno;
+		sa_free(&text);
 		if (conf_defaults(c) < 0)
 			memset(c, 0, sizeof *c);
 		errno = saved;
 		return -1;
 	}
-	r = parse_text(c, path, buf, len, err, all, bad);
+	r = parse_text(c, path, text.s, text.len, err, all, bad);
 	saved = errno;
-	free(buf);
+	sa_free(&text);
 	errno = saved;
 	return r;
 }
 
 int conf_read_file(const char *path, sa_t *text, sa_t *err)
 {
-	char *buf;
-	size_t len = 0;
-	int r;
-
-	if (read_conf_file(path, &buf, &len, err) < 0)
-		return -1;
-	sa_trunc(text, 0);
-	r = sa_catb(text, buf, len) < 0 || sa_ready(text, 0) < 0 ? -1 : 0;
-	free(buf);
-	if (r < 0) {
-		err_set(err, "%s: out of memory", path);
-		errno = ENOMEM;
-	}
-	return r;
+	return read_conf_file(path, text, err);
 }
 
 int conf_load(struct conf *c, const char *path, sa_t *err)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "addr.h"
+#include "fileread.h"
 #include "aliases.h"
 #include "cidr.h"
 #include "confcheck.h"
@@ -196,7 +197,7 @@ static int confcheck_table(const char *file, sa_t *problems)
 		routes_free(&r);
 	} else if (strcmp(file, "aliases") == 0) {
 		struct aliases_tab t = ALIASES_TAB_INIT;
-		if (aliases_read_file(path.s, ALIASES_FILE_MAX, 0, &text, NULL) < 0) {
+		if (file_read_all(path.s, ALIASES_FILE_MAX, 0, &text, NULL) < 0) {
 			if (errno != ENOENT) {
 				bad = 1;
 				sa_catf(&err, "%s: %s", path.s, strerror(errno));

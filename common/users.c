@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "durable.h"
+#include "fileread.h"
 #include "users.h"
 
 #define USERS_FILE_MAX (64u * 1024 * 1024)
@@ -93,55 +94,13 @@ int user_maildir(const char *mail_dir, const char *mailbox, sa_t *out)
  * file's stat, when st is not NULL (st_ino 0: missing). */
 static int file_read_st(const char *path, sa_t *out, struct stat *stp)
 {
-	struct stat st;
-	int fd, saved;
-
 	if (stp)
 		memset(stp, 0, sizeof *stp);
-	sa_trunc(out, 0);
-	if (sa_ready(out, 0) < 0)
+	if (file_read_all(path, USERS_FILE_MAX, 0, out, stp) == 0)
+		return 0;
+	if (errno != ENOENT)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (stp)
-		*stp = st;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if (st.st_size > (off_t)USERS_FILE_MAX) {
-		errno = EFBIG;
-		goto fail;
-	}
-	for (;;) {         /* the size is checked again: the file may grow meanwhile */
-		ssize_t n;
-		if (sa_ready(out, 65536) < 0)
-			goto fail;
-		n = read(fd, out->s + out->len, 65536);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		out->len += (size_t)n;
-		out->s[out->len] = '\0';
-		if (out->len > USERS_FILE_MAX) {
-			errno = EFBIG;
-			goto fail;
-		}
-	}
-	close(fd);
-	return 0;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return sa_ready(out, 0) < 0 ? -1 : 0;
 }
 
 static int file_read(const char *path, sa_t *out)

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "addr.h"
+#include "fileread.h"
 #include "aliases.h"
 #include "conf.h"
 #include "enqclient.h"
@@ -207,7 +208,7 @@ static void expand_include(struct exp *x, const char *path, const struct who *w,
 
 	if (push(x, "") < 0)
 		return;
-	if (aliases_read_file(path, ALIASES_FILE_MAX, O_NOFOLLOW | O_NONBLOCK, &buf, &st) < 0) {
+	if (file_read_all(path, ALIASES_FILE_MAX, O_NOFOLLOW | O_NONBLOCK, &buf, &st) < 0) {
 		fail(x, 'T', "4.3.5", "cannot read an :include: file", path);
 		log_warn(x->qid, "%s: %s", path, strerror(errno));
 		goto out;
@@ -353,7 +354,7 @@ static int expand_forward(struct exp *x, const struct local_dest *d)
 		fail(x, 'T', "4.3.0", "out of memory", NULL);
 		return 0;
 	}
-	if (aliases_read_file(path.s, FORWARD_MAX, O_NOFOLLOW | O_NONBLOCK, &buf, &st) < 0) {
+	if (file_read_all(path.s, FORWARD_MAX, O_NOFOLLOW | O_NONBLOCK, &buf, &st) < 0) {
 		if (errno != ENOENT)
 			log_warn(x->qid, "%s: ignored: %s", path.s, strerror(errno));
 		goto out;

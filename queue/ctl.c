@@ -207,61 +207,6 @@ static void ctl_version(void)
 	printf("pochtactl (pochta) %s\n", POCHTA_VERSION);
 }
 
-int ctl_read_file(const char *path, sa_t *out, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	sa_trunc(out, 0);
-	for (;;) {
-		if (out->len >= max) {
-			/* one more byte tells "exactly max" from "too large" */
-			char c;
-			ssize_t r = read(fd, &c, 1);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				goto fail;
-			if (r > 0) {
-				errno = EFBIG;
-				goto fail;
-			}
-			break;
-		}
-		size_t want = max - out->len;
-		if (want > 65536)
-			want = 65536;
-		if (sa_ready(out, want) < 0)
-			goto fail;
-		ssize_t r = read(fd, out->s + out->len, want);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto fail;
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		out->s[out->len] = '\0';
-	}
-	if (sa_ready(out, 0) < 0)
-		goto fail;
-	out->s[out->len] = '\0';
-	close(fd);
-	return 0;
-fail:;
-	int e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
 void ctl_conf_load(struct conf *c)
 {
 	sa_t err = SA_INIT;

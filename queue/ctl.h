@@ -26,7 +26,6 @@ void ctl_nargs(const char *cmd, const char *sub, int have, const char *names);
 
 /* read a whole regular file of at most max bytes into out (replacing it);
  * 0, or -1 with errno (EFBIG when larger than max) */
-int ctl_read_file(const char *path, sa_t *out, size_t max);
 /* conf_load(paths.conf) or die with its message */
 void ctl_conf_load(struct conf *c);
 /* each '\n'-ended line of lines on stderr as "pochtactl: LINE" */

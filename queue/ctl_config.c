@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "confcheck.h"
 #include "ctl.h"
+#include "fileread.h"
 #include "durable.h"
 #include "paths.h"
 
@@ -101,7 +102,7 @@ static int cmd_set(const char *name, const char *value)
 		ctl_die("config set %s: bad value \"%s\": %s", name, value, why);
 	}
 
-	if (ctl_read_file(paths.conf, &text, CONF_FILE_MAX) < 0)
+	if (file_read_all(paths.conf, CONF_FILE_MAX, 0, &text, NULL) < 0)
 		ctl_die_sys("cannot read %s", paths.conf);
 	struct stat st;
 	if (stat(paths.conf, &st) < 0)
@@ -138,7 +139,7 @@ static int cmd_check(void)
 {
 	struct conf c;
 	sa_t text = SA_INIT, problems = SA_INIT, warn = SA_INIT;
-	if (ctl_read_file(paths.conf, &text, CONF_FILE_MAX) < 0)
+	if (file_read_all(paths.conf, CONF_FILE_MAX, 0, &text, NULL) < 0)
 		ctl_die_sys("cannot read %s", paths.conf);
 	int n = confcheck_text(&c, paths.conf, text.s, text.len, &problems, &warn);
 	if (n < 0)
