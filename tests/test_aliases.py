@@ -11,40 +11,23 @@ import os
 import pwd
 import re
 import shutil
-import smtplib
 import subprocess
 import tempfile
 import time
 import unittest
 
+from hostacct import account_exists, del_account, del_group, run
 from pochta import Instance, prog, wait_until, copy_build
 
 OWNER = 'ptal1'
 
 
-def run(*cmd, input=None):
-    p = subprocess.run(list(cmd), input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60)
-    if p.returncode != 0:
-        raise AssertionError('%s failed (%d): %s' % (' '.join(cmd), p.returncode,
-                                                     p.stderr.decode(errors='replace')))
-    return p
 
 
-def account_exists(name):
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
 
 
-def del_account(name):
-    subprocess.run(['userdel', name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
 
-def del_group(name):
-    subprocess.run(['groupdel', name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
 
 class Aliases(unittest.TestCase):

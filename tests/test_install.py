@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import unittest
 
+from hostacct import del_accounts, make
 from pochta import BUILD, CTL, free_port, pids_of_root, wait_until
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,15 +22,6 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TAG = 'pt%d' % (os.getpid() % 100000)
 
 
-def make(*args):
-    b = os.path.relpath(BUILD, TOP)
-    # under `make check`, the outer make's flags and variables must not leak in
-    env = {k: v for k, v in os.environ.items() if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL')}
-    cmd = ['make', '--no-print-directory', '-C', TOP, 'B=' + b]
-    if os.path.basename(b) == 'asan':
-        cmd.append('SAN=1')  # never rebuild a sanitized tree without the sanitizers
-    return subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          env=env, timeout=300)
 
 
 def tree(top):
@@ -48,11 +40,6 @@ def progs():
                   if os.path.isfile(p) and os.access(p, os.X_OK))
 
 
-def del_accounts(users, groups):
-    for u in users:
-        subprocess.run(['userdel', u], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for g in groups:
-        subprocess.run(['groupdel', g], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 class Install(unittest.TestCase):

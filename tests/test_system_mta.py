@@ -20,9 +20,9 @@ import time
 import unittest
 
 from fakesmtp import FakeSMTP
-from pochta import BUILD, free_port, pids_of_root, proc_status, wait_until
+from hostacct import del_accounts, make
+from pochta import free_port, pids_of_root, proc_status, wait_until
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TAG = 'ptm%d' % (os.getpid() % 10000)  # plain and sanitized runs at once: their own names
 KEYS = {'smtpd_user': TAG + 'd', 'qmgr_user': TAG + 'q', 'remote_user': TAG + 'r',
         'virtual_user': TAG + 'v', 'queue_group': TAG + 'g'}
@@ -31,21 +31,10 @@ HUMAN = TAG + 'u'  # a host account that gets mail in ~/Maildir
 HUMAN_PW = 'system secret'
 
 
-def make(*args):
-    b = os.path.relpath(BUILD, TOP)
-    env = {k: v for k, v in os.environ.items() if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL')}
-    cmd = ['make', '--no-print-directory', '-C', TOP, 'B=' + b]
-    if os.path.basename(b) == 'asan':
-        cmd.append('SAN=1')  # never rebuild a sanitized tree without the sanitizers
-    return subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          env=env, timeout=300)
 
 
-def del_accounts():
-    for u in [HUMAN] + SERVICE:
-        subprocess.run(['userdel', u], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for g in [HUMAN] + SERVICE + [KEYS['queue_group']]:
-        subprocess.run(['groupdel', g], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def del_all():
+    del_accounts([HUMAN] + SERVICE, [HUMAN] + SERVICE + [KEYS['queue_group']])
 
 
 def ids(pid):
@@ -102,7 +91,7 @@ class SystemMTA(unittest.TestCase):
                 except KeyError:
                     continue
                 self.skipTest('%s exists on this host: not ours to touch' % n)
-        self.addCleanup(del_accounts)
+        self.addCleanup(del_all)
         self.top = tempfile.mkdtemp(prefix='pochta-mta-')
         self.addCleanup(shutil.rmtree, self.top, True)
         os.chmod(self.top, 0o755)  # the accounts must reach their files below it

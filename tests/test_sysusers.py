@@ -10,12 +10,12 @@ import poplib
 import pwd
 import re
 import shutil
-import smtplib
 import stat
 import subprocess
 import tempfile
 import unittest
 
+from hostacct import account_exists, del_account, del_group, run
 from pochta import Instance, copy_build, prog, wait_until
 
 MSG = b'Subject: for a system user\r\n\r\nhello from the test\r\n'
@@ -23,29 +23,12 @@ SERVICE = {'smtpd_user': 'ptsud', 'qmgr_user': 'ptsuq', 'remote_user': 'ptsur',
            'virtual_user': 'ptsuv', 'queue_group': 'ptsug'}
 
 
-def run(*cmd, input=None):
-    p = subprocess.run(list(cmd), input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=60)
-    if p.returncode != 0:
-        raise AssertionError('%s failed (%d): %s' % (' '.join(cmd), p.returncode,
-                                                     p.stderr.decode(errors='replace')))
-    return p
 
 
-def account_gone(name):
-    try:
-        pwd.getpwnam(name)
-        return False
-    except KeyError:
-        return True
 
 
-def del_account(name):
-    subprocess.run(['userdel', name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
 
-def del_group(name):
-    subprocess.run(['groupdel', name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'needs root: makes host accounts (useradd) and delivers as them')
@@ -54,7 +37,7 @@ class SystemUsers(unittest.TestCase):
     def setUpClass(cls):
         names = ['ptsu1', 'ptsu2', 'ptsu3', 'ptsu4'] + list(SERVICE.values())
         for n in names:
-            if not account_gone(n):
+            if not not account_exists(n):
                 raise unittest.SkipTest('account %s exists already on this host' % n)
         cls.homes = tempfile.mkdtemp(prefix='ptsu-homes-')
         os.chmod(cls.homes, 0o755)
@@ -221,14 +204,14 @@ class NotAnInstanceUser(unittest.TestCase):
     a pochta.conf not owned by root has none whatever the key says"""
 
     def setUp(self):
-        if not account_gone('ptsu5'):
+        if not not account_exists('ptsu5'):
             self.skipTest('account ptsu5 exists already on this host')
         self.homes = tempfile.mkdtemp(prefix='ptsu-homes-')
         self.addCleanup(shutil.rmtree, self.homes, True)
         self.addCleanup(del_account, 'ptsu5')
         run('useradd', '-m', '-d', os.path.join(self.homes, 'ptsu5'), 'ptsu5')
         for n in SERVICE.values():
-            if not account_gone(n):
+            if not not account_exists(n):
                 self.skipTest('account %s exists already on this host' % n)
         self.addCleanup(del_group, SERVICE['queue_group'])
         for n in SERVICE.values():
