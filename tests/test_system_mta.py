@@ -31,8 +31,6 @@ HUMAN = TAG + 'u'  # a host account that gets mail in ~/Maildir
 HUMAN_PW = 'system secret'
 
 
-
-
 def del_all():
     del_accounts([HUMAN] + SERVICE, [HUMAN] + SERVICE + [KEYS['queue_group']])
 
