@@ -1,11 +1,13 @@
 /* priv: drop supplementary groups, gid and uid, and prove it worked. */
 #include <errno.h>
+#include <signal.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "priv.h"
 
@@ -101,6 +103,13 @@ static void priv_verify(const struct priv_user *u)
 
 int priv_drop(const struct priv_user *u, sa_t *err)
 {
+	/* the kernel clears a parent-death signal when the IDs change: a child
+	 * meant to die with its parent (a delivery killed for its timeout) gets
+	 * it back, and dies now when the parent is already gone */
+	int deathsig = 0;
+	pid_t parent = getppid();
+	if (prctl(PR_GET_PDEATHSIG, &deathsig) < 0)
+		deathsig = 0;
 	if (u->uid == 0 || u->gid == 0)
 		return priv_err(err, "refusing to drop privileges to uid 0 or gid 0", NULL, 0);
 	/* no supplementary groups means only the primary one */
@@ -111,6 +120,12 @@ int priv_drop(const struct priv_user *u, sa_t *err)
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
 		return priv_err(err, "setuid", u->name, errno);
 	priv_verify(u);
+	if (deathsig > 0) {
+		if (prctl(PR_SET_PDEATHSIG, deathsig) < 0)
+			abort();
+		if (getppid() != parent)
+			kill(getpid(), deathsig);
+	}
 	return 0;
 }
 

@@ -245,30 +245,26 @@ int local_owner_change(const char *dir)
 	return owner_to_become(dir, &st);
 }
 
-/* The seam for issue 8's privilege separation: the one place where the
- * process that writes a Maildir takes the identity of its owner. Today an
- * instance runs as one account: run by that account nothing changes; run as
- * root, a Maildir owned by another account is written as that account
- * (supplementary groups dropped, then gid, then uid, and setuid(0) must
- * fail), and one owned by root as root, as before. System users (a Maildir
- * under their home, a minimum uid) go through route_system and write_system
- * instead. */
+/* The process that writes a virtual Maildir takes the identity of its owner
+ * (pochtav when installed): run by that account nothing changes; run as
+ * root, a Maildir owned by another account is written as that account (its
+ * groups, gid, then uid: priv_drop, which proves setuid(0) fails and keeps
+ * the parent-death signal), and one owned by root is refused by the caller
+ * when installed. System users (a Maildir under their home, a minimum uid)
+ * go through route_system and write_system instead. */
 int local_become_owner(const char *dir, struct local_result *r)
 {
 	struct stat st;
-	struct passwd *pw;
-	gid_t gid;
+	struct priv_user u;
+	sa_t err = SA_INIT;
 
 	if (!owner_to_become(dir, &st))
 		return 0;
-	pw = getpwuid(st.st_uid);
-	gid = pw ? pw->pw_gid : st.st_gid;
-	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(st.st_uid) < 0) {
-		local_set(r, 'T', "4.3.0", "cannot become the mailbox owner", strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0 || getuid() == 0 || geteuid() == 0) {
-		local_set(r, 'T', "4.3.0", "cannot become the mailbox owner", "root not dropped");
+	/* the owner's account with its groups (priv_owner), or uid:gid alone;
+	 * priv_drop proves setuid(0) fails and keeps the parent-death signal */
+	if (priv_owner(st.st_uid, st.st_gid, &u, &err) < 0 || priv_drop(&u, &err) < 0) {
+		local_set(r, 'T', "4.3.0", "cannot become the mailbox owner", err.s ? err.s : "?");
+		sa_free(&err);
 		return -1;
 	}
 	return 0;

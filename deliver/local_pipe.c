@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "local.h"
 #include "text.h"
@@ -93,12 +94,17 @@ static int env_add(char **env, int *n, sa_t *buf, const char *name, const char *
 	return 0;
 }
 
-static void run_child(const char *cmd, const struct local_env *e, int msg, int out)
+static void run_child(const char *cmd, const struct local_env *e, int msg, int out, pid_t parent)
 {
 	char *env[PIPE_ENV_MAX + 1];
 	sa_t buf = SA_INIT;
 	int n = 0;
 
+	/* dies with the delivery process, which dies with its worker: a worker
+	 * killed (its deadline, a stop) takes the command along. Kept across
+	 * the exec of /bin/sh (no set-ID program) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(111);
 	setsid();
 	/* moved up first: either may be 0, 1 or 2 already (a worker's stdin is
 	 * its socket, closed in the child), where dup2 would keep close-on-exec */
@@ -136,7 +142,7 @@ void local_pipe(const char *cmd, const struct local_env *e, int in, struct local
 	sa_t msg = SA_INIT;
 	long long deadline;
 	int mfd = -1, p[2] = { -1, -1 }, st = 0, timed_out = 0, done = 0;
-	pid_t pid;
+	pid_t pid, self;
 
 	if (sa_catf(&msg, "Return-Path: <%s>\nDelivered-To: %s\n", e->sender, e->rcpt) < 0) {
 		local_set(r, 'T', "4.3.0", "out of memory", NULL);
@@ -157,13 +163,14 @@ void local_pipe(const char *cmd, const struct local_env *e, int in, struct local
 		goto out;
 	}
 	sa_free(&msg);
+	self = getpid();
 	pid = fork();
 	if (pid < 0) {
 		local_set(r, 'T', "4.3.0", "cannot fork", strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		run_child(cmd, e, mfd, p[1]);
+		run_child(cmd, e, mfd, p[1], self);
 	close(p[1]);
 	p[1] = -1;
 	deadline = now_ms() + e->time_limit * 1000;

@@ -11,13 +11,14 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 import unittest
 
 from hostacct import account_exists, del_account, del_group, run
-from pochta import Instance, prog, wait_until, copy_build
+from pochta import Instance, alive, copy_build, proc_status, prog, wait_until
 
 OWNER = 'ptal1'
 
@@ -358,6 +359,43 @@ class Forward(unittest.TestCase):
         self.send(b'not forwarded either')
         wait_until(lambda: len(self.maildir_new()) == 3, 20, 0.05, 'the Maildir')
         self.assertEqual(len(self.inst.mails('alice')), n)
+
+    def test_killed_worker_takes_its_command(self):
+        # the delivery child becomes ptal2 (the kernel then clears its
+        # parent-death signal) and runs the command: both must die with the
+        # worker, or a worker killed at its deadline leaves them running
+        secs = 5000 + os.getpid() % 4000  # its own mark in the process list
+        mark = b'sleep\0%d\0' % secs
+        self.forward('"|exec sleep %d"\n' % secs)
+        self.send(b'into a long command')
+
+        def sleeper():
+            for pid in os.listdir('/proc'):
+                if pid.isdigit():
+                    try:
+                        with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                            if f.read() == mark:
+                                return int(pid)
+                    except OSError:
+                        pass
+            return None
+        sleep = wait_until(sleeper, 20, 0.05, 'the command running')
+        self.addCleanup(lambda: alive(sleep) and os.kill(sleep, signal.SIGKILL))
+        self.assertEqual(int(proc_status(sleep)['Uid'][0]), self.pw.pw_uid)
+        # up from the command: the delivery child, then the root worker
+        child = int(proc_status(sleep)['PPid'][0])
+        worker = int(proc_status(child)['PPid'][0])
+        self.assertEqual(int(proc_status(child)['Uid'][0]), self.pw.pw_uid)
+        with open('/proc/%d/cmdline' % worker, 'rb') as f:
+            self.assertIn(b'pochta-local', f.read())
+        self.assertEqual(int(proc_status(worker)['Uid'][0]), 0)
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: not alive(sleep) and not alive(child), 10, 0.05,
+                   'the delivery child and its command gone with the worker')
+        # the message is delivered again by a new worker; stop it there
+        self.forward('\\ptal2\n')
+        self.inst.ctl('queue', 'flush')
+        wait_until(lambda: len(self.maildir_new()) >= 1, 30, 0.05, 'the retry in the Maildir')
 
 
 if __name__ == '__main__':
