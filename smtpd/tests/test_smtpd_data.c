@@ -314,6 +314,7 @@ static void test_rcpt_policy(void)
 	p.conf = &conf;
 	p.users_path = path;
 	p.relay_client = 0;
+	p.authenticated = 0;
 
 	a = mk("alice", "example.test");
 	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
@@ -335,6 +336,10 @@ static void test_rcpt_policy(void)
 	T_INTEQ(rcpt_check(&p, &a), RCPT_RELAY);
 	a = mk("alice", "sub.example.test");
 	T_INTEQ(rcpt_check(&p, &a), RCPT_RELAY);
+	/* an authenticated client relays (RFC 6409) */
+	p.authenticated = 1;
+	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
+	p.authenticated = 0;
 	p.relay_client = 1;
 	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
 	a = mk("carol", "example.test"); /* relaying never opens local domains */
