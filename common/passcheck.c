@@ -12,6 +12,7 @@
 #include "log.h"
 #include "lreq.h"
 #include "passcheck.h"
+#include "passreq.h"
 #include "paths.h"
 
 int passcheck_service_fd(void)
@@ -149,4 +150,24 @@ int passcheck_run(const char *req, size_t len, char *why, size_t whysz)
 	if (svc >= 0)
 		return passcheck_service(svc, req, len, why, whysz);
 	return passcheck_exec(req, len, why, whysz);
+}
+
+int passcheck_login(const char *name, size_t namelen, const char *pass, size_t passlen,
+                    char user[USER_MAILBOX_MAX + 1], char *why, size_t whysz)
+{
+	char req[PASSREQ_MAX];
+	int n, r;
+
+	if (namelen == 0 || namelen > USER_MAILBOX_MAX)
+		return PASSCHECK_FAIL;
+	for (size_t i = 0; i < namelen; i++)
+		user[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
+	user[namelen] = '\0';
+	/* a bad name, an empty or too long password (no such one can be set) */
+	n = passreq_build(req, user, namelen, pass, passlen);
+	if (n < 0)
+		return PASSCHECK_FAIL;
+	r = passcheck_run(req, (size_t)n, why, whysz);
+	explicit_bzero(req, sizeof req);
+	return r;
 }

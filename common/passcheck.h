@@ -14,6 +14,7 @@
 #ifndef POCHTA_PASSCHECK_H
 #define POCHTA_PASSCHECK_H
 #include <stddef.h>
+#include "users.h"
 
 #define PASSCHECK_ENV "POCHTA_CHECKPASS_FD"
 #define PASSCHECK_TIMEOUT_MS 30000   /* for the service's answer */
@@ -25,5 +26,11 @@ int passcheck_service_fd(void);
 /* check a request (passreq_build: len < PIPE_BUF); PASSCHECK_*, and on
  * PASSCHECK_TEMP the reason in why */
 int passcheck_run(const char *req, size_t len, char *why, size_t whysz);
+
+/* a login: NAME (folded to lower case, as names are stored) and PASSWORD
+ * checked; on PASSCHECK_OK and PASSCHECK_OK_SYSTEM the folded name is in
+ * user. A name or password no user can have is PASSCHECK_FAIL. */
+int passcheck_login(const char *name, size_t namelen, const char *pass, size_t passlen,
+                    char user[USER_MAILBOX_MAX + 1], char *why, size_t whysz);
 
 #endif

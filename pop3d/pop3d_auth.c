@@ -44,25 +44,11 @@ void log_name(const char *in, size_t n, char out[65])
 
 int auth_check(struct sess *s, const char *name, size_t namelen, const char *pass, size_t passlen)
 {
-	char user[USER_MAILBOX_MAX + 1], req[PASSREQ_MAX], logn[65], why[300];
-	size_t i;
-	int n, r;
+	char user[USER_MAILBOX_MAX + 1], logn[65], why[300];
+	int r;
 
 	log_name(name, namelen, logn);
-	/* names are stored lowercase, as SMTP recipients are folded */
-	if (namelen == 0 || namelen > USER_MAILBOX_MAX)
-		goto fail;
-	for (i = 0; i < namelen; i++) {
-		char c = name[i];
-		user[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-	}
-	user[namelen] = '\0';
-	/* a bad name, an empty or too long password (no such one can be set) */
-	n = passreq_build(req, user, namelen, pass, passlen);
-	if (n < 0)
-		goto fail;
-	r = passcheck_run(req, (size_t)n, why, sizeof why);
-	explicit_bzero(req, sizeof req);
+	r = passcheck_login(name, namelen, pass, passlen, user, why, sizeof why);
 	if (r == PASSCHECK_TEMP) {
 		log_warn(NULL, "auth error user=%s client=%s: cannot check the password: %s",
 		         logn, s->client, why);
@@ -70,7 +56,7 @@ int auth_check(struct sess *s, const char *name, size_t namelen, const char *pas
 	}
 	if (r == PASSCHECK_FAIL)
 		goto fail;
-	memcpy(s->user, user, namelen + 1);
+	memcpy(s->user, user, strlen(user) + 1);
 	s->system = r == PASSCHECK_OK_SYSTEM;
 	return AUTH_OK;
 fail:

@@ -12,7 +12,6 @@
 #include "localaddr.h"
 #include "log.h"
 #include "passcheck.h"
-#include "passreq.h"
 #include "pop3cmd.h"
 #include "sasl.h"
 
@@ -142,21 +141,11 @@ static int auth_step(struct session *s, const char *challenge, const char **init
 static int auth_verify(struct session *s, const char *name, size_t namelen, const char *pass,
                        size_t passlen, sa_t *logn)
 {
-	char user[USER_MAILBOX_MAX + 1], req[PASSREQ_MAX], why[300];
-	int n, r;
+	char user[USER_MAILBOX_MAX + 1], why[300];
+	int r;
 
 	auth_log_name(name, namelen, logn);
-	/* names are stored lowercase, as SMTP recipients are folded */
-	if (namelen == 0 || namelen > USER_MAILBOX_MAX)
-		return AUTHR_FAIL;
-	for (size_t i = 0; i < namelen; i++)
-		user[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
-	user[namelen] = '\0';
-	n = passreq_build(req, user, namelen, pass, passlen);
-	if (n < 0)
-		return AUTHR_FAIL;
-	r = passcheck_run(req, (size_t)n, why, sizeof why);
-	explicit_bzero(req, sizeof req);
+	r = passcheck_login(name, namelen, pass, passlen, user, why, sizeof why);
 	if (r == PASSCHECK_TEMP) {
 		log_warn(NULL, "auth error user=%s client=%s: cannot check the password: %s",
 		         logn->s ? logn->s : "?", s->ip, why);
@@ -164,7 +153,7 @@ static int auth_verify(struct session *s, const char *name, size_t namelen, cons
 	}
 	if (r == PASSCHECK_FAIL)
 		return AUTHR_FAIL;
-	memcpy(s->auth_user, user, namelen + 1);
+	memcpy(s->auth_user, user, strlen(user) + 1);
 	return AUTHR_OK;
 }
 
