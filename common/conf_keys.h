@@ -47,6 +47,16 @@
 	  "bad commands and refused recipients tolerated per SMTP session before 421 and close") \
 	X(smtp_listen, STR, "127.0.0.1:25", 0, 300, \
 	  "ADDR:PORT where `pochtactl start` accepts SMTP; empty: no listener") \
+	X(submission_listen, STR, "", 0, 300, \
+	  "ADDR:PORT where `pochtactl start` accepts message submission (RFC 6409: AUTH required before MAIL); empty: no listener") \
+	X(submission_sender_check, INT, "1", 0, 1, \
+	  "1: an authenticated client's envelope sender must be one of its user's own addresses (else 553 5.7.1); 0: any sender") \
+	X(smtp_auth_enable, INT, "0", 0, 1, \
+	  "1: AUTH on smtp_listen too (authenticated clients may relay); submission_listen always offers it") \
+	X(smtp_auth_plaintext_loopback, INT, "0", 0, 1, \
+	  "1: AUTH offered without TLS to loopback clients (127.0.0.0/8, ::1); never to others without TLS") \
+	X(smtp_auth_failure_delay, INT, "1", 0, 60, \
+	  "seconds pochta-smtpd waits before it answers a failed AUTH (each failure also counts toward smtp_error_limit)") \
 	X(pop3_listen, STR, "127.0.0.1:110", 0, 300, \
 	  "ADDR:PORT where `pochtactl start` accepts POP3; empty: no listener") \
 	X(pop3_timeout, INT, "600", 1, 3600, \
@@ -124,7 +134,8 @@
  * applies on `pochtactl reload` (SIGHUP to pochta-master).
  * man/pochta.conf.5 says so for each (tests/test_confdoc.py). */
 #define CONF_RESTART_KEYS(R) \
-	R(instance_user) R(local_system_users) R(smtp_listen) R(pop3_listen) \
+	R(instance_user) R(local_system_users) R(smtp_listen) R(submission_listen) R(pop3_listen) \
+	R(smtp_auth_enable) \
 	R(max_connections) R(delivery_concurrency) R(smtpd_user) R(qmgr_user) \
 	R(remote_user) R(virtual_user) R(queue_group)
 

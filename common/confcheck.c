@@ -43,7 +43,8 @@ static int confcheck_catchall_item(const char *item, size_t len, void *arg)
 int confcheck_key(const struct conf_key *k, const char *value, sa_t *err, sa_t *warn)
 {
 	const char *n = k->name;
-	if (strcmp(n, "smtp_listen") == 0 || strcmp(n, "pop3_listen") == 0) {
+	if (strcmp(n, "smtp_listen") == 0 || strcmp(n, "pop3_listen") == 0 ||
+	    strcmp(n, "submission_listen") == 0) {
 		struct listen_addr l;
 		if (!*value)
 			return 0;

@@ -78,3 +78,19 @@ int received_make(sa_t *out, const struct received *r, time_t now)
 		return -1;
 	return 0;
 }
+
+int received_fixups(sa_t *out, int need_date, int need_msgid, const char *qid,
+                    const char *host, time_t now)
+{
+	struct tm tm;
+	char stamp[32];
+
+	if (need_date &&
+	    (sa_cats(out, "Date: ") < 0 || received_date(out, now) < 0 || sa_catc(out, '\n') < 0))
+		return -1;
+	if (!need_msgid)
+		return 0;
+	if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm) == 0)
+		return -1;
+	return sa_catf(out, "Message-ID: <%s.%s@%s>\n", stamp, qid, host);
+}

@@ -27,6 +27,11 @@ struct received {
  *   	for <RCPT>]; DATE
  * 0 or -1 */
 int received_make(sa_t *out, const struct received *r, time_t now);
+/* the fields a submission server adds when the message lacks them (RFC 6409
+ * §8.2, §8.3), appended with LF ends: "Date: DATE" when need_date,
+ * "Message-ID: <YYYYMMDDHHMMSS.QID@HOST>" when need_msgid; 0 or -1 */
+int received_fixups(sa_t *out, int need_date, int need_msgid, const char *qid,
+                    const char *host, time_t now);
 /* RFC 5322 date-time in local time with a numeric zone, appended; 0 or -1 */
 int received_date(sa_t *out, time_t t);
 

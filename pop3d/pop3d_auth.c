@@ -3,14 +3,13 @@
  * failure, and, when started as root, the switch to the maildrop's owner
  * before the Maildir is touched. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "passcheck.h"
 #include "passreq.h"
 #include "paths.h"
 #include "pop3d.h"
@@ -43,95 +42,22 @@ void log_name(const char *in, size_t n, char out[65])
 	out[n] = '\0';
 }
 
-/* the checker's "yes" for a system user (man/pochta-checkpass.8) */
-#define AUTH_OK_SYSTEM 2
-
-/* run pochta-checkpass with the request on a pipe as its standard input (and
- * /dev/null as its output: the client's connection is not its business);
- * AUTH_OK, AUTH_OK_SYSTEM, AUTH_FAIL, or AUTH_TEMP with the reason in why */
-static int auth_checker(const char *req, size_t len, char *why, size_t whysz)
-{
-	const char *prog = paths_prog("pochta-checkpass");
-	int p[2], st;
-	ssize_t w;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		snprintf(why, whysz, "pipe: %s", strerror(errno));
-		return AUTH_TEMP;
-	}
-	/* len < PIPE_BUF: written whole into the empty pipe, never blocks */
-	w = write(p[1], req, len);
-	close(p[1]);
-	if (w != (ssize_t)len) {
-		snprintf(why, whysz, "write to the checker's pipe: %s", w < 0 ? strerror(errno) : "short");
-		close(p[0]);
-		return AUTH_TEMP;
-	}
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		char *argv[] = { "pochta-checkpass", NULL };
-		if (null < 0 || dup2(p[0], 0) < 0 || dup2(null, 1) < 0)
-			_exit(111);
-		execv(prog, argv);
-		log_warn(NULL, "cannot run %s: %s", prog, strerror(errno));
-		_exit(111);
-	}
-	close(p[0]);
-	if (pid < 0) {
-		snprintf(why, whysz, "fork: %s", strerror(errno));
-		return AUTH_TEMP;
-	}
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR) {
-			snprintf(why, whysz, "waitpid: %s", strerror(errno));
-			return AUTH_TEMP;
-		}
-	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return AUTH_OK;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 2)
-		return AUTH_OK_SYSTEM;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
-		return AUTH_FAIL;
-	if (WIFEXITED(st))
-		snprintf(why, whysz, "%s exited %d", prog, WEXITSTATUS(st));
-	else
-		snprintf(why, whysz, "%s killed by signal %d", prog, WTERMSIG(st));
-	return AUTH_TEMP;
-}
-
 int auth_check(struct sess *s, const char *name, size_t namelen, const char *pass, size_t passlen)
 {
-	char user[USER_MAILBOX_MAX + 1], req[PASSREQ_MAX], logn[65], why[300];
-	size_t i;
-	int n, r;
+	char user[USER_MAILBOX_MAX + 1], logn[65], why[300];
+	int r;
 
 	log_name(name, namelen, logn);
-	/* names are stored lowercase, as SMTP recipients are folded */
-	if (namelen == 0 || namelen > USER_MAILBOX_MAX)
-		goto fail;
-	for (i = 0; i < namelen; i++) {
-		char c = name[i];
-		user[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-	}
-	user[namelen] = '\0';
-	/* a bad name, an empty or too long password (no such one can be set) */
-	n = passreq_build(req, user, namelen, pass, passlen);
-	if (n < 0)
-		goto fail;
-	r = auth_checker(req, (size_t)n, why, sizeof why);
-	explicit_bzero(req, sizeof req);
-	if (r == AUTH_TEMP) {
+	r = passcheck_login(name, namelen, pass, passlen, user, why, sizeof why);
+	if (r == PASSCHECK_TEMP) {
 		log_warn(NULL, "auth error user=%s client=%s: cannot check the password: %s",
 		         logn, s->client, why);
 		return AUTH_TEMP;
 	}
-	if (r == AUTH_FAIL)
+	if (r == PASSCHECK_FAIL)
 		goto fail;
-	memcpy(s->user, user, namelen + 1);
-	s->system = r == AUTH_OK_SYSTEM;
+	memcpy(s->user, user, strlen(user) + 1);
+	s->system = r == PASSCHECK_OK_SYSTEM;
 	return AUTH_OK;
 fail:
 	log_info(NULL, "auth failed user=%s client=%s", logn, s->client);

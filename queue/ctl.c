@@ -63,7 +63,7 @@ struct ctl_help {
 };
 
 static const struct ctl_help ctl_helps[] = {
-	{ "init", NULL, "--domain DOMAIN [--smtp ADDR:PORT] [--pop3 ADDR:PORT] [--user NAME] [--no-setup]",
+	{ "init", NULL, "--domain DOMAIN [--smtp ADDR:PORT] [--submission ADDR:PORT] [--pop3 ADDR:PORT] [--user NAME] [--no-setup]",
 	  "create an instance under ROOT (as root: for the account NAME, or set up for separate users)" },
 	{ "user", "add", "[--force] NAME", "add a user NAME or NAME@DOMAIN (password: first line of stdin)" },
 	{ "user", "passwd", "NAME", "set NAME's password (first line of stdin)" },

@@ -99,7 +99,7 @@ static void listen_opt(const char *opt, const char *v)
 
 int ctl_cmd_init(int argc, char **argv)
 {
-	const char *domain = NULL, *smtp = NULL, *pop3 = NULL, *user = NULL;
+	const char *domain = NULL, *smtp = NULL, *pop3 = NULL, *user = NULL, *submission = NULL;
 	int no_setup = 0;
 	for (int i = 1; i < argc; i++) {
 		const char **dst = NULL;
@@ -113,6 +113,8 @@ int ctl_cmd_init(int argc, char **argv)
 			dst = &smtp;
 		else if (strcmp(argv[i], "--pop3") == 0)
 			dst = &pop3;
+		else if (strcmp(argv[i], "--submission") == 0)
+			dst = &submission;
 		else if (strcmp(argv[i], "--user") == 0)
 			dst = &user;
 		else {
@@ -138,6 +140,8 @@ int ctl_cmd_init(int argc, char **argv)
 		pop3 = "";
 	listen_opt("--smtp", smtp);
 	listen_opt("--pop3", pop3);
+	if (submission)
+		listen_opt("--submission", submission);
 
 	/* one account for the whole instance: checked before anything exists */
 	struct priv_user pu;
@@ -178,6 +182,9 @@ int ctl_cmd_init(int argc, char **argv)
 	        "smtp_listen = %s\n"
 	        "pop3_listen = %s\n",
 	        domain, smtp, pop3);
+	if (submission)
+		sa_catf(&conf, "# message submission (RFC 6409): AUTH before MAIL\n"
+		        "submission_listen = %s\n", submission);
 	if (paths.root[0])
 		sa_catf(&conf, "\n# an instance's users are those of its etc/users, not the host's accounts\n"
 		        "local_system_users = 0\n");

@@ -301,6 +301,7 @@ int ctl_cmd_status(int argc, char **argv)
 	sa_t err = SA_INIT;
 	if (confrun_load(&c, &err) == 0) {
 		printf("listening smtp %s\n", c.smtp_listen[0] ? c.smtp_listen : "(none)");
+		printf("listening submission %s\n", c.submission_listen[0] ? c.submission_listen : "(none)");
 		printf("listening pop3 %s\n", c.pop3_listen[0] ? c.pop3_listen : "(none)");
 	} else {
 		printf("listening: unknown (%s)\n", err.s ? err.s : strerror(errno));

@@ -1,9 +1,14 @@
 /* pochta-master: the foreground supervisor of an instance (the jobs of
  * tcpserver and of s6-supervise for one tree of programs; Postfix's master).
  * `pochtactl start` execs it.
- *   - listens on smtp_listen and pop3_listen and runs one pochta-smtpd or
- *     pochta-pop3d per connection, the connection on fds 0 and 1, UCSPI
- *     variables (PROTO, TCPREMOTEIP, ...) in the environment;
+ *   - listens on smtp_listen, submission_listen and pop3_listen and runs one
+ *     pochta-smtpd (-s for submission) or pochta-pop3d per connection, the
+ *     connection on fds 0 and 1, UCSPI variables (PROTO, TCPREMOTEIP, ...)
+ *     in the environment;
+ *   - when AUTH may be used (submission_listen, smtp_auth_enable) keeps the
+ *     checker service `pochta-checkpass -w` (as root when it runs the
+ *     programs as their users) and gives its socket to each pochta-smtpd as
+ *     fd CHECKPASS_FD, named by POCHTA_CHECKPASS_FD (common/passcheck.h);
  *   - enforces max_connections and max_connections_per_ip per listener (not
  *     for clients in connection_limit_exempt); a session counts until its
  *     process has exited: children are reaped right before each count, and
@@ -51,6 +56,7 @@
 #include "listen.h"
 #include "log.h"
 #include "lreq.h"
+#include "passcheck.h"
 #include "paths.h"
 #include "priv.h"
 #include "rreq.h"
@@ -68,6 +74,7 @@ static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1
 #define ZYGOTE_WAIT_MS 2000   /* for a zygote's hello or reply */
 #define ZYGOTE_RETRY_MS 1000  /* after a zygote ended */
 #define SPAWN_FD 3            /* pochta-qmgr's end of the spawn channel */
+#define CHECKPASS_FD 3        /* pochta-smtpd's socket to the checker service */
 #define SPAWN_BURST 16        /* requests served per wakeup: the listeners go on */
 /* a connection over max_connections_per_ip is held this long before it is
  * refused: a client that got its 221 may reconnect before its ended session
@@ -78,7 +85,8 @@ static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1
 #define HOLD_MAX 64
 
 struct master_lsn {
-	const char *svc;          /* "smtp" or "pop3" */
+	const char *svc;          /* "smtp", "submission" or "pop3" */
+	int smtpd;                /* runs pochta-smtpd (-s for submission) */
 	char addr[320];
 	char prog[4300];
 	int fd;
@@ -91,6 +99,7 @@ struct master_lsn {
 	int zsock;                /* its control socket; -1: none */
 	long long znext;          /* ms: no new one before */
 	int zno;                  /* the program has no -z: one exec per connection */
+	int submission;           /* pochta-smtpd -s */
 };
 
 struct master_child {
@@ -107,7 +116,7 @@ struct master_held {
 	struct sockaddr_storage peer;
 };
 
-static struct master_lsn master_lsns[2];
+static struct master_lsn master_lsns[3];
 static struct master_held master_held[HOLD_MAX];
 static int master_nlsn;
 static struct master_child *master_kids;
@@ -119,6 +128,11 @@ static pid_t master_qmgr_pid;
 static long long master_qmgr_started, master_qmgr_next, master_qmgr_delay = 1000;
 static int master_qmgr_quick;
 static char master_qmgr_prog[4300];
+/* the checker service: its pid, the sessions' end of its socket */
+static int master_cp_want, master_cp_fd = -1;
+static pid_t master_cp_pid;
+static long long master_cp_next;
+static char master_cp_prog[4300];
 static pid_t master_self_pid;
 /* started as root with no instance_user: who each program runs as */
 static struct priv_user master_smtpd_user, master_qmgr_user, master_remote_user, master_virtual_user;
@@ -206,6 +220,20 @@ static void master_child_setup(const struct priv_user *u)
 	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master_self_pid)
+		_exit(111);
+}
+
+/* in a pochta-smtpd child: the checker service's socket as CHECKPASS_FD */
+static void master_child_checkpass(const struct master_lsn *l)
+{
+	if (!l->smtpd || master_cp_fd < 0)
+		return;
+	if (master_cp_fd == CHECKPASS_FD ? fcntl(CHECKPASS_FD, F_SETFD, 0) < 0
+	                                 : dup2(master_cp_fd, CHECKPASS_FD) < 0)
+		_exit(111);
+	char num[16];
+	snprintf(num, sizeof num, "%d", CHECKPASS_FD);
+	if (setenv(PASSCHECK_ENV, num, 1) < 0)
 		_exit(111);
 }
 
@@ -515,7 +543,8 @@ static void master_zygote_start(struct master_lsn *l)
 		master_child_setup(l->user);
 		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
 			_exit(111);
-		char *argv[] = { "pochta-smtpd", "-z", NULL };
+		master_child_checkpass(l);
+		char *argv[] = { "pochta-smtpd", "-z", l->submission ? "-s" : NULL, NULL };
 		execv(l->prog, argv);
 		_exit(111);
 	}
@@ -580,6 +609,58 @@ static pid_t master_zygote_conn(struct master_lsn *l, int fd, const char *ip, un
 	return (pid_t)v; /* 0: it made none (its clone failed): exec one */
 }
 
+/* the checker service, with a new socket pair: the zygotes of the old one go
+ * (their sessions would ask a checker that is gone) */
+static void master_checkpass_start(void)
+{
+	int sv[2];
+	master_cp_next = master_now_ms() + 1000;
+	if (master_cp_fd >= 0)
+		close(master_cp_fd);
+	master_cp_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warn(NULL, "cannot create the checker's socket: %s", strerror(errno));
+		return;
+	}
+	master_signals_block(SIG_BLOCK);
+	pid_t pid = fork();
+	if (pid == 0) {
+		master_child_setup(NULL); /* root when separate: it reads the hashes */
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null < 0 || dup2(sv[1], 0) < 0 || dup2(null, 1) < 0)
+			_exit(111);
+		char *argv[] = { "pochta-checkpass", "-w", NULL };
+		execv(master_cp_prog, argv);
+		log_warn(NULL, "cannot run %s: %s", master_cp_prog, strerror(errno));
+		_exit(111);
+	}
+	master_signals_block(SIG_UNBLOCK);
+	close(sv[1]);
+	if (pid < 0) {
+		log_warn(NULL, "cannot fork for the checker: %s", strerror(errno));
+		close(sv[0]);
+		return;
+	}
+	master_cp_pid = pid;
+	master_cp_fd = sv[0];
+	for (int i = 0; i < master_nlsn; i++)
+		if (master_lsns[i].smtpd && master_lsns[i].zpid) {
+			kill(master_lsns[i].zpid, SIGTERM);
+			master_zygote_close(&master_lsns[i]);
+			master_lsns[i].znext = 0;
+		}
+	log_info(NULL, "checkpass service pid=%d started", (int)pid);
+}
+
+static void master_checkpass_exited(int st)
+{
+	char s[40];
+	master_status_text(st, s, sizeof s);
+	if (!master_got_stop)
+		log_warn(NULL, "checkpass service pid=%d ended %s", (int)master_cp_pid, s);
+	master_cp_pid = 0;
+}
+
 static int master_reap(int stopping)
 {
 	for (;;) {
@@ -591,6 +672,10 @@ static int master_reap(int stopping)
 			return 0;
 		if (pid == master_qmgr_pid) {
 			master_qmgr_exited(st);
+			continue;
+		}
+		if (pid == master_cp_pid) {
+			master_checkpass_exited(st);
 			continue;
 		}
 		if (master_zygote_exited(pid, st) || master_worker_exited(pid, st))
@@ -642,7 +727,8 @@ static void master_conn_exec(int fd, struct master_lsn *l, const char *rip, unsi
 	if (fd > 1)
 		close(fd);
 	(void)listen_ucspi_env(0, rip, rport);
-	char *argv[] = { l->svc[0] == 's' ? "pochta-smtpd" : "pochta-pop3d", NULL };
+	master_child_checkpass(l);
+	char *argv[] = { l->smtpd ? "pochta-smtpd" : "pochta-pop3d", l->submission ? "-s" : NULL, NULL };
 	execv(l->prog, argv);
 	log_warn(NULL, "cannot run %s: %s", l->prog, strerror(errno));
 	_exit(111);
@@ -700,6 +786,8 @@ static int master_conn_new(int li, int fd, const struct sockaddr_storage *peer, 
 		master_refuse(fd, l, ip, "max_connections_per_ip");
 		return 0;
 	}
+	if (l->smtpd && master_cp_want && !master_cp_pid && master_now_ms() >= master_cp_next)
+		master_checkpass_start();
 	/* no reaping from here until the pid is in the table: a quick session's
 	 * end must find it there */
 	pid_t pid = master_zygote_conn(l, fd, ip, port);
@@ -802,11 +890,13 @@ static int master_lsn_open(const char *svc, const char *addr, const char *prog, 
 	l->busy = busy;
 	/* pochta-pop3d needs root to check passwords and read each maildrop as
 	 * its owner until it has a checker of its own (see pochta-master(8)) */
-	l->user = master_separate && strcmp(svc, "smtp") == 0 ? &master_smtpd_user : NULL;
+	l->smtpd = strcmp(svc, "pop3") != 0;
+	l->submission = strcmp(svc, "submission") == 0;
+	l->user = master_separate && l->smtpd ? &master_smtpd_user : NULL;
 	l->zpid = 0;
 	l->zsock = -1;
 	l->znext = 0;
-	l->zno = strcmp(svc, "smtp") != 0;
+	l->zno = !l->smtpd;
 	log_info(NULL, "listening %s=%s", svc, addr);
 	return 0;
 }
@@ -903,6 +993,8 @@ static int master_stop_all(void)
 			master_zygote_close(&master_lsns[i]);
 		}
 	}
+	if (master_cp_pid)
+		kill(master_cp_pid, SIGTERM);
 	size_t ng = master_nkids + 1;
 	pid_t *groups = calloc(ng, sizeof *groups);
 	size_t n = 0;
@@ -1266,6 +1358,17 @@ int main(int argc, char **argv)
 			master_die("%s is missing or not executable", smtpd);
 		master_lsn_open("smtp", c.smtp_listen, smtpd, "421 4.7.0 too many connections, try again later\r\n");
 	}
+	if (c.submission_listen[0]) {
+		if (!master_executable(smtpd))
+			master_die("%s is missing or not executable", smtpd);
+		master_lsn_open("submission", c.submission_listen, smtpd,
+		                "421 4.7.0 too many connections, try again later\r\n");
+	}
+	/* AUTH may be used: the checker service (started with the first session) */
+	master_cp_want = c.submission_listen[0] || (c.smtp_listen[0] && c.smtp_auth_enable);
+	master_prog_path("pochta-checkpass", master_cp_prog, sizeof master_cp_prog);
+	if (master_cp_want && !master_executable(master_cp_prog))
+		master_die("%s is missing or not executable (AUTH needs it)", master_cp_prog);
 	if (c.pop3_listen[0]) {
 		if (master_executable(pop3d))
 			master_lsn_open("pop3", c.pop3_listen, pop3d, "-ERR [SYS/TEMP] too many connections\r\n");
@@ -1275,7 +1378,7 @@ int main(int argc, char **argv)
 	if (!master_executable(master_qmgr_prog))
 		log_warn(NULL, "%s is missing or not executable: the queue will not be run", master_qmgr_prog);
 	if (master_nlsn == 0)
-		log_warn(NULL, "no listener configured (smtp_listen and pop3_listen are empty)");
+		log_warn(NULL, "no listener configured (smtp_listen, submission_listen and pop3_listen are empty)");
 
 	size_t cap = (size_t)master_max_conn * (size_t)(master_nlsn ? master_nlsn : 1);
 	master_kids = calloc(cap, sizeof *master_kids);
@@ -1321,8 +1424,8 @@ int main(int argc, char **argv)
 			if (timeout < 0 || w < timeout)
 				timeout = w;
 		}
-		struct pollfd pf[4];
-		int map[4], np = 0;
+		struct pollfd pf[5];
+		int map[5], np = 0;
 		pf[np].fd = master_sigpipe_fd[0];
 		pf[np].events = POLLIN;
 		map[np++] = -1;

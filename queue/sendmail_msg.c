@@ -249,8 +249,6 @@ static void sm_header(struct sm_msg *m, const char *qid, sa_t *h, size_t *body)
 	struct received rv = { .uid = (long)m->who->uid, .host = host, .qid = qid,
 	                       .rcpt = m->nrcpt == 1 ? m->rcpts.s : NULL };
 	size_t hend;
-	struct tm tm;
-	char stamp[32];
 
 	if (received_make(h, &rv, now) < 0 ||
 	    msgin_headers(m->msg.s, m->msg.len, sm_copy_field, h, &hend, body) < 0)
@@ -262,15 +260,8 @@ static void sm_header(struct sm_msg *m, const char *qid, sa_t *h, size_t *body)
 		    (m->who->fullname[0] && sa_catc(h, '>') < 0) || sa_catc(h, '\n') < 0)
 			sm_nomem();
 	}
-	if (!m->has_date &&
-	    (sa_cats(h, "Date: ") < 0 || received_date(h, now) < 0 || sa_catc(h, '\n') < 0))
-		sm_nomem();
-	if (!m->has_msgid) {
-		if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm) == 0)
-			sm_die(EX_OSERR, "cannot format the time");
-		if (sa_catf(h, "Message-ID: <%s.%s@%s>\n", stamp, qid, host) < 0)
-			sm_nomem();
-	}
+	if (received_fixups(h, !m->has_date, !m->has_msgid, qid, host, now) < 0)
+		sm_die(EX_OSERR, "cannot add Date: or Message-ID: (out of memory)");
 	if (sa_catc(h, '\n') < 0)
 		sm_nomem();
 }

@@ -17,6 +17,7 @@
 #include "tcpenv.h"
 #include "log.h"
 #include "localaddr.h"
+#include "passcheck.h"
 #include "paths.h"
 #include "priv.h"
 #include "rlimits.h"
@@ -35,6 +36,8 @@ static const char *reject_reason(const char *r)
 		{ "503", "sequence" }, { "452", "limit" }, { "421 4.7.0", "limit" },
 		{ "421 4.4.2", "timeout" }, { "451", "temporary" }, { "550 5.6.0", "content" },
 		{ "554 5.4.6", "loop" }, { "554 5.5.0", "pipelining" },
+		{ "530", "auth_required" }, { "535", "auth_failed" }, { "538", "encryption_required" },
+		{ "504", "not_implemented" }, { "454", "temporary" }, { "553 5.7.1", "sender_mismatch" },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strncmp(r, map[i].prefix, strlen(map[i].prefix)) == 0)
@@ -152,6 +155,11 @@ static void bad(struct session *s, const char *text)
 	}
 }
 
+void smtpd_bad(struct session *s, const char *text)
+{
+	bad(s, text);
+}
+
 /* config trouble before the session could start: tell the client, then exit */
 static void fatal_config(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void fatal_config(const char *fmt, ...)
@@ -203,7 +211,32 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *c)
 	reply(s, "250-SIZE %lld", s->conf.message_size_limit);
 	reply(s, "250-8BITMIME");
 	reply(s, "250-ENHANCEDSTATUSCODES");
+	if (smtpd_auth_offered(s))
+		reply(s, "250-AUTH PLAIN LOGIN");
 	reply(s, "250 HELP");
+}
+
+/* an authenticated client's sender that is not its own: the refusal sent */
+static int smtpd_mail_sender_refused(struct session *s, const struct addr *a)
+{
+	const char *msg = smtpd_sender_refusal(s, a);
+	sa_t shown = SA_INIT, text = SA_INIT;
+
+	if (!msg)
+		return 0;
+	if (addr_format(a, &shown) < 0 || sa_catf(&text, msg, shown.s) < 0) {
+		reply(s, "451 4.3.0 Error: out of memory");
+	} else {
+		s->rej_sender = shown.s;
+		if (msg[0] == '5')
+			bad(s, text.s); /* may not return */
+		else
+			reply(s, "%s", text.s);
+		s->rej_sender = NULL;
+	}
+	sa_free(&shown);
+	sa_free(&text);
+	return 1;
 }
 
 static void cmd_mail(struct session *s, const struct smtp_cmd *c)
@@ -216,6 +249,13 @@ static void cmd_mail(struct session *s, const struct smtp_cmd *c)
 		bad(s, "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
+	/* RFC 6409 §4.3: no submission without authentication */
+	if (s->submission && !s->authed) {
+		bad(s, "530 5.7.0 Authentication required");
+		return;
+	}
+	if (smtpd_mail_sender_refused(s, &c->addr))
+		return;
 	if (c->size_given && c->size > (unsigned long long)s->conf.message_size_limit) {
 		sa_t shown = SA_INIT;
 		if (addr_format(&c->addr, &shown) == 0)
@@ -400,10 +440,13 @@ static void command(struct session *s)
 	case SMTP_EXPN:
 		reply(s, "502 5.5.1 Error: command not implemented");
 		break;
+	case SMTP_AUTH:
+		smtpd_auth(s, &c);
+		break;
 	case SMTP_HELP:
 		reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
 		break;
-	default: /* STARTTLS, AUTH, BDAT: not offered */
+	default: /* STARTTLS, BDAT: not offered */
 		bad(s, "502 5.5.1 Error: command not implemented");
 		break;
 	}
@@ -412,25 +455,29 @@ static void command(struct session *s)
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	fatal_config("usage: pochta-smtpd [-l] [-r ROOT]");
+	fatal_config("usage: pochta-smtpd [-l | -s] [-r ROOT]");
 }
 
-/* -r ROOT, and -l: a local submission on a pipe (pochta-sendmail -bs) */
-static int smtpd_args(int argc, char **argv, const char **root, int *local)
+/* -r ROOT, -l: a local submission on a pipe (pochta-sendmail -bs), -s: the
+ * submission service (RFC 6409) */
+static int smtpd_args(int argc, char **argv, const char **root, int *local, int *submission)
 {
 	int c;
 
 	*root = NULL;
 	*local = 0;
-	while ((c = getopt(argc, argv, "lr:")) != -1) {
+	*submission = 0;
+	while ((c = getopt(argc, argv, "lsr:")) != -1) {
 		if (c == 'l')
 			*local = 1;
+		else if (c == 's')
+			*submission = 1;
 		else if (c == 'r')
 			*root = optarg;
 		else
 			return -1;
 	}
-	return optind == argc ? 0 : -1;
+	return optind == argc && !(*local && *submission) ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -440,6 +487,8 @@ int main(int argc, char **argv)
 	sa_t err = SA_INIT;
 	int tmo, local;
 
+	/* the checker service's socket stays out of what we exec (enqueue) */
+	(void)passcheck_service_fd();
 	if (argc > 1 && strcmp(argv[1], "-z") == 0) {
 		smtpd_zygote(argv[1]); /* here in a connection's child: on as if exec'd for it */
 		argv[1] = argv[0];
@@ -449,7 +498,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_DFL); /* exit at once; an open message dies with the pipe */
 	log_init("pochta-smtpd", LOG_DEST_AUTO);
-	if (smtpd_args(argc, argv, &root, &local) < 0)
+	if (smtpd_args(argc, argv, &root, &local, &s->submission) < 0)
 		usage();
 	if (paths_init(root) < 0)
 		fatal_config("cannot set up paths: %s", strerror(errno));

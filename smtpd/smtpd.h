@@ -11,6 +11,8 @@
 #include "enqclient.h"
 #include "io.h"
 #include "sa.h"
+#include "smtpcmd.h"
+#include "users.h"
 
 #define SMTPD_LINE_MAX 1000   /* RFC 5321 §4.5.3.1.4: command line, CRLF included */
 
@@ -26,6 +28,7 @@ struct rcpt_policy {
 	const struct conf *conf;   /* local_domains, recipient_delimiter, postmaster */
 	const char *users_path;    /* etc/users */
 	int relay_client;          /* the client IP is in relay_networks */
+	int authenticated;         /* the client has authenticated (AUTH): it may relay */
 };
 
 /* the verdict for a parsed RCPT path (common/localaddr.h maps local ones) */
@@ -85,6 +88,11 @@ struct session {
 	const char *rej_sender;
 	const char *qid;
 	struct enq enq;
+	/* AUTH (smtpd_auth.c) */
+	int submission;            /* -s: the submission port (RFC 6409): AUTH before MAIL */
+	int tls_active;            /* TLS is on for this session (set by the TLS layer) */
+	int authed;                /* AUTH succeeded: auth_user is the user */
+	char auth_user[USER_MAILBOX_MAX + 1];
 };
 
 /* smtpd.c */
@@ -92,6 +100,19 @@ void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf
 /* flush, log the end of the session, exit */
 void session_exit(struct session *s, int code, const char *why) __attribute__((noreturn));
 void tx_reset(struct session *s);
+/* a bad command's reply, counted toward smtp_error_limit (421 and exit at it) */
+void smtpd_bad(struct session *s, const char *text);
+/* smtpd_auth.c: AUTH (RFC 4954) */
+/* AUTH may be used on this port at all (submission, or smtp_auth_enable) */
+int smtpd_auth_enabled(const struct session *s);
+/* ... and now: under TLS, or on loopback with smtp_auth_plaintext_loopback */
+int smtpd_auth_offered(const struct session *s);
+void smtpd_auth(struct session *s, const struct smtp_cmd *c);
+/* NULL when an authenticated client may use this envelope sender, else the
+ * reply (a format with one %s: the address) */
+const char *smtpd_sender_refusal(struct session *s, const struct addr *a);
+/* the "with" protocol of Received: and the queue (RFC 3848) */
+const char *smtpd_proto(const struct session *s);
 /* smtpd_msg.c: DATA, from the checks to the final reply */
 void msg_data(struct session *s);
 /* t cut to max bytes, every byte outside printable ASCII made '?' */

@@ -25,6 +25,10 @@ static void data_field(const struct hdr *h, void *arg)
 
 	if (hdr_name_is(h->buf, h->len, "received", NULL) && d->received < ~0UL)
 		d->received++;
+	else if (hdr_name_is(h->buf, h->len, "date", NULL))
+		d->has_date = 1;
+	else if (hdr_name_is(h->buf, h->len, "message-id", NULL))
+		d->has_msgid = 1;
 }
 
 /* one byte of message output, with the header-section bookkeeping */
@@ -43,6 +47,8 @@ static void emit(struct data_sm *d, char *out, size_t *o, char c)
 	if (d->in_header) {
 		hdr_feed(&d->hdr, &c, 1);
 		d->in_header = !d->hdr.done;
+		if (!d->in_header && d->pause_at_hdr_end)
+			d->paused = 1;
 	}
 	d->out_bol = (c == '\n');
 }
@@ -72,6 +78,8 @@ void data_init(struct data_sm *d)
 	d->in_header = 1;
 	d->out_bol = 1;
 	d->received = 0;
+	d->has_date = d->has_msgid = 0;
+	d->pause_at_hdr_end = d->paused = 0;
 	hdr_init(&d->hdr, d->hdr_name, sizeof d->hdr_name, data_field, d);
 	d->size = 0;
 }
@@ -82,7 +90,7 @@ size_t data_feed(struct data_sm *d, const char *in, size_t inlen,
 	size_t i = 0, o = 0;
 
 	/* each input byte writes at most 2 output bytes */
-	while (i < inlen && d->state != D_END && outcap - o >= 2) {
+	while (i < inlen && d->state != D_END && outcap - o >= 2 && !d->paused) {
 		char c = in[i++];
 
 		switch (d->state) {

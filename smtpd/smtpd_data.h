@@ -25,6 +25,11 @@ struct data_sm {
 	struct hdr hdr;           /* the header-section scan (hdr.h) */
 	char hdr_name[64];        /* the start of each field: room for "Received :" */
 	unsigned long received;   /* Received: header lines seen */
+	int has_date, has_msgid;  /* the header section has a Date: / Message-ID: field */
+	int pause_at_hdr_end;     /* the caller's: stop right after the empty line that
+	                           * ends the header section (to add fields before it) */
+	int paused;               /* stopped there: the last byte out was that line's LF;
+	                           * the caller clears pause_at_hdr_end and paused */
 	unsigned long long size;  /* message size: CRLF counts 2, stuffing dots and the
 	                           * terminating ".CRLF" do not (saturates) */
 };
@@ -32,7 +37,8 @@ struct data_sm {
 void data_init(struct data_sm *d);
 /* Consume bytes of in (inlen) until the end of the data, the end of in, or out
  * is full (outcap must be at least 2). The message bytes (LF line ends,
- * unstuffed) go to out, their count to *outlen. Returns the bytes consumed;
+ * unstuffed) go to out, their count to *outlen; it also stops once paused
+ * (pause_at_hdr_end). Returns the bytes consumed;
  * anything after the terminator is left unconsumed (it is the next command). */
 size_t data_feed(struct data_sm *d, const char *in, size_t inlen,
                  char *out, size_t outcap, size_t *outlen);

@@ -37,8 +37,7 @@ static int send_envelope(struct session *s)
 
 	if (enq_put(q, 'S', s->sender.s, s->sender.len) < 0 ||
 	    enq_put(q, 'B', body_name(s->body), strlen(body_name(s->body))) < 0 ||
-	    enq_put(q, 'P', s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP",
-	            s->helo_verb == SMTP_EHLO ? 5 : 4) < 0 ||
+	    enq_put(q, 'P', smtpd_proto(s), strlen(smtpd_proto(s))) < 0 ||
 	    enq_put(q, 'H', s->helo, strlen(s->helo)) < 0 ||
 	    enq_put(q, 'C', s->ip_known ? s->ip : "", s->ip_known ? strlen(s->ip) : 0) < 0)
 		return -1;
@@ -62,13 +61,29 @@ static int send_received(struct session *s, const char *qid)
 		.uid = s->local_uid,
 		.smtp = 1,
 		.host = s->host,
-		.proto = s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP",
+		.proto = smtpd_proto(s),
 		.qid = qid,
 		.rcpt = s->nrcpt == 1 ? s->rcpts.s : NULL,
 	};
 
 	r = received_make(&h, &rv, time(NULL));
 	if (r == 0)
+		r = enq_put(&s->enq, ENQ_DATA, h.s, h.len);
+	sa_free(&h);
+	return r;
+}
+
+/* an authenticated submission's fix-ups (RFC 6409 §8, as pochta-sendmail
+ * makes them): Date: and Message-ID: when the header section has none, put
+ * at its end (then the empty line that ended it, when one did) */
+static int send_fixups(struct session *s, const struct data_sm *d, const char *qid, int blank)
+{
+	sa_t h = SA_INIT;
+	int r = received_fixups(&h, !d->has_date, !d->has_msgid, qid, s->host, time(NULL));
+
+	if (r == 0 && blank)
+		r = sa_catc(&h, '\n');
+	if (r == 0 && h.len > 0)
 		r = enq_put(&s->enq, ENQ_DATA, h.s, h.len);
 	sa_free(&h);
 	return r;
@@ -159,6 +174,7 @@ void msg_data(struct session *s)
 	 * buys 1/smtp_min_data_rate s, never more than smtp_timeout ahead */
 	io_deadline(&s->in, tmo);
 	data_init(&d);
+	d.pause_at_hdr_end = s->authed;
 	while (!d.done) {
 		size_t used, n;
 
@@ -179,8 +195,16 @@ void msg_data(struct session *s)
 			oversize = 1;
 		/* a message that will be refused is not passed on; a failed write
 		 * leaves the child broken and the rest of the data is only read */
-		if (n > 0 && !refusal(s, &d, oversize, &why))
+		if (d.paused) {
+			/* the empty line after the header section: the fix-ups before it */
+			if (n > 1 && !refusal(s, &d, oversize, &why))
+				(void)enq_put(&s->enq, ENQ_DATA, chunk, n - 1);
+			if (!refusal(s, &d, oversize, &why))
+				(void)send_fixups(s, &d, qid.s, 1);
+			d.paused = d.pause_at_hdr_end = 0;
+		} else if (n > 0 && !refusal(s, &d, oversize, &why)) {
 			(void)enq_put(&s->enq, ENQ_DATA, chunk, n);
+		}
 		/* after our own write: a slow queue disk is not the client's delay;
 		 * data past message_size_limit buys no time, so DATA stays bounded */
 		if (!oversize)
@@ -189,6 +213,9 @@ void msg_data(struct session *s)
 
 	s->stage = "END-OF-MESSAGE";
 	refuse = refusal(s, &d, oversize, &why);
+	/* no empty line ended the header section: the fix-ups end it */
+	if (!refuse && d.pause_at_hdr_end)
+		(void)send_fixups(s, &d, qid.s, 0);
 	if (refuse) {
 		enq_abort(&s->enq);
 		reply(s, "%s", refuse);

@@ -29,9 +29,10 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOG_CONFIGURE = 'common/log.c:log_configure'     # the log file cannot be opened
 ALIASES = ['common/localaddr.c:alias_step',      # the aliases file is bad
            'common/aliases.c:reload']            # its index is older than it
+PASSCHECK = 'common/passcheck.c:passcheck_exec'  # pochta-checkpass cannot be run
 PROGRAMS = {
-    'pochta-smtpd': ('pochta-smtpd.8', ['smtpd/*.c', LOG_CONFIGURE] + ALIASES),
-    'pochta-pop3d': ('pochta-pop3d.8', ['pop3d/pop3d*.c', LOG_CONFIGURE]),
+    'pochta-smtpd': ('pochta-smtpd.8', ['smtpd/*.c', LOG_CONFIGURE, PASSCHECK] + ALIASES),
+    'pochta-pop3d': ('pochta-pop3d.8', ['pop3d/pop3d*.c', LOG_CONFIGURE, PASSCHECK]),
     'pochta-checkpass': ('pochta-checkpass.8', ['pop3d/checkpass*.c', LOG_CONFIGURE]),
     'pochta-enqueue': ('pochta-enqueue.8', ['queue/enqueue*.c', LOG_CONFIGURE]),
     'pochta-qmgr': ('pochta-qmgr.8', ['queue/qmgr*.c', LOG_CONFIGURE]),

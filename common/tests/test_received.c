@@ -65,8 +65,24 @@ static void test_date(void)
 	sa_free(&h);
 }
 
+static void test_fixups(void)
+{
+	sa_t o = SA_INIT;
+	time_t t = 1700000000;
+
+	T_INTEQ(received_fixups(&o, 0, 0, "Q1", "h.test", t), 0);
+	T_INTEQ(o.len, 0);
+	T_INTEQ(received_fixups(&o, 0, 1, "Q1", "h.test", t), 0);
+	T_STREQ(o.s, "Message-ID: <20231114221320.Q1@h.test>\n");
+	sa_trunc(&o, 0);
+	T_INTEQ(received_fixups(&o, 1, 0, "Q1", "h.test", t), 0);
+	T_ASSERT(strncmp(o.s, "Date: ", 6) == 0 && o.s[o.len - 1] == '\n');
+	sa_free(&o);
+}
+
 int main(void)
 {
+	T_RUN(test_fixups);
 	T_RUN(test_smtp);
 	T_RUN(test_local);
 	T_RUN(test_date);

@@ -314,6 +314,7 @@ static void test_rcpt_policy(void)
 	p.conf = &conf;
 	p.users_path = path;
 	p.relay_client = 0;
+	p.authenticated = 0;
 
 	a = mk("alice", "example.test");
 	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
@@ -335,6 +336,10 @@ static void test_rcpt_policy(void)
 	T_INTEQ(rcpt_check(&p, &a), RCPT_RELAY);
 	a = mk("alice", "sub.example.test");
 	T_INTEQ(rcpt_check(&p, &a), RCPT_RELAY);
+	/* an authenticated client relays (RFC 6409) */
+	p.authenticated = 1;
+	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
+	p.authenticated = 0;
 	p.relay_client = 1;
 	T_INTEQ(rcpt_check(&p, &a), RCPT_OK);
 	a = mk("carol", "example.test"); /* relaying never opens local domains */
@@ -346,8 +351,43 @@ static void test_rcpt_policy(void)
 	unlink(path);
 }
 
+/* the pause at the end of the header section, and the fields seen, for
+ * every input step */
+static void test_header_end_pause(void)
+{
+	static const char in[] = "Subject: x\r\nDATE: now\r\n\r\nbody\r\n.\r\n";
+	for (size_t step = 1; step <= sizeof in - 1; step++) {
+		struct data_sm d;
+		char out[128], buf[8];
+		size_t pos = 0, olen = 0, at = 0;
+		int pauses = 0;
+
+		data_init(&d);
+		d.pause_at_hdr_end = 1;
+		while (pos < sizeof in - 1 && !d.done) {
+			size_t n = sizeof in - 1 - pos < step ? sizeof in - 1 - pos : step, o = 0;
+			pos += data_feed(&d, in + pos, n, buf, sizeof buf, &o);
+			memcpy(out + olen, buf, o);
+			olen += o;
+			if (d.paused) {
+				pauses++;
+				at = olen;
+				d.paused = d.pause_at_hdr_end = 0;
+			}
+		}
+		T_INTEQ(pauses, 1);
+		/* stopped right after the empty line's LF */
+		T_INTEQ(at, 22);
+		T_ASSERT(memcmp(out, "Subject: x\nDATE: now\n\n", 22) == 0);
+		T_INTEQ(olen, 27);
+		T_INTEQ(d.has_date, 1);
+		T_INTEQ(d.has_msgid, 0);
+	}
+}
+
 int main(void)
 {
+	T_RUN(test_header_end_pause);
 	T_RUN(test_simple);
 	T_RUN(test_empty_message);
 	T_RUN(test_dot_stuffing);
