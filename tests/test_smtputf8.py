@@ -3,6 +3,7 @@ addresses only with MAIL ... SMTPUTF8, delivers to a mailbox whose name is
 UTF-8, and pochta-remote relays such a message only to a peer that offers
 SMTPUTF8 (MAIL ... SMTPUTF8); toward one that does not, the recipient
 bounces with 5.6.7, nothing downgraded."""
+import poplib
 import smtplib
 import sys
 import os
@@ -39,6 +40,14 @@ class SmtpUtf8(InstanceTest):
         utf8_send(inst.smtp_port, 'alice@example.test', ['JÜRGEN@example.test'.replace('Ü', 'ü')],
                   MSG % 'tok2')
         inst.wait_mail(USER, 2)
+        # and the user logs in over POP3 with that name
+        p = poplib.POP3('127.0.0.1', inst.pop3_port, timeout=10)
+        try:
+            p.user(USER)
+            p.pass_('pw')
+            self.assertEqual(p.stat()[0], 2)
+        finally:
+            p.quit()
 
     def test_refused_without_smtputf8(self):
         inst = self.instance(users={USER: 'pw'})
