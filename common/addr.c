@@ -138,6 +138,18 @@ int addr_domain_valid(const char *d, size_t len)
 	return domain_valid(d, len, 0);
 }
 
+/* a UTF-8 character of u bytes at s[*i] into the local part (out, n bytes so
+ * far), the wire form counted from start; 0, or -1 when over ADDR_LOCAL_MAX */
+static int local_utf8(const char *s, size_t *i, size_t start, size_t u, char *out, size_t *n)
+{
+	if (*i - start + u > ADDR_LOCAL_MAX)
+		return -1;
+	memcpy(out + *n, s + *i, u);
+	*n += u;
+	*i += u;
+	return 0;
+}
+
 /* The local part at s[*pos]: a quoted string or a dot-string, decoded into out
  * (ADDR_LOCAL_MAX + 1 bytes). Stops at the first byte that is not part of it. */
 static int local_parse(const char *s, size_t len, size_t *pos, char *out, int utf8)
@@ -155,11 +167,8 @@ static int local_parse(const char *s, size_t len, size_t *pos, char *out, int ut
 			c = (unsigned char)s[i];
 			if (c >= 0x80 && (u = utf8_at(s, len, i, utf8)) > 0) {
 				/* qtextSMTP =/ UTF8-non-ascii (RFC 6531 §3.3) */
-				if (i - start + u > ADDR_LOCAL_MAX)
+				if (local_utf8(s, &i, start, u, out, &n) < 0)
 					return ADDR_ELOCALLEN;
-				memcpy(out + n, s + i, u);
-				n += u;
-				i += u;
 				continue;
 			}
 			if (c >= 0x80)
@@ -192,11 +201,8 @@ static int local_parse(const char *s, size_t len, size_t *pos, char *out, int ut
 			unsigned char c = (unsigned char)s[i];
 			if (c >= 0x80 && (u = utf8_at(s, len, i, utf8)) > 0) {
 				/* atext =/ UTF8-non-ascii (RFC 6531 §3.3) */
-				if (i - start + u > ADDR_LOCAL_MAX)
+				if (local_utf8(s, &i, start, u, out, &n) < 0)
 					return ADDR_ELOCALLEN;
-				memcpy(out + n, s + i, u);
-				n += u;
-				i += u;
 				need_atom = 0;
 				continue;
 			}
