@@ -17,8 +17,15 @@
  *     keeps the RFC's spelling so it reads the same in logs and headers.
  *   - an empty quoted local part (""@example.org) is valid by the grammar and kept;
  *     a bare local part (no domain) must not be empty.
- *   - any byte >= 0x80 met while parsing gives ADDR_E8BIT (no SMTPUTF8); other
- *     control characters, spaces outside quotes and trailing dots give ADDR_ESYNTAX. */
+ *   - any byte >= 0x80 met while parsing gives ADDR_E8BIT; other
+ *     control characters, spaces outside quotes and trailing dots give ADDR_ESYNTAX.
+ *   - with utf8 (the _u functions: SMTPUTF8, RFC 6531 §3.3): atext, qtextSMTP and
+ *     domain labels (U-labels) also take UTF8-non-ascii characters, each a valid
+ *     and shortest sequence of U+00A0..U+10FFFF without surrogates, C1 controls,
+ *     U+2028/2029, U+FEFF or noncharacters; any other byte >= 0x80 gives
+ *     ADDR_EUTF8. Lengths stay in octets; only ASCII is lowercased; the
+ *     quoted-pair stays ASCII. IDNA rules for U-labels are not checked: the
+ *     domain is routed as its bytes (a local domain must be listed so). */
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
@@ -45,14 +52,56 @@ static int is_atext(unsigned char c)
 	return is_letdig(c) || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
+int addr_utf8_len(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned cp;
+	size_t n, i;
+
+	if (len == 0 || u[0] < 0xc2 || u[0] > 0xf4)
+		return 0;                   /* ASCII, a continuation byte, overlong C0/C1, > U+10FFFF */
+	n = u[0] >= 0xf0 ? 4 : u[0] >= 0xe0 ? 3 : 2;
+	if (len < n)
+		return 0;
+	cp = u[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (u[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;                   /* overlong, or beyond Unicode */
+	if (cp < 0xa0 || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;                   /* C1 controls, surrogates */
+	if (cp == 0x2028 || cp == 0x2029 || cp == 0xfeff || (cp & 0xfffe) == 0xfffe ||
+	    (cp >= 0xfdd0 && cp <= 0xfdef))
+		return 0;                   /* line separators, BOM, noncharacters */
+	return (int)n;
+}
+
+/* the UTF-8 character at s[i] when utf8 allows one: its length, else 0 */
+static size_t utf8_at(const char *s, size_t len, size_t i, int utf8)
+{
+	return utf8 ? (size_t)addr_utf8_len(s + i, len - i) : 0;
+}
+
+int addr_is_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
 static char lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-int addr_domain_valid(const char *d, size_t len)
+/* LDH labels, or with utf8 also U-label characters (RFC 6531 §3.3), bytes counted */
+static int domain_valid(const char *d, size_t len, int utf8)
 {
-	size_t i, label = 0;
+	size_t i, label = 0, u;
 
 	if (len == 0 || len > ADDR_DOMAIN_MAX)
 		return 0;
@@ -67,6 +116,9 @@ int addr_domain_valid(const char *d, size_t len)
 		}
 		if (is_letdig(c)) {
 			label++;
+		} else if (c >= 0x80 && (u = utf8_at(d, len, i, utf8)) > 0) {
+			label += u;
+			i += u - 1;
 		} else if (c == '-') {
 			if (label == 0) /* no leading hyphen */
 				return 0;
@@ -81,11 +133,28 @@ int addr_domain_valid(const char *d, size_t len)
 	return label != 0 && d[len - 1] != '-';
 }
 
+int addr_domain_valid(const char *d, size_t len)
+{
+	return domain_valid(d, len, 0);
+}
+
+/* a UTF-8 character of u bytes at s[*i] into the local part (out, n bytes so
+ * far), the wire form counted from start; 0, or -1 when over ADDR_LOCAL_MAX */
+static int local_utf8(const char *s, size_t *i, size_t start, size_t u, char *out, size_t *n)
+{
+	if (*i - start + u > ADDR_LOCAL_MAX)
+		return -1;
+	memcpy(out + *n, s + *i, u);
+	*n += u;
+	*i += u;
+	return 0;
+}
+
 /* The local part at s[*pos]: a quoted string or a dot-string, decoded into out
  * (ADDR_LOCAL_MAX + 1 bytes). Stops at the first byte that is not part of it. */
-static int local_parse(const char *s, size_t len, size_t *pos, char *out)
+static int local_parse(const char *s, size_t len, size_t *pos, char *out, int utf8)
 {
-	size_t i = *pos, start = *pos, n = 0;
+	size_t i = *pos, start = *pos, n = 0, u;
 
 	if (i < len && s[i] == '"') {
 		i++;
@@ -96,8 +165,14 @@ static int local_parse(const char *s, size_t len, size_t *pos, char *out)
 			if (i - start >= ADDR_LOCAL_MAX)
 				return ADDR_ELOCALLEN;          /* the closing quote would be octet 65+ */
 			c = (unsigned char)s[i];
+			if (c >= 0x80 && (u = utf8_at(s, len, i, utf8)) > 0) {
+				/* qtextSMTP =/ UTF8-non-ascii (RFC 6531 §3.3) */
+				if (local_utf8(s, &i, start, u, out, &n) < 0)
+					return ADDR_ELOCALLEN;
+				continue;
+			}
 			if (c >= 0x80)
-				return ADDR_E8BIT;
+				return utf8 ? ADDR_EUTF8 : ADDR_E8BIT;
 			if (c == '"') {
 				i++;
 				break;
@@ -108,7 +183,7 @@ static int local_parse(const char *s, size_t len, size_t *pos, char *out)
 					return ADDR_ESYNTAX;
 				d = (unsigned char)s[i + 1];
 				if (d >= 0x80)
-					return ADDR_E8BIT;
+					return utf8 ? ADDR_EUTF8 : ADDR_E8BIT;
 				if (d < 32 || d > 126)      /* quoted-pairSMTP: %d92 %d32-126 */
 					return ADDR_ESYNTAX;
 				out[n++] = (char)d;
@@ -124,8 +199,15 @@ static int local_parse(const char *s, size_t len, size_t *pos, char *out)
 		int need_atom = 1;                          /* at start and after each dot */
 		while (i < len) {
 			unsigned char c = (unsigned char)s[i];
+			if (c >= 0x80 && (u = utf8_at(s, len, i, utf8)) > 0) {
+				/* atext =/ UTF8-non-ascii (RFC 6531 §3.3) */
+				if (local_utf8(s, &i, start, u, out, &n) < 0)
+					return ADDR_ELOCALLEN;
+				need_atom = 0;
+				continue;
+			}
 			if (c >= 0x80)
-				return ADDR_E8BIT;
+				return utf8 ? ADDR_EUTF8 : ADDR_E8BIT;
 			if (c == '.') {
 				if (need_atom)
 					return ADDR_ESYNTAX;    /* leading or double dot */
@@ -192,18 +274,24 @@ static int literal_parse(const char *s, size_t len, size_t *pos, char *out)
 
 /* A domain name (not a literal) at s[*pos]; stored lowercased into out when out
  * is not NULL. Stops at the first byte that cannot be part of a domain. */
-static int domain_parse(const char *s, size_t len, size_t *pos, char *out)
+static int domain_parse(const char *s, size_t len, size_t *pos, char *out, int utf8)
 {
-	size_t i = *pos, n;
+	size_t i = *pos, n, u;
 
-	while (i < len && (is_letdig((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
-		i++;
+	for (;;) {
+		if (i < len && (is_letdig((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
+			i++;
+		else if (i < len && (unsigned char)s[i] >= 0x80 && (u = utf8_at(s, len, i, utf8)) > 0)
+			i += u;
+		else
+			break;
+	}
 	n = i - *pos;
 	if (i < len && (unsigned char)s[i] >= 0x80)
-		return ADDR_E8BIT;
+		return utf8 ? ADDR_EUTF8 : ADDR_E8BIT;
 	if (n > ADDR_DOMAIN_MAX)
 		return ADDR_EDOMAINLEN;
-	if (!addr_domain_valid(s + *pos, n))
+	if (!domain_valid(s + *pos, n, utf8))
 		return ADDR_ESYNTAX;
 	if (out) {
 		for (size_t k = 0; k < n; k++)
@@ -216,11 +304,11 @@ static int domain_parse(const char *s, size_t len, size_t *pos, char *out)
 
 /* Local-part ["@" domain] at s[*pos] */
 static int mailbox_parse(const char *s, size_t len, size_t *pos, struct addr *a,
-                         int allow_nodomain)
+                         int allow_nodomain, int utf8)
 {
 	int r;
 
-	r = local_parse(s, len, pos, a->local);
+	r = local_parse(s, len, pos, a->local, utf8);
 	if (r != ADDR_OK)
 		return r;
 	if (*pos < len && s[*pos] == '@') {
@@ -228,14 +316,14 @@ static int mailbox_parse(const char *s, size_t len, size_t *pos, struct addr *a,
 		if (*pos < len && s[*pos] == '[')
 			r = literal_parse(s, len, pos, a->domain);
 		else
-			r = domain_parse(s, len, pos, a->domain);
+			r = domain_parse(s, len, pos, a->domain, utf8);
 		if (r != ADDR_OK)
 			return r;
 		a->has_domain = 1;
 		return ADDR_OK;
 	}
 	if (*pos < len && (unsigned char)s[*pos] >= 0x80)
-		return ADDR_E8BIT;
+		return utf8 ? ADDR_EUTF8 : ADDR_E8BIT;
 	if (!allow_nodomain || a->local[0] == '\0')
 		return ADDR_ESYNTAX;
 	a->has_domain = 0;
@@ -243,14 +331,14 @@ static int mailbox_parse(const char *s, size_t len, size_t *pos, struct addr *a,
 }
 
 /* A-d-l ":" at s[*pos] == '@': "@dom,@dom:" (RFC 5321 §4.1.2), skipped */
-static int route_skip(const char *s, size_t len, size_t *pos)
+static int route_skip(const char *s, size_t len, size_t *pos, int utf8)
 {
 	for (;;) {
 		int r;
 		if (*pos >= len || s[*pos] != '@')
 			return ADDR_ESYNTAX;
 		(*pos)++;
-		r = domain_parse(s, len, pos, NULL);
+		r = domain_parse(s, len, pos, NULL, utf8);
 		if (r != ADDR_OK)
 			return r;
 		if (*pos >= len)
@@ -260,13 +348,20 @@ static int route_skip(const char *s, size_t len, size_t *pos)
 			return ADDR_OK;
 		}
 		if (s[*pos] != ',')
-			return (unsigned char)s[*pos] >= 0x80 ? ADDR_E8BIT : ADDR_ESYNTAX;
+			return (unsigned char)s[*pos] >= 0x80 ? (utf8 ? ADDR_EUTF8 : ADDR_E8BIT)
+			                                      : ADDR_ESYNTAX;
 		(*pos)++;
 	}
 }
 
 int addr_parse_path(const char *s, size_t len, struct addr *a, int allow_null,
                     int allow_nodomain, size_t *used)
+{
+	return addr_parse_path_u(s, len, a, allow_null, allow_nodomain, 0, used);
+}
+
+int addr_parse_path_u(const char *s, size_t len, struct addr *a, int allow_null,
+                      int allow_nodomain, int utf8, size_t *used)
 {
 	size_t pos = 1;
 	int r;
@@ -283,15 +378,16 @@ int addr_parse_path(const char *s, size_t len, struct addr *a, int allow_null,
 		return ADDR_OK;
 	}
 	if (s[1] == '@') {
-		r = route_skip(s, len, &pos);
+		r = route_skip(s, len, &pos, utf8);
 		if (r != ADDR_OK)
 			goto fail;
 	}
-	r = mailbox_parse(s, len, &pos, a, allow_nodomain);
+	r = mailbox_parse(s, len, &pos, a, allow_nodomain, utf8);
 	if (r != ADDR_OK)
 		goto fail;
 	if (pos >= len || s[pos] != '>') {
-		r = (pos < len && (unsigned char)s[pos] >= 0x80) ? ADDR_E8BIT : ADDR_ESYNTAX;
+		r = (pos < len && (unsigned char)s[pos] >= 0x80) ? (utf8 ? ADDR_EUTF8 : ADDR_E8BIT)
+		                                                 : ADDR_ESYNTAX;
 		goto fail;
 	}
 	pos++;
@@ -309,13 +405,18 @@ fail:
 
 int addr_parse(const char *s, size_t len, struct addr *a)
 {
+	return addr_parse_u(s, len, a, 0);
+}
+
+int addr_parse_u(const char *s, size_t len, struct addr *a, int utf8)
+{
 	size_t pos = 0;
 	int r;
 
 	memset(a, 0, sizeof *a);
-	r = mailbox_parse(s, len, &pos, a, 0);
+	r = mailbox_parse(s, len, &pos, a, 0, utf8);
 	if (r == ADDR_OK && pos != len)
-		r = (unsigned char)s[pos] >= 0x80 ? ADDR_E8BIT : ADDR_ESYNTAX;
+		r = (unsigned char)s[pos] >= 0x80 ? (utf8 ? ADDR_EUTF8 : ADDR_E8BIT) : ADDR_ESYNTAX;
 	/* it must fit in a path once enclosed in "<>" */
 	if (r == ADDR_OK && len > ADDR_PATH_MAX - 2)
 		r = ADDR_EPATHLEN;
@@ -334,7 +435,8 @@ static int is_dot_string(const char *s)
 			if (need_atom)
 				return 0;
 			need_atom = 1;
-		} else if (is_atext((unsigned char)*s)) {
+		} else if (is_atext((unsigned char)*s) || (unsigned char)*s >= 0x80) {
+			/* 8-bit bytes are only here as UTF-8 that the parser let in as atext */
 			need_atom = 0;
 		} else {
 			return 0;
@@ -384,6 +486,8 @@ const char *addr_strerror(int err)
 		return "address too long (max 256)";
 	case ADDR_E8BIT:
 		return "non-ASCII address";
+	case ADDR_EUTF8:
+		return "invalid UTF-8 in address";
 	}
 	return "unknown address error";
 }

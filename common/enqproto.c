@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addr.h"
 #include "enqproto.h"
 
 void enqp_init(struct enqp *p, unsigned long long size_max)
@@ -35,13 +36,11 @@ int enqp_fail(struct enqp *p, int type, const char *text)
 	return act;
 }
 
-/* "7BIT", "8BITMIME" or "" (as text: a NUL ends it; the control check follows) */
+/* "7BIT", "8BITMIME", "BINARYMIME" or "" (as text: a NUL ends it; the
+ * control check follows) */
 static int enqp_body_ok(const char *s, size_t len)
 {
-	size_t n = strnlen(s, len);
-
-	return len == 0 || (n == 4 && memcmp(s, "7BIT", 4) == 0) ||
-	       (n == 8 && memcmp(s, "8BITMIME", 8) == 0);
+	return len == 0 || qfile_body_ok(s, strnlen(s, len));
 }
 
 /* A recipient given twice (RCPT TO:<a@x> and <a@X>, <Postmaster> and
@@ -108,6 +107,8 @@ static int enqp_envelope(struct enqp *p, int type, const char *d, size_t len)
 	case 'S':
 		if (!qfile_sender_ok(d, len))
 			return enqp_fail(p, ENQ_R_PERM, "5.1.7 bad sender address");
+		if (!addr_is_ascii(d, len))
+			p->q.smtputf8 = 1;   /* a UTF-8 address needs SMTPUTF8 onward */
 		field = &p->q.sender;
 		break;
 	case 'R':
@@ -117,6 +118,8 @@ static int enqp_envelope(struct enqp *p, int type, const char *d, size_t len)
 			return enqp_fail(p, ENQ_R_PERM, "5.1.3 bad recipient address");
 		if (enqp_rcpt_dup(p, d, len))
 			return 0;
+		if (!addr_is_ascii(d, len))
+			p->q.smtputf8 = 1;
 		return enqp_rcpt_add(p, d, len) < 0 ? enqp_nomem(p) : 0;
 	case 'B':
 		if (!enqp_body_ok(d, len))
@@ -136,6 +139,20 @@ static int enqp_envelope(struct enqp *p, int type, const char *d, size_t len)
 	if (!qfile_text_ok(d, len))
 		return enqp_fail(p, ENQ_R_PERM, "5.5.4 control character in envelope");
 	return sa_copyb(field, d, len) < 0 ? enqp_nomem(p) : 0;
+}
+
+/* U: SMTPUTF8, once, empty, anywhere in the envelope */
+static int enqp_smtputf8(struct enqp *p, const char *d, size_t len)
+{
+	if (p->st != ENQP_ENV)
+		return p->st == ENQP_DATA ? enqp_fail(p, ENQ_R_PERM, "5.5.0 envelope record after message data")
+		                          : 0;
+	if ((p->seen & enqp_bit(QFILE_SMTPUTF8)) || len != 0)
+		return enqp_fail(p, ENQ_R_PERM, "5.5.0 bad SMTPUTF8 record");
+	(void)d;
+	p->seen |= enqp_bit(QFILE_SMTPUTF8);
+	p->q.smtputf8 = 1;
+	return 0;
 }
 
 /* the envelope is complete once data starts (or the message ends); 0 or the
@@ -208,6 +225,8 @@ int enqp_record(struct enqp *p, int type, const char *d, size_t len)
 		return enqp_begin(p);
 	case 'S': case 'B': case 'P': case 'H': case 'C': case 'R':
 		return enqp_envelope(p, type, d, len);
+	case QFILE_SMTPUTF8:
+		return enqp_smtputf8(p, d, len);
 	case ENQ_DATA:
 		return enqp_data(p, len);
 	case ENQ_END:

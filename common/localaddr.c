@@ -57,7 +57,7 @@ int localaddr_parse(const char *s, size_t len, struct addr *a)
 		memcpy(a->local, s, PM_LEN);
 		return ADDR_OK;
 	}
-	return addr_parse(s, len, a);
+	return addr_parse_u(s, len, a, 1); /* SMTPUTF8 recipients included */
 }
 
 int localaddr_map(const struct conf *c, const struct addr *a, char *user)
@@ -84,7 +84,7 @@ int localaddr_map(const struct conf *c, const struct addr *a, char *user)
 		}
 		user[n] = '\0';
 		if (strcmp(user, PM) != 0) {
-			if (!user_name_valid(user, n)) {
+			if (!user_name_valid_u(user, n)) {
 				user[0] = '\0';
 				return LOCALADDR_UNKNOWN;
 			}
@@ -113,7 +113,7 @@ static int whole_local(const struct addr *a, const char *user, char *whole)
 	for (i = 0; i <= n; i++)
 		whole[i] = (a->local[i] >= 'A' && a->local[i] <= 'Z') ? (char)(a->local[i] - 'A' + 'a')
 		                                                    : a->local[i];
-	return user_name_valid(whole, n);
+	return user_name_valid_u(whole, n);
 }
 
 /* NAME@DOMAIN into out (USER_MAILBOX_MAX + 1 bytes); the domain lowercased */

@@ -53,8 +53,19 @@ int qfile_sender_ok(const char *s, size_t len)
 
 	if (len == 0)
 		return 1;
-	return qfile_text_ok(s, len) && addr_parse(s, len, &a) == ADDR_OK;
+	return qfile_text_ok(s, len) && addr_parse_u(s, len, &a, 1) == ADDR_OK;
 }
+
+int qfile_body_ok(const char *s, size_t len)
+{
+	static const char *const ok[] = { "", "7BIT", "8BITMIME", "BINARYMIME" };
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strlen(ok[i]) == len && memcmp(s, ok[i], len) == 0)
+			return 1;
+	return 0;
+}
+
 
 /* a recipient: a mailbox, or the bare "postmaster" (RFC 5321 §4.5.1) */
 int qfile_rcpt_ok(const char *s, size_t len)
@@ -94,7 +105,7 @@ int qfile_read(int fd, struct qfile *q, sa_t *err)
 	struct stat st;
 	off_t start;
 	size_t cap = 0;
-	int type, r, step = 0;
+	int type, r, step = 0, seen_u = 0;
 	/* the fixed order of the records before R: V I T S B P H C */
 	static const char order[] = "VITSBPHC";
 
@@ -121,6 +132,14 @@ int qfile_read(int fd, struct qfile *q, sa_t *err)
 				qfile_fail(err, "envelope records out of order");
 				goto fail;
 			}
+		} else if (type == QFILE_SMTPUTF8) {
+			/* once, empty, before the recipients */
+			if (seen_u || data.len != 0 || q->nrcpt != 0) {
+				qfile_fail(err, "bad SMTPUTF8 record");
+				goto fail;
+			}
+			seen_u = q->smtputf8 = 1;
+			continue;
 		} else if (type != 'R' && type != 'M') {
 			qfile_fail(err, "unexpected envelope record");
 			goto fail;
@@ -156,9 +175,11 @@ int qfile_read(int fd, struct qfile *q, sa_t *err)
 			}
 			if (sa_copyb(&q->sender, data.s, data.len) < 0)
 				goto nomem;
+			if (!addr_is_ascii(data.s, data.len))
+				q->smtputf8 = 1;
 			break;
 		case 'B':
-			if (data.len && strcmp(data.s, "7BIT") != 0 && strcmp(data.s, "8BITMIME") != 0) {
+			if (!qfile_body_ok(data.s, data.len)) {
 				qfile_fail(err, "bad body type");
 				goto fail;
 			}
@@ -188,6 +209,8 @@ int qfile_read(int fd, struct qfile *q, sa_t *err)
 			}
 			if (qfile_rcpt_add(q, data.s, data.len, &cap) < 0)
 				goto nomem;
+			if (!addr_is_ascii(data.s, data.len))
+				q->smtputf8 = 1;
 			break;
 		case 'M':
 			if (data.len != 0 || q->nrcpt == 0) {
@@ -255,7 +278,8 @@ int qfile_write_env(io_t *out, const struct qfile *q)
 	    qfile_put(out, 'B', &q->body) < 0 ||
 	    qfile_put(out, 'P', &q->proto) < 0 ||
 	    qfile_put(out, 'H', &q->helo) < 0 ||
-	    qfile_put(out, 'C', &q->client) < 0)
+	    qfile_put(out, 'C', &q->client) < 0 ||
+	    (q->smtputf8 && rec_put(out, QFILE_SMTPUTF8, "", 0) < 0))
 		return -1;
 	for (size_t i = 0; i < q->nrcpt; i++)
 		if (qfile_put(out, 'R', &q->rcpt[i]) < 0)

@@ -4,10 +4,13 @@
  *   I qid        queue ID
  *   T time       arrival, decimal Unix seconds
  *   S sender     envelope sender, "" for the null path
- *   B body       "7BIT", "8BITMIME" or "" (not declared)
+ *   B body       "7BIT", "8BITMIME", "BINARYMIME" or "" (not declared); with
+ *                BINARYMIME the message is stored as received (CRLF, any byte)
  *   P proto      "SMTP", "ESMTP", "LOCAL" ...
  *   H helo       client's HELO/EHLO argument ("" if none)
  *   C client     client IP address ("" for local submission)
+ *   U ""         optional, once, before the first R: SMTPUTF8 (RFC 6531); also
+ *                set on reading when an address is not ASCII
  *   R rcpt       one per recipient; their order gives the recipient index
  *   M ""         end of envelope: the message follows, LF line ends, to EOF
  * A queue file is written once (by pochta-enqueue) and never changed. */
@@ -25,6 +28,7 @@ struct qfile {
 	char qid[QID_LEN + 1];
 	long long arrival;
 	sa_t sender, body, proto, helo, client;
+	int smtputf8;                   /* U record (or a non-ASCII address) */
 	size_t nrcpt;
 	sa_t *rcpt;                     /* nrcpt strings */
 	unsigned long long msg_off;     /* where the message starts in the file */
@@ -45,5 +49,9 @@ void qfile_free(struct qfile *q);
 int qfile_text_ok(const char *s, size_t len);
 int qfile_sender_ok(const char *s, size_t len);
 int qfile_rcpt_ok(const char *s, size_t len);
+/* a B value: "", "7BIT", "8BITMIME" or "BINARYMIME" (len bytes, exactly) */
+int qfile_body_ok(const char *s, size_t len);
+/* the U record (SMTPUTF8) */
+#define QFILE_SMTPUTF8 'U'
 
 #endif

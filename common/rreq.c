@@ -1,14 +1,19 @@
 /* rreq: remote delivery requests and their packets (rreq.h). */
 #include <errno.h>
 #include <string.h>
+#include "qfile.h"
 #include "qid.h"
 #include "rec.h"
 #include "rreq.h"
 
 static int body_ok(const char *b, size_t len)
 {
-	return len == 0 || (len == 8 && memcmp(b, "8BITMIME", 8) == 0) ||
-	       (len == 4 && memcmp(b, "7BIT", 4) == 0);
+	return qfile_body_ok(b, len);
+}
+
+int rreq_smtputf8(sa_t *out)
+{
+	return rec_cat(out, RREQ_SMTPUTF8, "", 0);
 }
 
 int rreq_build(sa_t *out, const char *qid, const char *sender, const char *body,
@@ -55,10 +60,17 @@ int rreq_parse(const char *buf, size_t len, struct rreq *r)
 	int type, k;
 
 	r->n = 0;
+	r->smtputf8 = 0;
 	r->qid[0] = r->sender[0] = r->body[0] = r->domain[0] = '\0';
 	if (len > RREQ_MAX)
 		goto bad;
 	while ((k = rec_next(buf, len, &pos, &type, &d, &dlen)) == 1) {
+		if (type == RREQ_SMTPUTF8) {
+			if (r->smtputf8 || dlen != 0)
+				goto bad;
+			r->smtputf8 = 1;
+			continue;
+		}
 		if (type != 'a') {
 			if (lreq_field_take(f, 4, &got, type, d, dlen) < 0)
 				goto bad;
@@ -77,6 +89,7 @@ int rreq_parse(const char *buf, size_t len, struct rreq *r)
 	return 0;
 bad:
 	r->n = 0;
+	r->smtputf8 = 0;
 	r->qid[0] = r->sender[0] = r->body[0] = r->domain[0] = '\0';
 	errno = EPROTO;
 	return -1;

@@ -6,9 +6,11 @@
  * any order (the recipients' order is their index in the reply):
  *     q<len>:QID         the queue ID
  *     f<len>:SENDER      the envelope sender ("" for the null sender)
- *     b<len>:BODY        8BITMIME, 7BIT or ""
+ *     b<len>:BODY        8BITMIME, 7BIT, BINARYMIME or ""
  *     d<len>:DOMAIN      the destination domain
  *     a<len>:RECIPIENT   a recipient
+ * and, at most once, optional:
+ *     u0:                the message is SMTPUTF8 (RFC 6531)
  * The reply packet holds one dresult record (dresult.h) per recipient and,
  * when the worker keeps its SMTP connection for more mail to the domain, a
  *     k<len>:DOMAIN
@@ -25,11 +27,13 @@
 #define RREQ_MAX (RREQ_RCPT_MAX * (LREQ_ADDR_MAX + 16) + 2 * LREQ_ADDR_MAX)
 #define RREQ_REPLY_MAX (RREQ_RCPT_MAX * (DRESULT_TEXT_MAX + 64) + 1024)
 #define RREQ_KEPT 'k'
+#define RREQ_SMTPUTF8 'u'
 
 struct rreq {
 	char qid[QID_LEN + 1];
 	char sender[LREQ_ADDR_MAX + 1];
-	char body[10];
+	char body[16];
+	int smtputf8;                     /* the u record came */
 	char domain[RREQ_DOMAIN_MAX + 1];
 	size_t n;
 	const char *rcpt[RREQ_RCPT_MAX];  /* into store */
@@ -41,6 +45,8 @@ struct rreq {
  * with out unchanged */
 int rreq_build(sa_t *out, const char *qid, const char *sender, const char *body,
                const char *domain, const char *const *rcpt, size_t n);
+/* append the u record (after rreq_build); 0 or -1 */
+int rreq_smtputf8(sa_t *out);
 /* parse a request packet; 0, or -1 (EPROTO) when malformed */
 int rreq_parse(const char *buf, size_t len, struct rreq *r);
 /* the k record of a reply: 1 with its domain in dom (NUL-terminated), else 0 */

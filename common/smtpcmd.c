@@ -13,7 +13,7 @@
  *     (clients send bare names, literals, even garbage); empty, several tokens or
  *     8-bit bytes: "501 5.5.4 Syntax: EHLO hostname".
  *   - DATA, RSET, QUIT, STARTTLS take no argument (trailing spaces are ignored):
- *     "501 5.5.4 Syntax: DATA" etc. NOOP, HELP, VRFY, EXPN, AUTH, BDAT: anything.
+ *     "501 5.5.4 Syntax: DATA" etc. NOOP, HELP, VRFY, EXPN, AUTH: anything.
  *   - MAIL: "FROM:" (any case), at most one space (a common client bug), then
  *     "<path>"; otherwise "501 5.5.4 Syntax: MAIL FROM:<address>".
  *     RCPT likewise with "TO:" and "501 5.5.4 Syntax: RCPT TO:<address>".
@@ -24,14 +24,22 @@
  *       path > 256            "501 5.1.7 Sender path too long"
  *       8-bit byte            "553 5.6.7 Non-ASCII sender address not supported"
  *     501 for the lengths follows RFC 5321 §4.5.3.1.10 ("501 Path too long");
- *     553 5.6.7 for 8-bit follows RFC 6531 §3.5 (we offer no SMTPUTF8).
+ *     553 5.6.7 for 8-bit follows RFC 6531 §3.5: a MAIL without the SMTPUTF8
+ *     parameter, or an RCPT in such a transaction, holds a byte >= 0x80.
+ *   - SMTPUTF8 (RFC 6531 §3.4, no value): the MAIL path and the transaction's
+ *     RCPT paths may hold UTF-8 (addr.h). A sender with bytes >= 0x80 that are
+ *     not allowed UTF-8 gets the 8-bit reply above (its parameters are not
+ *     reached); a recipient "553 5.6.7 Recipient address is not valid UTF-8".
  *     RCPT TO:<> and a bare local part other than Postmaster are syntax errors.
  *   - MAIL parameters (one or more spaces between them, trailing spaces ignored):
- *     SIZE=1*DIGIT (saturating at ULLONG_MAX), BODY=7BIT|8BITMIME (any case).
+ *     SIZE=1*DIGIT (saturating at ULLONG_MAX), BODY=7BIT|8BITMIME|BINARYMIME
+ *     (any case), SMTPUTF8.
  *     Unknown keyword "555 5.5.4 Unsupported MAIL parameter", repeated
  *     "555 5.5.4 Duplicate MAIL parameter", bad syntax or value
  *     "555 5.5.4 Malformed MAIL parameter". RCPT takes no parameter (we offer no
- *     RCPT extension): "555 5.5.4 Unsupported RCPT parameter". */
+ *     RCPT extension): "555 5.5.4 Unsupported RCPT parameter".
+ *   - BDAT (RFC 3030 §3): "BDAT" SP 1*DIGIT [ SP "LAST" ] (LAST in any case,
+ *     at most 20 digits, saturating); otherwise "501 5.5.4 Syntax: BDAT size [LAST]". */
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
@@ -69,6 +77,7 @@ static const char *const mail_addr_err[] = {
 	"501 5.1.7 Sender domain too long",
 	"501 5.1.7 Sender path too long",
 	"553 5.6.7 Non-ASCII sender address not supported",
+	"553 5.6.7 Sender address is not valid UTF-8",
 };
 static const char *const rcpt_addr_err[] = {
 	NULL,
@@ -77,11 +86,12 @@ static const char *const rcpt_addr_err[] = {
 	"501 5.1.3 Recipient domain too long",
 	"501 5.1.3 Recipient path too long",
 	"553 5.6.7 Non-ASCII recipient address not supported",
+	"553 5.6.7 Recipient address is not valid UTF-8",
 };
 
 static const char *addr_err_reply(int err, int rcpt)
 {
-	if (err >= 0 || err < ADDR_E8BIT)
+	if (err >= 0 || err < ADDR_EUTF8)
 		err = ADDR_ESYNTAX;
 	return (rcpt ? rcpt_addr_err : mail_addr_err)[-err];
 }
@@ -118,6 +128,21 @@ static int size_value(const char *v, size_t n, unsigned long long *out)
 static int keyword_is(const char *k, size_t n, const char *want)
 {
 	return strlen(want) == n && strncasecmp(k, want, n) == 0;
+}
+
+/* SMTPUTF8 (RFC 6531 §3.4): no value, once */
+static int smtputf8_param(struct smtp_cmd *c, int has_value)
+{
+	if (c->smtputf8) {
+		c->err = "555 5.5.4 Duplicate MAIL parameter";
+		return -1;
+	}
+	if (has_value) {
+		c->err = "555 5.5.4 Malformed MAIL parameter";
+		return -1;
+	}
+	c->smtputf8 = 1;
+	return 0;
 }
 
 /* MAIL parameters in p[0..n): esmtp-param *(SP esmtp-param) */
@@ -183,10 +208,15 @@ static int mail_params(const char *p, size_t n, struct smtp_cmd *c)
 				c->body = SMTP_BODY_7BIT;
 			} else if (has_value && keyword_is(p + v0, vlen, "8BITMIME")) {
 				c->body = SMTP_BODY_8BITMIME;
+			} else if (has_value && keyword_is(p + v0, vlen, "BINARYMIME")) {
+				c->body = SMTP_BODY_BINARYMIME;
 			} else {
 				c->err = "555 5.5.4 Malformed MAIL parameter";
 				return -1;
 			}
+		} else if (keyword_is(p + k0, klen, "SMTPUTF8")) {
+			if (smtputf8_param(c, has_value) < 0)
+				return -1;
 		} else {
 			c->err = "555 5.5.4 Unsupported MAIL parameter";
 			return -1;
@@ -195,8 +225,10 @@ static int mail_params(const char *p, size_t n, struct smtp_cmd *c)
 	return 0;
 }
 
-/* MAIL FROM:<path> [params] / RCPT TO:<path> */
-static int path_cmd(struct smtp_cmd *c, int rcpt)
+/* MAIL FROM:<path> [params] / RCPT TO:<path>; utf8: the transaction is
+ * SMTPUTF8 (RCPT). A MAIL path is parsed as UTF-8 and refused after its
+ * parameters when SMTPUTF8 is not among them. */
+static int path_cmd(struct smtp_cmd *c, int rcpt, int utf8)
 {
 	const char *kw = rcpt ? "TO:" : "FROM:";
 	const char *syntax = rcpt ? "501 5.5.4 Syntax: RCPT TO:<address>"
@@ -217,7 +249,10 @@ static int path_cmd(struct smtp_cmd *c, int rcpt)
 		c->err = syntax;
 		return -1;
 	}
-	r = addr_parse_path(a + i, n - i, &c->addr, !rcpt, rcpt, &used);
+	r = addr_parse_path_u(a + i, n - i, &c->addr, !rcpt, rcpt, rcpt ? utf8 : 0, &used);
+	if (!rcpt && r == ADDR_E8BIT &&
+	    addr_parse_path_u(a + i, n - i, &c->addr, 1, 0, 1, &used) == ADDR_OK)
+		r = ADDR_OK;    /* UTF-8: allowed when SMTPUTF8 follows (checked below) */
 	if (r == ADDR_OK && rcpt && !c->addr.has_domain &&
 	    strcasecmp(c->addr.local, "postmaster") != 0)
 		r = ADDR_ESYNTAX;
@@ -231,13 +266,41 @@ static int path_cmd(struct smtp_cmd *c, int rcpt)
 		c->err = syntax;        /* "<a@b>x" */
 		return -1;
 	}
-	if (only_spaces(a + i, n - i))
-		return 0;
-	if (rcpt) {
-		c->err = "555 5.5.4 Unsupported RCPT parameter";
+	if (!only_spaces(a + i, n - i)) {
+		if (rcpt) {
+			c->err = "555 5.5.4 Unsupported RCPT parameter";
+			return -1;
+		}
+		if (mail_params(a + i, n - i, c) < 0)
+			return -1;
+	}
+	if (!rcpt && !c->smtputf8 &&
+	    (!addr_is_ascii(c->addr.local, strlen(c->addr.local)) ||
+	     !addr_is_ascii(c->addr.domain, strlen(c->addr.domain)))) {
+		memset(&c->addr, 0, sizeof c->addr);
+		c->err = addr_err_reply(ADDR_E8BIT, 0);
 		return -1;
 	}
-	return mail_params(a + i, n - i, c);
+	return 0;
+}
+
+/* BDAT chunk-size [SP end-marker] (RFC 3030 §2) */
+static int bdat_cmd(struct smtp_cmd *c)
+{
+	const char *a = c->arg;
+	size_t n = c->arglen, i = 0;
+
+	while (n > 0 && a[n - 1] == ' ')
+		n--;
+	while (i < n && a[i] >= '0' && a[i] <= '9')
+		i++;
+	if (i == 0 || i > 20 || size_value(a, i, &c->bdat_size) < 0 ||
+	    (i < n && !(n - i == 5 && keyword_is(a + i, 5, " LAST")))) {
+		c->err = "501 5.5.4 Syntax: BDAT size [LAST]";
+		return -1;
+	}
+	c->bdat_last = i < n;
+	return 0;
 }
 
 static int helo_cmd(struct smtp_cmd *c)
@@ -265,6 +328,11 @@ static int helo_cmd(struct smtp_cmd *c)
 }
 
 int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c)
+{
+	return smtp_cmd_parse_u(line, len, 0, c);
+}
+
+int smtp_cmd_parse_u(const char *line, size_t len, int utf8, struct smtp_cmd *c)
 {
 	size_t vlen = 0;
 
@@ -302,9 +370,11 @@ int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c)
 	case SMTP_EHLO:
 		return helo_cmd(c);
 	case SMTP_MAIL:
-		return path_cmd(c, 0);
+		return path_cmd(c, 0, 0);
 	case SMTP_RCPT:
-		return path_cmd(c, 1);
+		return path_cmd(c, 1, utf8);
+	case SMTP_BDAT:
+		return bdat_cmd(c);
 	case SMTP_DATA:
 	case SMTP_RSET:
 	case SMTP_QUIT:

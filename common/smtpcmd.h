@@ -13,7 +13,7 @@ enum smtp_verb {
 	SMTP_STARTTLS, SMTP_AUTH, SMTP_BDAT,
 };
 
-enum smtp_body { SMTP_BODY_NONE = 0, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME };
+enum smtp_body { SMTP_BODY_NONE = 0, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME, SMTP_BODY_BINARYMIME };
 
 struct smtp_cmd {
 	enum smtp_verb verb;
@@ -25,6 +25,10 @@ struct smtp_cmd {
 	int size_given;
 	unsigned long long size; /* SIZE=, saturated at ULLONG_MAX */
 	enum smtp_body body;
+	int smtputf8;            /* SMTPUTF8 (RFC 6531): UTF-8 addresses allowed */
+	/* BDAT (RFC 3030) */
+	unsigned long long bdat_size; /* the chunk's octets, saturated at ULLONG_MAX */
+	int bdat_last;
 	/* when parsing fails: the whole reply to send, e.g.
 	 * "501 5.5.4 Syntax: MAIL FROM:<address>" (no CRLF) */
 	const char *err;
@@ -33,9 +37,14 @@ struct smtp_cmd {
 /* 0 on success; -1 with c->err set. Unknown verbs: -1 with verb SMTP_UNKNOWN and
  * err "500 5.5.1 Command unrecognized". HELO/EHLO need a domain or address literal
  * argument; DATA/RSET/QUIT take none; NOOP/HELP/VRFY/EXPN take anything.
- * MAIL: FROM:<path> (null allowed) + SIZE= / BODY= parameters; others get 555 5.5.4.
- * RCPT: TO:<path>, <Postmaster> without domain allowed; any parameter gets 555 5.5.4. */
+ * MAIL: FROM:<path> (null allowed) + SIZE= / BODY= / SMTPUTF8 parameters; others
+ * get 555 5.5.4. RCPT: TO:<path>, <Postmaster> without domain allowed; any
+ * parameter gets 555 5.5.4. UTF-8 addresses only in a MAIL with SMTPUTF8; an
+ * RCPT's UTF-8 is checked by smtp_cmd_parse_u with the transaction's flag.
+ * BDAT: a size (1*DIGIT) and an optional LAST. */
 int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c);
+/* the same; utf8: the transaction's MAIL had SMTPUTF8, so RCPT may be UTF-8 */
+int smtp_cmd_parse_u(const char *line, size_t len, int utf8, struct smtp_cmd *c);
 const char *smtp_verb_name(enum smtp_verb v);
 
 #endif

@@ -117,6 +117,7 @@ void smtpreply_ehlo(const struct smtpreply *r, struct smtpreply_ehlo *e)
 		{ "ENHANCEDSTATUSCODES", &e->enhancedstatuscodes },
 		{ "SMTPUTF8", &e->smtputf8 },
 		{ "CHUNKING", &e->chunking },
+		{ "BINARYMIME", &e->binarymime },
 		{ "DSN", &e->dsn },
 		{ "STARTTLS", &e->starttls },
 	};

@@ -49,6 +49,7 @@ struct smtpreply_ehlo {
 	int enhancedstatuscodes;  /* RFC 2034 */
 	int smtputf8;             /* RFC 6531 */
 	int chunking;             /* RFC 3030 */
+	int binarymime;           /* RFC 3030 */
 	int dsn;                  /* RFC 3461 */
 	int starttls;             /* RFC 3207 */
 	int size;                 /* SIZE offered (RFC 1870) */

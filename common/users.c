@@ -57,12 +57,30 @@ int user_name_valid(const char *name, size_t len)
 	return 1;
 }
 
+int user_name_valid_u(const char *name, size_t len)
+{
+	if (len == 0 || len > USER_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		int u;
+		if ((unsigned char)c >= 0x80 && (u = addr_utf8_len(name + i, len - i)) > 0) {
+			i += (size_t)u - 1; /* never '/', '.', NUL or a control: a safe path part */
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
 int user_mailbox_valid(const char *name, size_t len)
 {
 	const char *at = memchr(name, '@', len);
 	size_t n = at ? (size_t)(at - name) : len;
 
-	if (!user_name_valid(name, n))
+	if (!user_name_valid_u(name, n))
 		return 0;
 	if (!at)
 		return 1;

@@ -4,7 +4,11 @@
  *   etc/passwd  NAME:CRYPT-HASH per line, mode 0600: read only by pochtactl
  *               and the password checker pochta-checkpass, never by a program
  *               that reads the network (pochta-pop3d runs the checker).
- * A user name is 1..32 of [a-z0-9._-], not starting with '.' or '-'.
+ * A user name is 1..32 of [a-z0-9._-], not starting with '.' or '-'. A mailbox's
+ * user name may also hold UTF-8 characters (SMTPUTF8 local parts, addr.h's
+ * addr_utf8_len), 32 bytes at most, compared byte for byte (only ASCII is
+ * lowercased; no Unicode normalization); host accounts and the service
+ * accounts of the configuration stay ASCII.
  * A mailbox name, what both files list, is a user NAME (a user of every local
  * domain: NAME@ each of local_domains) or NAME@DOMAIN (a user of that domain
  * only; DOMAIN lowercase, no address literal), as Postfix's
@@ -27,6 +31,8 @@
 
 /* 1 valid, 0 not */
 int user_name_valid(const char *name, size_t len);
+/* the same, UTF-8 characters allowed too: the NAME of a mailbox; 1 or 0 */
+int user_name_valid_u(const char *name, size_t len);
 /* a mailbox name, NAME or NAME@DOMAIN: 1 valid, 0 not */
 int user_mailbox_valid(const char *name, size_t len);
 /* the domain of a mailbox name (after its '@'), or NULL for a bare NAME */

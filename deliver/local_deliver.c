@@ -85,7 +85,7 @@ int local_route(const struct conf *conf, const char *sender, const char *rcpt,
 	sa_trunc(&d->dir, 0);
 	/* the envelope ends up in header lines: refuse anything a queue file
 	 * could not have held */
-	if (!text_ok(sender) || (sender[0] && addr_parse(sender, strlen(sender), &a) != ADDR_OK)) {
+	if (!text_ok(sender) || (sender[0] && addr_parse_u(sender, strlen(sender), &a, 1) != ADDR_OK)) {
 		local_set(r, 'P', "5.1.7", "bad sender address", NULL);
 		return -1;
 	}

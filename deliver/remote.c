@@ -17,6 +17,7 @@
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
+#include "qfile.h"
 #include "remote.h"
 
 #define QID_ARG_MAX 64
@@ -146,12 +147,13 @@ int main(int argc, char **argv)
 	/* a vanished reader (peer or pochta-qmgr) is a write error, not death */
 	signal(SIGPIPE, SIG_IGN);
 	log_init("pochta-remote", LOG_DEST_AUTO);
-	while ((c = getopt(argc, argv, "r:q:f:b:w")) != -1) {
+	while ((c = getopt(argc, argv, "r:q:f:b:Uw")) != -1) {
 		switch (c) {
 		case 'r': root = optarg; break;
 		case 'q': rm.qid = optarg; break;
 		case 'f': rm.sender = optarg; break;
 		case 'b': body = optarg; break;
+		case 'U': rm.smtputf8 = 1; break;
 		case 'w': worker = 1; break;
 		default: usage(NULL);
 		}
@@ -171,10 +173,10 @@ int main(int argc, char **argv)
 		usage("-q QID missing or malformed");
 	if (!rm.sender)
 		usage("-f SENDER missing");
-	if (*rm.sender && addr_parse(rm.sender, strlen(rm.sender), &a) != ADDR_OK)
+	if (*rm.sender && addr_parse_u(rm.sender, strlen(rm.sender), &a, 1) != ADDR_OK)
 		usage("bad sender address");
-	if (strcmp(body, "8BITMIME") != 0 && strcmp(body, "7BIT") != 0 && *body)
-		usage("-b takes 8BITMIME, 7BIT or \"\"");
+	if (!qfile_body_ok(body, strlen(body)))
+		usage("-b takes 8BITMIME, 7BIT, BINARYMIME or \"\"");
 	if (argc - optind < 2)
 		usage("DOMAIN and at least one RCPT needed");
 	rm.domain = argv[optind];

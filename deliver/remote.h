@@ -27,7 +27,8 @@ struct msg {
 	unsigned long long size;        /* bytes as stored (LF line ends) */
 	unsigned long long wire;        /* with CRLF line ends: the SIZE= value */
 	int eightbit;                   /* has bytes >= 0x80 */
-	const char *body;               /* -b: "8BITMIME", "7BIT" or "" */
+	int binary;                     /* BINARYMIME: stored as received, sent as it is */
+	const char *body;               /* -b: "8BITMIME", "7BIT", "BINARYMIME" or "" */
 };
 
 struct remote {
@@ -40,6 +41,7 @@ struct remote {
 	struct msg msg;
 	int attempts;                   /* connections tried */
 	int cache;                      /* a worker: connections may be kept (remote_smtp.c) */
+	int smtputf8;                   /* the message is SMTPUTF8 (RFC 6531) */
 };
 
 /* a host to connect to: an address of a target */
@@ -54,6 +56,9 @@ struct peer {
 int msg_open(struct msg *m, int fd, const char *body, sa_t *err);
 /* send the message (CRLF, dot-stuffed) and the final "." on out; 0 or -1 */
 int msg_send(const struct msg *m, io_t *out);
+/* send it as one "BDAT <wire> LAST" chunk (RFC 3030): CRLF line ends without
+ * stuffing, or, binary, the stored bytes as they are; 0 or -1 */
+int msg_send_bdat(const struct msg *m, io_t *out);
 
 /* remote_conn.c: a connected stream socket, or -1 with errno */
 int conn_open(const struct dns_addr *a, unsigned port, int timeout_s);

@@ -86,6 +86,7 @@ int msg_open(struct msg *m, int fd, const char *body, sa_t *err)
 
 	memset(m, 0, sizeof *m);
 	m->body = body;
+	m->binary = strcmp(body, "BINARYMIME") == 0;
 	if (fstat(fd, &st) < 0) {
 		sa_catf(err, "message: %s", strerror(errno));
 		return -1;
@@ -137,11 +138,13 @@ int msg_open(struct msg *m, int fd, const char *body, sa_t *err)
 		done += (unsigned long long)r;
 	}
 	free(buf);
-	m->wire = m->size + lfs + (last != '\n' ? 2 : 0);
+	m->wire = m->binary ? m->size : m->size + lfs + (last != '\n' ? 2 : 0);
 	return 0;
 }
 
-int msg_send(const struct msg *m, io_t *out)
+/* the stored message on out: raw, or LF made CRLF (stuff: and a leading dot
+ * doubled) with a CRLF after a last line without LF; 0 or -1 */
+static int msg_copy(const struct msg *m, io_t *out, int raw, int stuff)
 {
 	char *buf = malloc(MSG_CHUNK);
 	unsigned long long done = 0;
@@ -162,11 +165,16 @@ int msg_send(const struct msg *m, io_t *out)
 		}
 		n = (size_t)r;
 		done += n;
+		if (raw) {
+			if (io_put(out, buf, n) < 0)
+				goto fail;
+			continue;
+		}
 		while (pos < n) {
 			char *lf;
 			size_t seg;
 			/* RFC 5321 §4.5.2: a line starting with "." gets one more */
-			if (bol && buf[pos] == '.' && io_put(out, ".", 1) < 0)
+			if (stuff && bol && buf[pos] == '.' && io_put(out, ".", 1) < 0)
 				goto fail;
 			lf = memchr(buf + pos, '\n', n - pos);
 			seg = lf ? (size_t)(lf - (buf + pos)) : n - pos;
@@ -185,10 +193,24 @@ int msg_send(const struct msg *m, io_t *out)
 	}
 	free(buf);
 	/* a last line without LF still ends before the final dot */
-	if (!bol && io_put(out, "\r\n", 2) < 0)
+	if (!raw && !bol && io_put(out, "\r\n", 2) < 0)
 		return -1;
-	return io_put(out, ".\r\n", 3);
+	return 0;
 fail:
 	free(buf);
 	return -1;
+}
+
+int msg_send(const struct msg *m, io_t *out)
+{
+	if (msg_copy(m, out, 0, 1) < 0)
+		return -1;
+	return io_put(out, ".\r\n", 3);
+}
+
+int msg_send_bdat(const struct msg *m, io_t *out)
+{
+	if (io_printf(out, "BDAT %llu LAST\r\n", m->wire) < 0)
+		return -1;
+	return msg_copy(m, out, m->binary, 0);
 }

@@ -1,5 +1,6 @@
 /* remote_smtp: one SMTP client session (RFC 5321 §3, §4; PIPELINING RFC 2920,
- * SIZE RFC 1870, 8BITMIME RFC 6152) for the recipients still pending, and the
+ * SIZE RFC 1870, 8BITMIME RFC 6152, SMTPUTF8 RFC 6531, CHUNKING and BINARYMIME
+ * RFC 3030) for the recipients still pending, and the
  * connection cache of a worker: a session whose transaction the server
  * accepted may be kept open, idle, for the next message to the same domain
  * (smtp_cached), which starts with RSET. A kept connection that turns out dead
@@ -350,8 +351,9 @@ static void data_result(struct sess *s, const size_t *idx, size_t n)
 
 /* RFC 2920: MAIL, every RCPT and DATA in one group, then their replies in
  * order, one each. 1 when DATA got its 354 with recipients to send to; 0 when
- * the transaction is over (results recorded). */
-static int pipelined(struct sess *s, const sa_t *mail, const size_t *idx, size_t n)
+ * the transaction is over (results recorded). bdat: no DATA in the group
+ * (RFC 3030); 1 when some recipient was accepted. */
+static int pipelined(struct sess *s, const sa_t *mail, const size_t *idx, size_t n, int bdat)
 {
 	size_t k, accepted = 0;
 	int bad, mail_ok;
@@ -361,7 +363,7 @@ static int pipelined(struct sess *s, const sa_t *mail, const size_t *idx, size_t
 	bad = io_put(&s->out, mail->s, mail->len) < 0;
 	for (k = 0; k < n && !bad; k++)
 		bad = io_printf(&s->out, "RCPT TO:<%s>\r\n", s->rm->r[idx[k]].addr) < 0;
-	if (bad || io_puts(&s->out, "DATA\r\n") < 0) {
+	if (bad || (!bdat && io_puts(&s->out, "DATA\r\n") < 0)) {
 		io_failed(s, steps[ST_MAIL].doing);
 		return 0;
 	}
@@ -378,6 +380,8 @@ static int pipelined(struct sess *s, const sa_t *mail, const size_t *idx, size_t
 		if (mail_ok && rcpt_result(s, idx[k], &accepted) < 0)
 			return 0;
 	}
+	if (bdat)
+		return mail_ok && accepted > 0;
 	if (expect(s, ST_DATA) < 0)
 		return 0;
 	if (s->rep.code != 354) {
@@ -397,7 +401,7 @@ static int pipelined(struct sess *s, const sa_t *mail, const size_t *idx, size_t
 }
 
 /* one command at a time; the same results as pipelined() */
-static int lockstep(struct sess *s, const sa_t *mail, const size_t *idx, size_t n)
+static int lockstep(struct sess *s, const sa_t *mail, const size_t *idx, size_t n, int bdat)
 {
 	size_t k, accepted = 0;
 
@@ -407,6 +411,8 @@ static int lockstep(struct sess *s, const sa_t *mail, const size_t *idx, size_t 
 		if (command(s, ST_RCPT, "RCPT TO:<%s>\r\n", s->rm->r[idx[k]].addr) < 0 ||
 		    rcpt_result(s, idx[k], &accepted) < 0)
 			return 0;
+	if (bdat)
+		return accepted > 0;
 	if (accepted == 0 || command(s, ST_DATA, "DATA\r\n") < 0)
 		return 0;
 	if (s->rep.code != 354) {
@@ -422,7 +428,7 @@ static void transaction(struct sess *s)
 	size_t *idx, n = 0, k;
 	const char *body = "";
 	sa_t mail = SA_INIT;
-	int go;
+	int go, bdat = s->ext.chunking; /* BDAT whenever offered (RFC 3030) */
 
 	idx = calloc(rm->n ? rm->n : 1, sizeof *idx);
 	if (!idx) {
@@ -438,18 +444,22 @@ static void transaction(struct sess *s)
 	}
 	if (s->ext.eightbitmime && (strcmp(rm->msg.body, "8BITMIME") == 0 || rm->msg.eightbit))
 		body = " BODY=8BITMIME";
+	if (rm->msg.binary)
+		body = " BODY=BINARYMIME"; /* offered: ext_refused() checked */
 	if (sa_catf(&mail, "MAIL FROM:<%s>", rm->sender) < 0 ||
 	    (s->ext.size && sa_catf(&mail, " SIZE=%llu", rm->msg.wire) < 0) ||
-	    sa_cats(&mail, body) < 0 || sa_cats(&mail, "\r\n") < 0) {
+	    sa_cats(&mail, body) < 0 || (rm->smtputf8 && sa_cats(&mail, " SMTPUTF8") < 0) ||
+	    sa_cats(&mail, "\r\n") < 0) {
 		session_error(rm, 'T', "4.3.0", s->p->label, "out of memory");
 		goto out;
 	}
-	go = s->ext.pipelining ? pipelined(s, &mail, idx, n) : lockstep(s, &mail, idx, n);
-	/* the content goes only after the 354, and only when nothing else came
-	 * with it (RFC 2920 §3.1, RFC 5321 §4.3.2) */
+	go = s->ext.pipelining ? pipelined(s, &mail, idx, n, bdat) : lockstep(s, &mail, idx, n, bdat);
+	/* the content goes only after the 354 (or every RCPT reply, for BDAT),
+	 * and only when nothing else came with it (RFC 2920 §3.1, RFC 5321 §4.3.2) */
 	if (!go || in_step(s, "the message") < 0)
 		goto out;
-	if (msg_send(&rm->msg, &s->out) < 0 || io_flush(&s->out) < 0) {
+	if ((bdat ? msg_send_bdat(&rm->msg, &s->out) : msg_send(&rm->msg, &s->out)) < 0 ||
+	    io_flush(&s->out) < 0) {
 		if (errno == EIO || errno == ENOMEM)
 			session_error(rm, 'T', "4.3.0", s->p->label, "reading the queued message: %s",
 			              strerror(errno));
@@ -483,6 +493,32 @@ static int size_refused(struct sess *s)
 	for (size_t k = 0; k < rm->n; k++)
 		if (!rm->r[k].final)
 			rcpt_set(rm, k, 'P', "5.3.4", t.s ? t.s : "message too big", s->p->label);
+	sa_free(&t);
+	return 1;
+}
+
+/* a message the server cannot take as it is: SMTPUTF8 without SMTPUTF8
+ * (RFC 6531 §3.2: never downgraded), binary without CHUNKING and BINARYMIME
+ * (RFC 3030 §3: never converted); every pending recipient fails; 1 then */
+static int ext_refused(struct sess *s)
+{
+	struct remote *rm = s->rm;
+	const char *status = NULL, *what = NULL;
+	sa_t t = SA_INIT;
+
+	if (rm->smtputf8 && !s->ext.smtputf8) {
+		status = "5.6.7";
+		what = "an SMTPUTF8 message: server %s does not offer SMTPUTF8";
+	} else if (rm->msg.binary && !(s->ext.chunking && s->ext.binarymime)) {
+		status = "5.6.3";
+		what = "a BINARYMIME message: server %s does not offer CHUNKING and BINARYMIME";
+	}
+	if (!status)
+		return 0;
+	sa_catf(&t, what, s->p->label);
+	for (size_t k = 0; k < rm->n; k++)
+		if (!rm->r[k].final)
+			rcpt_set(rm, k, 'P', status, t.s ? t.s : "cannot send", s->p->label);
 	sa_free(&t);
 	return 1;
 }
@@ -569,7 +605,7 @@ void smtp_session(struct remote *rm, struct peer *p)
 			goto done;
 		}
 	}
-	if (!size_refused(s))
+	if (!size_refused(s) && !ext_refused(s))
 		transaction(s);
 done:
 	sess_end(s);
@@ -609,7 +645,7 @@ int smtp_cached(struct remote *rm)
 		rm->attempts++;
 		log_info(rm->qid, "reusing the connection to %s (message %u on it)", s->p->label,
 		         s->uses + 1);
-		if (!size_refused(s))
+		if (!size_refused(s) && !ext_refused(s))
 			transaction(s);
 	}
 	if (s->stale) {

@@ -45,7 +45,7 @@ int remote_run(struct remote *rm, int fd, const char *body)
 	}
 	/* an address that SMTP cannot carry fails alone, before any connection */
 	for (size_t i = 0; i < rm->n; i++)
-		if (addr_parse(rm->r[i].addr, strlen(rm->r[i].addr), &a) != ADDR_OK)
+		if (addr_parse_u(rm->r[i].addr, strlen(rm->r[i].addr), &a, 1) != ADDR_OK)
 			rcpt_set(rm, i, 'P', "5.1.3", "bad recipient address syntax", "none");
 	if (rcpt_pending(rm) > 0)
 		route_deliver(rm);
@@ -84,6 +84,7 @@ static void serve(struct conf_live *lc, const struct rreq *q, int in, sa_t *repl
 	rm.domain = q->domain;
 	rm.n = q->n;
 	rm.cache = 1;
+	rm.smtputf8 = q->smtputf8;
 	rm.msg.fd = -1;
 	rm.r = calloc(q->n, sizeof *rm.r);
 	if (!rm.r) {
@@ -104,7 +105,7 @@ static void serve(struct conf_live *lc, const struct rreq *q, int in, sa_t *repl
 		              err.s ? err.s : "cannot load");
 	} else if (!remote_domain_ok(rm.domain)) {
 		session_error(&rm, 'P', "5.1.2", "none", "bad destination domain %s", rm.domain);
-	} else if (*rm.sender && addr_parse(rm.sender, strlen(rm.sender), &a) != ADDR_OK) {
+	} else if (*rm.sender && addr_parse_u(rm.sender, strlen(rm.sender), &a, 1) != ADDR_OK) {
 		session_error(&rm, 'P', "5.1.7", "none", "bad sender address syntax");
 	} else {
 		rm.conf = lc->c; /* borrowed: lc owns it */

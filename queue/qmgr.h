@@ -45,7 +45,8 @@ struct msg {
 	long long arrival;         /* T record */
 	double t0;                 /* queue file mtime: for delay= */
 	char *sender;
-	char body[10];             /* B record: "8BITMIME", "7BIT" or "" */
+	char body[16];             /* B record: "8BITMIME", "7BIT", "BINARYMIME" or "" */
+	int smtputf8;              /* U record (qfile.h) */
 	unsigned long long msg_off;
 	size_t nrcpt, nfinal, nactive, ndirty;  /* nactive: R_PENDING + R_RUNNING */
 	long long dirty_since;     /* when the oldest unjournaled result came */

@@ -237,9 +237,8 @@ int msg_load(const char *qid)
 	}
 	/* the size of the message: the queue file's (qfile.h), as everywhere */
 	log_info(qid, "from=<%s> size=%llu nrcpt=%zu (queue active)", m->sender, q.msg_size, q.nrcpt);
-	snprintf(m->body, sizeof m->body, "%s",
-	         q.body.s && (strcmp(q.body.s, "8BITMIME") == 0 || strcmp(q.body.s, "7BIT") == 0)
-	         ? q.body.s : "");
+	snprintf(m->body, sizeof m->body, "%s", q.body.s ? q.body.s : ""); /* checked by qfile_read */
+	m->smtputf8 = q.smtputf8;
 	qfile_free(&q);
 
 	spath = msg_path("state", qid);

@@ -50,6 +50,8 @@ static int notice_queue(struct msg *m, const struct dsn_info *info, const struct
 		return -1;
 	}
 	size = (unsigned long long)st.st_size > m->msg_off ? (unsigned long long)st.st_size - m->msg_off : 0;
+	if (strcmp(m->body, "BINARYMIME") == 0)
+		limit = -1; /* binary content cannot ride in a text report: headers only */
 	for (int tries = 0; tries < 2 && r != 'K'; tries++) {
 		sa_trunc(&out, 0);
 		if (dsn_build(&out, info, v, n, fd, m->msg_off, size, limit) < 0) {

@@ -39,7 +39,10 @@ pid_t qmgr_remote_start(struct msg *m, struct dest *d, const size_t *idx, size_t
 	}
 	for (size_t i = 0; i < n; i++)
 		rcpt[i] = m->rcpt[idx[i]].addr;
-	if (rreq_build(&req, m->qid, m->sender, m->body, d->name, rcpt, n) < 0)
+	if (rreq_build(&req, m->qid, m->sender, m->body, d->name, rcpt, n) < 0 ||
+	    (m->smtputf8 && rreq_smtputf8(&req) < 0)) {
+		sa_free(&req);
 		return -1;
+	}
 	return qmgr_pool_send(&qmgr_remote_pool, m, &req, d->name, slot);
 }

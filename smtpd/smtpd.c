@@ -108,6 +108,8 @@ void tx_reset(struct session *s)
 	s->have_mail = 0;
 	sa_trunc(&s->sender, 0);
 	s->body = SMTP_BODY_NONE;
+	s->smtputf8 = 0;
+	msg_bdat_abort(s);
 	sa_trunc(&s->rcpts, 0);
 	s->nrcpt = 0;
 }
@@ -211,6 +213,9 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *c)
 	reply(s, "250-SIZE %lld", s->conf.message_size_limit);
 	reply(s, "250-8BITMIME");
 	reply(s, "250-ENHANCEDSTATUSCODES");
+	reply(s, "250-SMTPUTF8");
+	reply(s, "250-CHUNKING");
+	reply(s, "250-BINARYMIME");
 	if (smtpd_auth_offered(s))
 		reply(s, "250-AUTH PLAIN LOGIN");
 	reply(s, "250 HELP");
@@ -272,6 +277,7 @@ static void cmd_mail(struct session *s, const struct smtp_cmd *c)
 	}
 	s->have_mail = 1;
 	s->body = c->body;
+	s->smtputf8 = c->smtputf8;
 	reply(s, "250 2.1.0 Ok");
 }
 
@@ -394,9 +400,17 @@ static void command(struct session *s)
 	struct smtp_cmd c;
 
 	s->commands++;
-	int pr = smtp_cmd_parse(s->line.s, s->line.len, &c);
+	int pr = smtp_cmd_parse_u(s->line.s, s->line.len, s->have_mail && s->smtputf8, &c);
 	s->stage = c.verb == SMTP_UNKNOWN ? "UNKNOWN" : smtp_verb_name(c.verb);
 	if (pr < 0) {
+		if (c.verb == SMTP_BDAT) {
+			/* no size: the chunk that follows cannot be told from commands */
+			reply(s, "%s", c.err);
+			reply(s, "421 4.7.0 %s Error: cannot find the end of the BDAT chunk", s->host);
+			io_flush(&s->out);
+			linger_close();
+			session_exit(s, 0, "bad BDAT");
+		}
 		bad(s, c.err ? c.err : "500 5.5.2 Error: bad syntax");
 		return;
 	}
@@ -417,8 +431,15 @@ static void command(struct session *s)
 			bad(s, "503 5.5.1 Error: need MAIL command");
 		else if (s->nrcpt == 0)
 			bad(s, "503 5.5.1 Error: need RCPT command");
+		else if (s->bdat_open)
+			bad(s, "503 5.5.1 Error: DATA after BDAT in one transaction");
+		else if (s->body == SMTP_BODY_BINARYMIME)
+			bad(s, "503 5.5.1 Error: BODY=BINARYMIME requires BDAT");
 		else
 			msg_data(s);
+		break;
+	case SMTP_BDAT:
+		msg_bdat(s, c.bdat_size, c.bdat_last);
 		break;
 	case SMTP_RSET:
 		tx_reset(s);
@@ -444,9 +465,9 @@ static void command(struct session *s)
 		smtpd_auth(s, &c);
 		break;
 	case SMTP_HELP:
-		reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+		reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
 		break;
-	default: /* STARTTLS, BDAT: not offered */
+	default: /* STARTTLS: not offered */
 		bad(s, "502 5.5.1 Error: command not implemented");
 		break;
 	}

@@ -77,6 +77,8 @@ struct session {
 	int have_mail;
 	sa_t sender;               /* addr_format() text, "" for <> */
 	int body;                  /* enum smtp_body */
+	int smtputf8;              /* MAIL had SMTPUTF8 (RFC 6531) */
+	int bdat_open;             /* a BDAT began the message: enqueue holds it open */
 	sa_t rcpts;                /* NUL-terminated addresses one after the other */
 	size_t nrcpt;
 	/* counters for the log */
@@ -115,6 +117,11 @@ const char *smtpd_sender_refusal(struct session *s, const struct addr *a);
 const char *smtpd_proto(const struct session *s);
 /* smtpd_msg.c: DATA, from the checks to the final reply */
 void msg_data(struct session *s);
+/* smtpd_msg.c: one BDAT command (RFC 3030) and its chunk: read all of it
+ * (exactly size octets, whatever the reply), then the reply */
+void msg_bdat(struct session *s, unsigned long long size, int last);
+/* abandon a message BDAT began (tx_reset) */
+void msg_bdat_abort(struct session *s);
 /* t cut to max bytes, every byte outside printable ASCII made '?' */
 void smtpd_clean_text(sa_t *t, size_t max);
 /* smtpd_zygote.c: -z (zarg: that argument, blanked in each child), serve

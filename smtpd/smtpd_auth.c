@@ -50,11 +50,15 @@ int smtpd_auth_offered(const struct session *s)
 
 const char *smtpd_proto(const struct session *s)
 {
+	/* RFC 3848 and RFC 6531 3.7.4.3: [utf8][tls][authenticated] */
+	static const char *const names[2][2][2] = {
+		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
+		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } },
+	};
+
 	if (s->helo_verb != SMTP_EHLO)
 		return "SMTP";
-	if (s->authed)
-		return s->tls_active ? "ESMTPSA" : "ESMTPA";
-	return s->tls_active ? "ESMTPS" : "ESMTP";
+	return names[!!s->smtputf8][!!s->tls_active][!!s->authed];
 }
 
 const char *smtpd_sender_refusal(struct session *s, const struct addr *a)

@@ -508,7 +508,7 @@ class RemoteSMTP(InstanceTest):
         for args in ([], ['-q', 'Q1', '-f', 'a@a.test', '--', 'b.test'],
                      ['-q', 'Q1', '--', 'b.test', 'bob@b.test'],
                      ['-q', 'Q 1', '-f', '', '--', 'b.test', 'bob@b.test'],
-                     ['-q', 'Q1', '-f', '', '-b', 'BINARYMIME', '--', 'b.test', 'bob@b.test'],
+                     ['-q', 'Q1', '-f', '', '-b', 'BINARY', '--', 'b.test', 'bob@b.test'],
                      ['-q', 'Q1', '-f', '', '--', 'bad_domain', 'bob@b.test']):
             p = subprocess.run([REMOTE, '-r', a.root] + args, input=b'', capture_output=True, timeout=10)
             self.assertEqual(p.returncode, 100, args)

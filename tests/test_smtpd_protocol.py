@@ -63,7 +63,8 @@ class SmtpdProtocol(unittest.TestCase):
         self.assertTrue(lines[-1].startswith('250 '))
         kw = [l[4:] for l in lines[1:]]
         self.assertEqual(sorted(kw), sorted(['PIPELINING', 'SIZE 50000', '8BITMIME',
-                                             'ENHANCEDSTATUSCODES', 'HELP']))
+                                             'ENHANCEDSTATUSCODES', 'SMTPUTF8', 'CHUNKING',
+                                             'BINARYMIME', 'HELP']))
 
     def test_helo(self):
         r = self.session(ehlo=False)

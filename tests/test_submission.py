@@ -149,7 +149,7 @@ class Submission(InstanceTest):
         wait_until(relaxed, 10, 0.2, 'the relaxed sender check')
 
     def test_authenticated_relays_unauthenticated_does_not(self):
-        srv = FakeSMTP().start()
+        srv = FakeSMTP(ehlo=['PIPELINING', '8BITMIME', 'SMTPUTF8']).start()
         self.addCleanup(srv.stop)
         inst = self.sub()
         inst.write('etc/routes', 'far.test [127.0.0.1]:%d\n' % srv.port)
@@ -168,6 +168,13 @@ class Submission(InstanceTest):
         s.quit()
         wait_until(lambda: srv.sessions and srv.sessions[0].messages, 30, 0.1, 'the relayed message')
         self.assertIn(b'with ESMTPA', srv.sessions[0].messages[0])
+        # authenticated and SMTPUTF8: RFC 6531's name for the protocol
+        s = self.authed()
+        s.sendmail('alice@example.test', ['x@far.test'], MSG, mail_options=['SMTPUTF8'])
+        s.quit()
+        wait_until(lambda: sum(len(x.messages) for x in list(srv.sessions)) == 2, 30, 0.1,
+                   'the second relayed message')
+        self.assertIn(b'with UTF8SMTPA', [m for x in srv.sessions for m in x.messages][1])
 
     def test_auth_on_port_25_when_enabled(self):
         inst = self.sub(smtp_auth_enable='1')

@@ -427,8 +427,74 @@ static void test_strerror(void)
 	T_ASSERT(addr_strerror(ADDR_OK) != NULL);
 }
 
+/* SMTPUTF8 (RFC 6531 §3.3): UTF-8 in local parts and domains with utf8 only */
+static void test_utf8(void)
+{
+	static const struct {
+		const char *s;
+		int r;
+	} cases[] = {
+		{ "<j\xc3\xb6rg@x.y>", ADDR_OK },
+		{ "<\xd0\xb0\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84>", ADDR_OK },
+		{ "<\"j\xc3\xb6 rg\"@x.y>", ADDR_OK },
+		{ "<\xf0\x9f\x98\x80@x.y>", ADDR_OK },             /* U+1F600, 4 bytes */
+		{ "<user@b\xc3\xbc.de>", ADDR_OK },
+		{ "<j\xf6rg@x.y>", ADDR_EUTF8 },                     /* Latin-1 */
+		{ "<\xc0\xaf@x.y>", ADDR_EUTF8 },                    /* overlong '/' */
+		{ "<\xe0\x80\xaf@x.y>", ADDR_EUTF8 },                /* overlong */
+		{ "<\xed\xa0\x80@x.y>", ADDR_EUTF8 },                /* surrogate */
+		{ "<\xc2\x85@x.y>", ADDR_EUTF8 },                    /* C1 control NEL */
+		{ "<\xe2\x80\xa8@x.y>", ADDR_EUTF8 },                /* LINE SEPARATOR */
+		{ "<\xef\xbb\xbf@x.y>", ADDR_EUTF8 },                /* BOM */
+		{ "<\xf4\x90\x80\x80@x.y>", ADDR_EUTF8 },           /* > U+10FFFF */
+		{ "<\xc3@x.y>", ADDR_EUTF8 },                         /* cut */
+		{ "<a@x.y\xc3\xb6>", ADDR_OK },
+		{ "<a@x.\xc3\xb6-\xc3\xb6>", ADDR_OK },
+		{ "<a@x.\xc3\xb6->", ADDR_ESYNTAX },
+		{ "<\"a\\\xc3\xb6\"@x.y>", ADDR_EUTF8 },           /* quoted-pair stays ASCII */
+		{ "<a@[1.2.3.4\xc3\xb6]>", ADDR_E8BIT },
+	};
+	struct addr a;
+	sa_t f = SA_INIT;
+	size_t used;
+	char big[200];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *s = cases[i].s;
+		int r = addr_parse_path_u(s, strlen(s), &a, 0, 0, 1, &used);
+		if (r != cases[i].r)
+			fprintf(stderr, "case %zu\n", i);
+		T_INTEQ(r, cases[i].r);
+		if (r == ADDR_OK) {
+			sa_trunc(&f, 0);
+			T_INTEQ(addr_format(&a, &f), 0);
+			T_ASSERT(addr_parse_u(f.s, f.len, &a, 1) == ADDR_OK);
+		}
+		/* without utf8 every one of them is 8-bit */
+		T_INTEQ(addr_parse_path(s, strlen(s), &a, 0, 0, &used), ADDR_E8BIT);
+	}
+	/* the local part is 64 octets, not characters: 32 two-byte letters fit */
+	big[0] = '<';
+	for (int i = 0; i < 32; i++)
+		memcpy(big + 1 + 2 * i, "\xc3\xb6", 2);
+	memcpy(big + 65, "@x.y>", 6);
+	T_INTEQ(addr_parse_path_u(big, strlen(big), &a, 0, 0, 1, &used), ADDR_OK);
+	memcpy(big + 65, "\xc3\xb6@x.y>", 8);
+	T_INTEQ(addr_parse_path_u(big, strlen(big), &a, 0, 0, 1, &used), ADDR_ELOCALLEN);
+	/* only ASCII is lowercased */
+	T_INTEQ(addr_parse_u("A@X.\xc3\x96", 6, &a, 1), ADDR_OK);
+	T_STREQ(a.domain, "x.\xc3\x96");
+	T_INTEQ(addr_utf8_len("\xc3\xb6", 2), 2);
+	T_INTEQ(addr_utf8_len("a", 1), 0);
+	T_INTEQ(addr_is_ascii("abc", 3), 1);
+	T_INTEQ(addr_is_ascii("a\x80", 2), 0);
+	T_STREQ(addr_strerror(ADDR_EUTF8), "invalid UTF-8 in address");
+	sa_free(&f);
+}
+
 int main(void)
 {
+	T_RUN(test_utf8);
 	T_RUN(test_path_table);
 	T_RUN(test_path_unterminated);
 	T_RUN(test_limits);

@@ -88,8 +88,26 @@ static void test_envelope_refused(void)
 	T_INTEQ(rec('S', "a@b.test"), ENQP_DROP | ENQP_LOG);
 	refused_with(ENQ_R_PERM, "5.5.0 repeated envelope record");
 	begin(NULL);
-	T_INTEQ(rec('B', "BINARYMIME"), ENQP_DROP | ENQP_LOG);
+	T_INTEQ(rec('B', "BINARYMIMEX"), ENQP_DROP | ENQP_LOG);
 	refused_with(ENQ_R_PERM, "5.5.4 bad body type");
+	/* U: SMTPUTF8 once and empty; a UTF-8 address sets it too */
+	begin(NULL);
+	T_INTEQ(rec('U', "x"), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.0 bad SMTPUTF8 record");
+	begin(NULL);
+	T_INTEQ(rec('U', ""), 0);
+	T_INTEQ(rec('U', ""), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.0 bad SMTPUTF8 record");
+	begin(NULL);
+	T_INTEQ(rec('U', ""), 0);
+	T_INTEQ(P.q.smtputf8, 1);
+	begin(NULL);
+	T_INTEQ(P.q.smtputf8, 0);
+	T_INTEQ(rec('R', "j\xc3\xbcrgen@b.test"), 0);
+	T_INTEQ(P.q.smtputf8, 1);
+	begin(NULL);
+	T_INTEQ(rec('R', "j\xfcrgen@b.test"), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.1.3 bad recipient address");
 	begin(NULL);
 	T_INTEQ(enqp_record(&P, 'B', "7BIT\0x", 6), ENQP_DROP | ENQP_LOG);
 	refused_with(ENQ_R_PERM, "5.5.4 control character in envelope");

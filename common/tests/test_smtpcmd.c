@@ -112,12 +112,32 @@ static const struct cmd_case cases[] = {
 	{ "MAIL FROM:<a@b> SIZE=+1", SMTP_MAIL, E_PMAL, NULL, NULL },
 	{ "MAIL FROM:<a@b> SIZE=1 SIZE=1", SMTP_MAIL, E_PDUP, NULL, NULL },
 	{ "MAIL FROM:<a@b> BODY=7BIT BODY=7BIT", SMTP_MAIL, E_PDUP, NULL, NULL },
-	{ "MAIL FROM:<a@b> BODY=BINARYMIME", SMTP_MAIL, E_PMAL, NULL, NULL },
+	{ "MAIL FROM:<a@b> BODY=BINARYMIME", SMTP_MAIL, NULL, NULL, "a@b" },
+	{ "MAIL FROM:<a@b> BODY=BINARYMIMEX", SMTP_MAIL, E_PMAL, NULL, NULL },
 	{ "MAIL FROM:<a@b> BODY=", SMTP_MAIL, E_PMAL, NULL, NULL },
 	{ "MAIL FROM:<a@b> BODY", SMTP_MAIL, E_PMAL, NULL, NULL },
 	{ "MAIL FROM:<a@b> BODY=8BITMIMEX", SMTP_MAIL, E_PMAL, NULL, NULL },
 	{ "MAIL FROM:<a@b> AUTH=<>", SMTP_MAIL, E_PUNK, NULL, NULL },
-	{ "MAIL FROM:<a@b> SMTPUTF8", SMTP_MAIL, E_PUNK, NULL, NULL },
+	{ "MAIL FROM:<a@b> SMTPUTF8", SMTP_MAIL, NULL, NULL, "a@b" },
+	{ "MAIL FROM:<a@b> SMTPUTF8=1", SMTP_MAIL, E_PMAL, NULL, NULL },
+	{ "MAIL FROM:<a@b> SMTPUTF8 smtputf8", SMTP_MAIL, E_PDUP, NULL, NULL },
+	{ "MAIL FROM:<j\xc3\xb6rg@c> SMTPUTF8", SMTP_MAIL, NULL, NULL, "j\xc3\xb6rg@c" },
+	{ "MAIL FROM:<j\xc3\xb6rg@d\xc3\xb6m.c> BODY=8BITMIME SMTPUTF8", SMTP_MAIL, NULL, NULL,
+	  "j\xc3\xb6rg@d\xc3\xb6m.c" },
+	{ "MAIL FROM:<j\xc3\xb6rg@c> BODY=8BITMIME", SMTP_MAIL,
+	  "553 5.6.7 Non-ASCII sender address not supported", NULL, NULL },
+	{ "MAIL FROM:<j\xf6rg@c> SMTPUTF8", SMTP_MAIL,
+	  "553 5.6.7 Non-ASCII sender address not supported", NULL, NULL },
+	/* BDAT size [LAST] */
+	{ "BDAT 0 LAST", SMTP_BDAT, NULL, NULL, NULL },
+	{ "BDAT 123", SMTP_BDAT, NULL, NULL, NULL },
+	{ "bdat 5 last  ", SMTP_BDAT, NULL, NULL, NULL },
+	{ "BDAT", SMTP_BDAT, "501 5.5.4 Syntax: BDAT size [LAST]", NULL, NULL },
+	{ "BDAT LAST", SMTP_BDAT, "501 5.5.4 Syntax: BDAT size [LAST]", NULL, NULL },
+	{ "BDAT 5 LASTX", SMTP_BDAT, "501 5.5.4 Syntax: BDAT size [LAST]", NULL, NULL },
+	{ "BDAT 5  LAST", SMTP_BDAT, "501 5.5.4 Syntax: BDAT size [LAST]", NULL, NULL },
+	{ "BDAT -5", SMTP_BDAT, "501 5.5.4 Syntax: BDAT size [LAST]", NULL, NULL },
+	{ "BDAT 123456789012345678901", SMTP_BDAT, "501 5.5.4 Syntax: BDAT size [LAST]", NULL, NULL },
 	{ "MAIL FROM:<a@b> RET=HDRS", SMTP_MAIL, E_PUNK, NULL, NULL },
 	{ "MAIL FROM:<a@b> X-FOO=1", SMTP_MAIL, E_PUNK, NULL, NULL },
 	{ "MAIL FROM:<a@b> SIZES=1", SMTP_MAIL, E_PUNK, NULL, NULL },
@@ -226,6 +246,42 @@ static void test_mail_params(void)
 	T_ASSERT(c.size == 42);
 }
 
+static void test_bdat_args(void)
+{
+	struct smtp_cmd c;
+	const char *l;
+
+	l = "BDAT 4096";
+	T_INTEQ(smtp_cmd_parse(l, strlen(l), &c), 0);
+	T_ASSERT(c.bdat_size == 4096);
+	T_INTEQ(c.bdat_last, 0);
+	l = "BDAT 0 LAST";
+	T_INTEQ(smtp_cmd_parse(l, strlen(l), &c), 0);
+	T_ASSERT(c.bdat_size == 0);
+	T_INTEQ(c.bdat_last, 1);
+	l = "BDAT 99999999999999999999"; /* 20 digits: saturates */
+	T_INTEQ(smtp_cmd_parse(l, strlen(l), &c), 0);
+	T_ASSERT(c.bdat_size == ULLONG_MAX);
+}
+
+/* RCPT in an SMTPUTF8 transaction: UTF-8 allowed, anything else 8-bit not */
+static void test_rcpt_utf8(void)
+{
+	struct smtp_cmd c;
+	const char *l = "RCPT TO:<j\xc3\xbcrgen@x.y>";
+
+	T_INTEQ(smtp_cmd_parse(l, strlen(l), &c), -1);
+	T_STREQ(c.err, "553 5.6.7 Non-ASCII recipient address not supported");
+	T_INTEQ(smtp_cmd_parse_u(l, strlen(l), 1, &c), 0);
+	T_STREQ(c.addr.local, "j\xc3\xbcrgen");
+	l = "RCPT TO:<j\xfcrgen@x.y>";
+	T_INTEQ(smtp_cmd_parse_u(l, strlen(l), 1, &c), -1);
+	T_STREQ(c.err, "553 5.6.7 Recipient address is not valid UTF-8");
+	l = "MAIL FROM:<a@b> SMTPUTF8";
+	T_INTEQ(smtp_cmd_parse(l, strlen(l), &c), 0);
+	T_INTEQ(c.smtputf8, 1);
+}
+
 static void test_addr_errors(void)
 {
 	char line[600];
@@ -326,6 +382,8 @@ int main(void)
 {
 	T_RUN(test_table);
 	T_RUN(test_mail_params);
+	T_RUN(test_bdat_args);
+	T_RUN(test_rcpt_utf8);
 	T_RUN(test_addr_errors);
 	T_RUN(test_nul);
 	T_RUN(test_verb_names);

@@ -1,4 +1,4 @@
-/* libFuzzer harness: smtp_cmd_parse on one line.
+/* libFuzzer harness: smtp_cmd_parse and smtp_cmd_parse_u on one line.
  * Properties: no crash; the result is either success with no error, or failure
  * with a complete reply "DDD D.D.D text"; arg always points inside the line. */
 #include <stdint.h>
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *line = (const char *)data;
 	struct smtp_cmd c;
-	int r = smtp_cmd_parse(line, size, &c);
+	int utf8 = size > 0 && (data[size - 1] & 1), r = smtp_cmd_parse_u(line, size, utf8, &c);
 
 	if (!c.arg || c.arg < line || c.arg + c.arglen > line + size)
 		abort();
@@ -36,10 +36,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (c.verb == SMTP_RCPT && (c.addr.null ||
 			    (!c.addr.has_domain && strcasecmp(c.addr.local, "postmaster") != 0)))
 				abort();
+			/* UTF-8 only in a MAIL with SMTPUTF8 or an RCPT of such a transaction */
+			if (!addr_is_ascii(out.s ? out.s : "", out.len) &&
+			    !(c.verb == SMTP_MAIL ? c.smtputf8 : utf8))
+				abort();
 			sa_free(&out);
-		} else if (c.size_given || c.body != SMTP_BODY_NONE) {
+		} else if (c.size_given || c.body != SMTP_BODY_NONE || c.smtputf8) {
 			abort();
 		}
+		if (c.verb != SMTP_BDAT && (c.bdat_size || c.bdat_last))
+			abort();
 	} else {
 		const char *e = c.err;
 		if (r != -1 || !e || strlen(e) < 11)

@@ -17,7 +17,12 @@ Servers out of step with their client (RFC 2920 3.1 desyncs):
     data_wait=0.5                      wait before answering DATA; session.before_354 then holds
                                        what the client sent after DATA before it had a reply
     close_after=1                      close the connection, without a word, after accepting
-                                       that many messages in it (a server dropping an idle client)"""
+                                       that many messages in it (a server dropping an idle client)
+
+BDAT (RFC 3030) is served whenever the client sends it (offer CHUNKING in ehlo):
+each chunk is read by its exact size; the chunks of a message, joined, go to
+session.messages as they came (no unstuffing), and session.bdat_sizes holds
+each chunk's size."""
 import socket
 import threading
 import time
@@ -32,6 +37,7 @@ class Session:
         self.buffered_after = []
         self.before_354 = None
         self.closed_by_client = False
+        self.bdat_sizes = []
 
 
 def _fmt(reply):
@@ -113,6 +119,18 @@ class FakeSMTP:
 
     def _serve(self, c, s):
         buf = b''
+
+        def readn(n):
+            nonlocal buf
+            while len(buf) < n:
+                d = c.recv(65536)
+                if not d:
+                    return None
+                buf += d
+            out, buf = buf[:n], buf[n:]
+            return out
+
+        chunks = []
 
         def readline():
             nonlocal buf
@@ -220,8 +238,31 @@ class FakeSMTP:
                         return
                     if self.close_after and len(s.messages) >= self.close_after:
                         return
+                elif verb == 'BDAT':
+                    parts = cmd.split(' ')
+                    n = int(parts[1])
+                    last = len(parts) > 2 and parts[2].upper() == 'LAST'
+                    data = readn(n)
+                    if data is None:
+                        s.closed_by_client = True
+                        return
+                    s.bdat_sizes.append(n)
+                    chunks.append(data)
+                    if not last:
+                        send('250 2.0.0 %d octets' % n)
+                        continue
+                    body = b''.join(chunks)
+                    del chunks[:]
+                    if not getattr(s, 'last_rcpt_ok', 0):
+                        send('554 5.5.1 no valid recipients')
+                        continue
+                    s.messages.append(body)
+                    s.last_rcpt_ok = 0
+                    fr = (self.final(body) if callable(self.final) else self.final) or '250 2.0.0 queued as FAKE'
+                    send(fr)
                 elif verb == 'RSET':
                     s.last_rcpt_ok = 0
+                    del chunks[:]
                     send('250 ok')
                 elif verb == 'QUIT':
                     send('221 2.0.0 bye')
