@@ -5,6 +5,7 @@
 #define POCHTA_SMTPCMD_H
 #include <stddef.h>
 #include "addr.h"
+#include "dsnparam.h"
 
 enum smtp_verb {
 	SMTP_UNKNOWN = 0,
@@ -25,6 +26,9 @@ struct smtp_cmd {
 	int size_given;
 	unsigned long long size; /* SIZE=, saturated at ULLONG_MAX */
 	enum smtp_body body;
+	struct dsnp_mail dsn_mail;      /* RET=, ENVID= (RFC 3461) */
+	/* RCPT parameters */
+	struct dsnp_rcpt dsn_rcpt;      /* NOTIFY=, ORCPT= */
 	/* when parsing fails: the whole reply to send, e.g.
 	 * "501 5.5.4 Syntax: MAIL FROM:<address>" (no CRLF) */
 	const char *err;
@@ -33,8 +37,9 @@ struct smtp_cmd {
 /* 0 on success; -1 with c->err set. Unknown verbs: -1 with verb SMTP_UNKNOWN and
  * err "500 5.5.1 Command unrecognized". HELO/EHLO need a domain or address literal
  * argument; DATA/RSET/QUIT take none; NOOP/HELP/VRFY/EXPN take anything.
- * MAIL: FROM:<path> (null allowed) + SIZE= / BODY= parameters; others get 555 5.5.4.
- * RCPT: TO:<path>, <Postmaster> without domain allowed; any parameter gets 555 5.5.4. */
+ * MAIL: FROM:<path> (null allowed) + SIZE= / BODY= / RET= / ENVID= parameters;
+ * others get 555 5.5.4. RCPT: TO:<path>, <Postmaster> without domain allowed;
+ * NOTIFY= / ORCPT=; others get 555 5.5.4 (dsnparam.h for DSN's replies). */
 int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c);
 const char *smtp_verb_name(enum smtp_verb v);
 
