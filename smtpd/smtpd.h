@@ -75,6 +75,8 @@ struct session {
 	sa_t sender;               /* addr_format() text, "" for <> */
 	int body;                  /* enum smtp_body */
 	sa_t rcpts;                /* NUL-terminated addresses one after the other */
+	sa_t mail_dsn;             /* MAIL's DSN parameters (dsnparam.h text), "" if none */
+	sa_t rcpt_dsn;             /* each recipient's, NUL-terminated, as rcpts */
 	size_t nrcpt;
 	/* counters for the log */
 	unsigned long commands, errors, messages;
