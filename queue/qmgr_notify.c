@@ -141,6 +141,17 @@ static char *rcpt_orcpt(const struct rcpt *r)
 	return out;
 }
 
+/* the per-message fields of a notice about m to `to` (envid: decoded ENVID) */
+static void notice_info(const struct msg *m, struct dsn_info *info, const char *to, const sa_t *envid)
+{
+	memset(info, 0, sizeof *info);
+	info->reporting_mta = conf_hostname(&Q.conf);
+	info->sender = to;
+	info->qid = m->qid;
+	info->arrival = m->arrival;
+	info->envid = envid->len ? envid->s : NULL;
+}
+
 static void notice_free(struct dsn_rcpt *v, size_t n)
 {
 	if (!v)
@@ -222,12 +233,7 @@ int notify_failures(struct msg *m)
 	if (kind) {
 		/* RET=HDRS: the header section only; RET=FULL or none: bounce_size_limit */
 		enum dsnp_ret ret = msg_dsn(m, &envid);
-		memset(&info, 0, sizeof info);
-		info.reporting_mta = conf_hostname(&Q.conf);
-		info.sender = to.s;
-		info.qid = m->qid;
-		info.arrival = m->arrival;
-		info.envid = envid.len ? envid.s : NULL;
+		notice_info(m, &info, to.s, &envid);
 		r = notice_queue(m, &info, v, n,
 		                 ret == DSNP_RET_HDRS ? -1 : Q.conf.bounce_size_limit, to.s, &qid);
 		if (r == 0)
@@ -267,13 +273,8 @@ int notify_success(struct msg *m)
 		return n == 0 ? 0 : -1;
 	ret = msg_dsn(m, &envid);
 	if (m->sender[0]) {
-		memset(&info, 0, sizeof info);
-		info.reporting_mta = conf_hostname(&Q.conf);
-		info.sender = m->sender;
-		info.qid = m->qid;
-		info.arrival = m->arrival;
+		notice_info(m, &info, m->sender, &envid);
 		info.success = 1;
-		info.envid = envid.len ? envid.s : NULL;
 		/* the headers, unless RET=FULL asked for the whole message */
 		r = notice_queue(m, &info, v, n, ret == DSNP_RET_FULL ? Q.conf.bounce_size_limit : -1,
 		                 m->sender, &qid);
@@ -309,14 +310,9 @@ int notify_delay(struct msg *m)
 		return n == 0 ? 0 : -1;
 	for (size_t i = 0; i < n; i++)
 		v[i].will_retry_until = m->arrival + Q.conf.queue_lifetime;
-	memset(&info, 0, sizeof info);
-	info.reporting_mta = conf_hostname(&Q.conf);
-	info.sender = m->sender;
-	info.qid = m->qid;
-	info.arrival = m->arrival;
-	info.delayed = 1;
 	ret = msg_dsn(m, &envid);
-	info.envid = envid.len ? envid.s : NULL;
+	notice_info(m, &info, m->sender, &envid);
+	info.delayed = 1;
 	/* a warning returns the headers only (the sender need not resend), the
 	 * whole message when RET=FULL asked for it */
 	r = notice_queue(m, &info, v, n, ret == DSNP_RET_FULL ? Q.conf.bounce_size_limit : -1,
