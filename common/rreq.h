@@ -33,7 +33,7 @@
 #define RREQ_DSN_MAX (DSNP_ORCPT_MAX + 64)  /* an o record's data, at most */
 #define RREQ_MAX (RREQ_RCPT_MAX * (LREQ_ADDR_MAX + 16) + 2 * LREQ_ADDR_MAX + \
                   RREQ_RCPT_MAX * (RREQ_DSN_MAX + 16) + RREQ_DSN_MAX)
-#define RREQ_REPLY_MAX (RREQ_RCPT_MAX * (DRESULT_TEXT_MAX + 64) + 1024)
+#define RREQ_REPLY_MAX (RREQ_RCPT_MAX * (DRESULT_TEXT_MAX + 64 + 8) + 1024)  /* + p records */
 #define RREQ_KEPT 'k'
 #define RREQ_PASSED 'p'
 
