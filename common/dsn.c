@@ -130,7 +130,13 @@ static int part_text(sa_t *p, const struct dsn_info *in, const struct dsn_rcpt *
 	    sa_cats(p, "This is the mail system at host ") < 0 || clean_cat(p, in->reporting_mta) < 0 ||
 	    sa_cats(p, ".\n\n") < 0)
 		return -1;
-	if (in->delayed) {
+	if (in->success) {
+		if (sa_cats(p, "Your message was successfully delivered to the destination(s)\n"
+		               "listed below. If the message was delivered to a mailbox you will\n"
+		               "receive no further notifications. Otherwise you may still receive\n"
+		               "notifications of mail delivery errors from other systems.\n\n") < 0)
+			return -1;
+	} else if (in->delayed) {
 		if (sa_cats(p, "This is a warning only: you do not need to send your message again.\n\n"
 		               "Your message could not yet be delivered to the recipients below.\n"
 		               "The mail system will keep trying to deliver it.\n\n") < 0)
@@ -162,6 +168,8 @@ static int part_status(sa_t *p, const struct dsn_info *in, const struct dsn_rcpt
 
 	if (sa_cats(p, "Content-Description: Delivery report\n"
 	               "Content-Type: message/delivery-status\n\n") < 0 ||
+	    (in->envid && (sa_cats(p, "Original-Envelope-Id: ") < 0 || clean_cat(p, in->envid) < 0 ||
+	                   sa_catc(p, '\n') < 0)) ||
 	    sa_cats(p, "Reporting-MTA: dns; ") < 0 || clean_cat(p, in->reporting_mta) < 0 ||
 	    sa_catc(p, '\n') < 0)
 		return -1;
@@ -177,12 +185,19 @@ static int part_status(sa_t *p, const struct dsn_info *in, const struct dsn_rcpt
 		bad |= sa_catc(p, '\n') < 0;
 		bad |= sa_catf(&v, "rfc822; %s", r[i].addr) < 0 ||
 		       field_cat(p, "Final-Recipient: ", v.s, " ") < 0;
-		if (r[i].orig && *r[i].orig && strcmp(r[i].orig, r[i].addr) != 0) {
+		if (r[i].orcpt && *r[i].orcpt) {
+			const char *semi = strchr(r[i].orcpt, ';');
+			sa_trunc(&v, 0);
+			bad |= !semi || sa_catb(&v, r[i].orcpt, (size_t)(semi - r[i].orcpt)) < 0 ||
+			       sa_catf(&v, "; %s", semi + 1) < 0 ||
+			       field_cat(p, "Original-Recipient: ", v.s, " ") < 0;
+		} else if (r[i].orig && *r[i].orig && strcmp(r[i].orig, r[i].addr) != 0) {
 			sa_trunc(&v, 0);
 			bad |= sa_catf(&v, "rfc822; %s", r[i].orig) < 0 ||
 			       field_cat(p, "Original-Recipient: ", v.s, " ") < 0;
 		}
-		bad |= sa_cats(p, in->delayed ? "Action: delayed\n" : "Action: failed\n") < 0;
+		bad |= sa_catf(p, "Action: %s\n", r[i].action ? r[i].action
+		                                   : in->delayed ? "delayed" : "failed") < 0;
 		bad |= sa_catf(p, "Status: %s\n", r[i].status) < 0;
 		if (r[i].remote_mta && *r[i].remote_mta) {
 			sa_trunc(&v, 0);
@@ -341,11 +356,12 @@ int dsn_build(sa_t *out, const struct dsn_info *in, const struct dsn_rcpt *r, si
 	if (sa_cats(out, "From: MAILER-DAEMON@") < 0 || clean_cat(out, in->reporting_mta) < 0 ||
 	    sa_cats(out, " (Mail Delivery System)\n") < 0 ||
 	    sa_cats(out, "To: <") < 0 || clean_cat(out, in->sender) < 0 || sa_cats(out, ">\n") < 0 ||
-	    sa_cats(out, in->delayed ? "Subject: Delayed Mail (still being retried)\n"
+	    sa_cats(out, in->success ? "Subject: Successful Mail Delivery Report\n"
+	                 : in->delayed ? "Subject: Delayed Mail (still being retried)\n"
 	                             : "Subject: Undelivered Mail Returned to Sender\n") < 0 ||
 	    sa_cats(out, "Date: ") < 0 || date_cat(out, now) < 0 || sa_catc(out, '\n') < 0 ||
 	    sa_catf(out, "Message-ID: <%lld.%08x%08x.%s@", now, arc4random(), arc4random(),
-	            in->delayed ? "delay" : "bounce") < 0 ||
+	            in->success ? "success" : in->delayed ? "delay" : "bounce") < 0 ||
 	    clean_cat(out, in->reporting_mta) < 0 || sa_cats(out, ">\n") < 0 ||
 	    sa_cats(out, "Auto-Submitted: auto-replied\n"
 	                 "MIME-Version: 1.0\n"

@@ -4,11 +4,13 @@
  *
  *   From: MAILER-DAEMON@HOST (Mail Delivery System)   To: <sender>
  *   Subject: Undelivered Mail Returned to Sender  |  Delayed Mail (still being retried)
+ *            |  Successful Mail Delivery Report
  *   Date, Message-ID, Auto-Submitted: auto-replied, MIME-Version: 1.0
  *   multipart/report; report-type=delivery-status:
  *     1. text/plain: what happened, for people
- *     2. message/delivery-status: Reporting-MTA, Arrival-Date; then per recipient
- *        Final-Recipient, Action (failed|delayed), Status, Remote-MTA,
+ *     2. message/delivery-status: Original-Envelope-Id, Reporting-MTA, Arrival-Date;
+ *        then per recipient Original-Recipient, Final-Recipient,
+ *        Action (failed|delayed|delivered|relayed), Status, Remote-MTA,
  *        Diagnostic-Code, Last-Attempt-Date, Will-Retry-Until
  *     3. message/rfc822 (the whole original, when orig_size <= limit) or
  *        text/rfc822-headers (its header section only); absent when orig_fd < 0 */
@@ -26,11 +28,16 @@ struct dsn_info {
 	long long arrival;           /* the original's arrival, Unix seconds */
 	long long now;               /* Date: and Message-ID; 0: time(NULL) */
 	int delayed;                 /* 1: a delay warning, 0: a failure report */
+	int success;                 /* 1: a success report (RFC 3461 NOTIFY=SUCCESS) */
+	const char *envid;           /* Original-Envelope-Id (ENVID, decoded), or NULL */
 };
 
 struct dsn_rcpt {
 	const char *addr;            /* Final-Recipient */
 	const char *orig;            /* Original-Recipient when known and different; or NULL */
+	const char *orcpt;           /* ORCPT as "rfc822;address" (decoded): Original-Recipient
+	                              * always (RFC 3461 §6.3); or NULL */
+	const char *action;          /* "delivered", "relayed"...; NULL: failed or delayed */
 	const char *status;          /* "x.y.z" */
 	const char *diag;            /* "smtp; 550 5.1.1 ..." (used as is) or other text
 	                              * (given as "X-Pochta; text"); NULL: none */

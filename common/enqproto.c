@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
+#include "dsnparam.h"
 #include "enqproto.h"
 
 void enqp_init(struct enqp *p, unsigned long long size_max)
@@ -60,27 +61,6 @@ static int enqp_rcpt_dup(const struct enqp *p, const char *s, size_t len)
 	return 0;
 }
 
-static int enqp_rcpt_add(struct enqp *p, const char *s, size_t len)
-{
-	sa_t r = SA_INIT;
-
-	if (p->q.nrcpt == p->rcpt_cap) {
-		size_t ncap = p->rcpt_cap ? p->rcpt_cap * 2 : 8, bytes;
-		sa_t *n;
-		if (size_mul(ncap, sizeof *n, &bytes) < 0)
-			return -1;
-		n = realloc(p->q.rcpt, bytes);
-		if (!n)
-			return -1;
-		p->q.rcpt = n;
-		p->rcpt_cap = ncap;
-	}
-	if (sa_copyb(&r, s, len) < 0)
-		return -1;
-	p->q.rcpt[p->q.nrcpt++] = r;
-	return 0;
-}
-
 static unsigned enqp_bit(int type)
 {
 	return 1u << (type - 'A');
@@ -91,6 +71,26 @@ static int enqp_nomem(struct enqp *p)
 	return enqp_fail(p, ENQ_R_TEMP, "4.3.0 out of memory");
 }
 
+/* N (the message's DSN parameters, before the first R) and O (the last R's):
+ * checked by dsnparam.h; an O after a duplicate R goes with it */
+static int enqp_dsn(struct enqp *p, int type, const char *d, size_t len)
+{
+	struct dsnp_mail m;
+	struct dsnp_rcpt r;
+	int prev = p->last;
+
+	if (type == 'N' ? p->q.nrcpt > 0 : prev != 'R')
+		return enqp_fail(p, ENQ_R_PERM, "5.5.0 DSN record out of place");
+	p->last = type;
+	if (len == 0 || !qfile_text_ok(d, len) ||
+	    (type == 'N' ? dsnp_mail_parse(d, len, &m) : dsnp_rcpt_parse(d, len, &r)) < 0)
+		return enqp_fail(p, ENQ_R_PERM, "5.5.4 bad DSN parameters");
+	if (type == 'O' && p->last_dup)
+		return 0;
+	return sa_copyb(type == 'N' ? &p->q.dsn : &p->q.rcpt_dsn[p->q.nrcpt - 1], d, len) < 0
+	       ? enqp_nomem(p) : 0;
+}
+
 static int enqp_envelope(struct enqp *p, int type, const char *d, size_t len)
 {
 	sa_t *field = NULL;
@@ -98,9 +98,11 @@ static int enqp_envelope(struct enqp *p, int type, const char *d, size_t len)
 	if (p->st != ENQP_ENV)
 		return p->st == ENQP_DATA ? enqp_fail(p, ENQ_R_PERM, "5.5.0 envelope record after message data")
 		                          : 0;
-	if (type != 'R' && (p->seen & enqp_bit(type)))
+	if (type != 'R' && type != 'O' && (p->seen & enqp_bit(type)))
 		return enqp_fail(p, ENQ_R_PERM, "5.5.0 repeated envelope record");
 	p->seen |= enqp_bit(type);
+	if (type != 'N' && type != 'O')
+		p->last = type;
 	if (len > QFILE_MAX_FIELD)
 		return enqp_fail(p, ENQ_R_PERM, "5.5.0 envelope field too long");
 	switch (type) {
@@ -116,11 +118,15 @@ static int enqp_envelope(struct enqp *p, int type, const char *d, size_t len)
 			return enqp_fail(p, ENQ_R_PERM, "5.5.3 too many recipients");
 		if (!qfile_rcpt_ok(d, len))
 			return enqp_fail(p, ENQ_R_PERM, "5.1.3 bad recipient address");
-		if (enqp_rcpt_dup(p, d, len))
+		p->last_dup = enqp_rcpt_dup(p, d, len);
+		if (p->last_dup)
 			return 0;
 		if (!addr_is_ascii(d, len))
 			p->q.smtputf8 = 1;
-		return enqp_rcpt_add(p, d, len) < 0 ? enqp_nomem(p) : 0;
+		return qfile_rcpt_add(&p->q, d, len, &p->rcpt_cap) < 0 ? enqp_nomem(p) : 0;
+	case 'N':
+	case 'O':
+		return enqp_dsn(p, type, d, len);
 	case 'B':
 		if (!enqp_body_ok(d, len))
 			return enqp_fail(p, ENQ_R_PERM, "5.5.4 bad body type");
@@ -175,6 +181,8 @@ static int enqp_begin(struct enqp *p)
 	memset(&p->q, 0, sizeof p->q);
 	p->rcpt_cap = 0;
 	p->seen = 0;
+	p->last = 0;
+	p->last_dup = 0;
 	p->size = 0;
 	p->st = ENQP_ENV;
 	return ENQP_DROP | ENQP_OPEN;
@@ -223,7 +231,7 @@ int enqp_record(struct enqp *p, int type, const char *d, size_t len)
 	switch (type) {
 	case ENQ_BEGIN:
 		return enqp_begin(p);
-	case 'S': case 'B': case 'P': case 'H': case 'C': case 'R':
+	case 'S': case 'B': case 'P': case 'H': case 'C': case 'R': case 'N': case 'O':
 		return enqp_envelope(p, type, d, len);
 	case QFILE_SMTPUTF8:
 		return enqp_smtputf8(p, d, len);

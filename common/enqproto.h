@@ -4,7 +4,8 @@
  *
  *   client -> enqueue                      enqueue -> client
  *   M ""        begin a message            I qid   (or Z text: temporary failure)
- *   S/B/P/H/C/R envelope (as in qfile.h)
+ *   S/B/P/H/C/R envelope (as in qfile.h), with N (DSN parameters of the
+ *               message, before the first R) and O (of the R just before)
  *   D bytes     message data, LF line ends, any number of records
  *   E ""        end: commit                K qid   queued durably
  *                                          Z text  temporary failure (4xx)
@@ -46,6 +47,8 @@ struct enqp {
 	int st;                        /* ENQP_IDLE, _ENV (after M), _DATA (after the first
 	                                * D), _BAD (refused: records dropped until E or Q) */
 	unsigned seen;                 /* envelope records seen (bit per letter) */
+	int last;                      /* the last envelope record's type */
+	int last_dup;                  /* that R was a duplicate, dropped */
 	struct qfile q;                /* the envelope as received */
 	size_t rcpt_cap;
 	unsigned long long size;       /* message bytes accepted */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "addr.h"
+#include "dsnparam.h"
 #include "localaddr.h"
 #include "qfile.h"
 #include "rec.h"
@@ -75,11 +76,17 @@ int qfile_rcpt_ok(const char *s, size_t len)
 	return qfile_text_ok(s, len) && localaddr_parse(s, len, &a) == ADDR_OK;
 }
 
-static int qfile_rcpt_add(struct qfile *q, const char *s, size_t len, size_t *cap)
+int qfile_rcpt_add(struct qfile *q, const char *s, size_t len, size_t *cap)
 {
+	sa_t r = SA_INIT;
+
 	if (q->nrcpt == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 4, bytes;
 		sa_t *n;
+		if (*cap >= QFILE_MAX_RCPT) {
+			errno = E2BIG;
+			return -1;
+		}
 		if (ncap > QFILE_MAX_RCPT)
 			ncap = QFILE_MAX_RCPT;
 		if (size_mul(ncap, sizeof *n, &bytes) < 0)
@@ -88,13 +95,28 @@ static int qfile_rcpt_add(struct qfile *q, const char *s, size_t len, size_t *ca
 		if (!n)
 			return -1;
 		q->rcpt = n;
+		n = realloc(q->rcpt_dsn, bytes);
+		if (!n)
+			return -1;
+		q->rcpt_dsn = n;
 		*cap = ncap;
 	}
-	sa_t r = SA_INIT;
 	if (sa_copyb(&r, s, len) < 0)
 		return -1;
+	q->rcpt_dsn[q->nrcpt] = (sa_t)SA_INIT;
 	q->rcpt[q->nrcpt++] = r;
 	return 0;
+}
+
+/* N and O records: non-empty, and what dsnparam.h would read */
+static int qfile_dsn_ok(int type, const char *s, size_t len)
+{
+	struct dsnp_mail m;
+	struct dsnp_rcpt r;
+
+	if (len == 0)
+		return 0;
+	return type == 'N' ? dsnp_mail_parse(s, len, &m) == 0 : dsnp_rcpt_parse(s, len, &r) == 0;
 }
 
 int qfile_read(int fd, struct qfile *q, sa_t *err)
@@ -105,7 +127,7 @@ int qfile_read(int fd, struct qfile *q, sa_t *err)
 	struct stat st;
 	off_t start;
 	size_t cap = 0;
-	int type, r, step = 0, seen_u = 0;
+	int type, r, step = 0, seen_u = 0, last = 0;
 	/* the fixed order of the records before R: V I T S B P H C */
 	static const char order[] = "VITSBPHC";
 
@@ -139,11 +161,14 @@ int qfile_read(int fd, struct qfile *q, sa_t *err)
 				goto fail;
 			}
 			seen_u = q->smtputf8 = 1;
+			last = type;
 			continue;
-		} else if (type != 'R' && type != 'M') {
+		} else if (type == 'N' ? q->nrcpt > 0 || q->dsn.len > 0
+		           : type == 'O' ? last != 'R' : type != 'R' && type != 'M') {
 			qfile_fail(err, "unexpected envelope record");
 			goto fail;
 		}
+		last = type;
 		if (type != 'R' && type != 'M' && type != 'S' && !qfile_text_ok(data.s, data.len)) {
 			qfile_fail(err, "control character in envelope");
 			goto fail;
@@ -211,6 +236,16 @@ int qfile_read(int fd, struct qfile *q, sa_t *err)
 				goto nomem;
 			if (!addr_is_ascii(data.s, data.len))
 				q->smtputf8 = 1;
+			break;
+		case 'N':
+		case 'O':
+			if (!qfile_dsn_ok(type, data.s, data.len)) {
+				qfile_fail(err, "bad DSN parameters");
+				goto fail;
+			}
+			if (sa_copyb(type == 'N' ? &q->dsn : &q->rcpt_dsn[q->nrcpt - 1], data.s,
+			             data.len) < 0)
+				goto nomem;
 			break;
 		case 'M':
 			if (data.len != 0 || q->nrcpt == 0) {
@@ -281,9 +316,14 @@ int qfile_write_env(io_t *out, const struct qfile *q)
 	    qfile_put(out, 'C', &q->client) < 0 ||
 	    (q->smtputf8 && rec_put(out, QFILE_SMTPUTF8, "", 0) < 0))
 		return -1;
-	for (size_t i = 0; i < q->nrcpt; i++)
+	if (q->dsn.len && qfile_put(out, 'N', &q->dsn) < 0)
+		return -1;
+	for (size_t i = 0; i < q->nrcpt; i++) {
 		if (qfile_put(out, 'R', &q->rcpt[i]) < 0)
 			return -1;
+		if (q->rcpt_dsn && q->rcpt_dsn[i].len && qfile_put(out, 'O', &q->rcpt_dsn[i]) < 0)
+			return -1;
+	}
 	return rec_put(out, 'M', "", 0);
 }
 
@@ -294,9 +334,14 @@ void qfile_free(struct qfile *q)
 	sa_free(&q->proto);
 	sa_free(&q->helo);
 	sa_free(&q->client);
-	for (size_t i = 0; i < q->nrcpt; i++)
+	sa_free(&q->dsn);
+	for (size_t i = 0; i < q->nrcpt; i++) {
 		sa_free(&q->rcpt[i]);
+		sa_free(&q->rcpt_dsn[i]);
+	}
 	free(q->rcpt);
+	free(q->rcpt_dsn);
 	q->rcpt = NULL;
+	q->rcpt_dsn = NULL;
 	q->nrcpt = 0;
 }

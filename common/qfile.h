@@ -11,8 +11,13 @@
  *   C client     client IP address ("" for local submission)
  *   U ""         optional, once, before the first R: SMTPUTF8 (RFC 6531); also
  *                set on reading when an address is not ASCII
+ *   N dsn        optional, once: the DSN parameters of MAIL (RFC 3461), as
+ *                dsnparam.h writes them: "RET=HDRS ENVID=xtext"
  *   R rcpt       one per recipient; their order gives the recipient index
+ *   O dsn        optional, right after its R: that recipient's DSN parameters,
+ *                "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;xtext"
  *   M ""         end of envelope: the message follows, LF line ends, to EOF
+ * Files written before N and O existed read as "no DSN parameters".
  * A queue file is written once (by pochta-enqueue) and never changed. */
 #ifndef POCHTA_QFILE_H
 #define POCHTA_QFILE_H
@@ -31,6 +36,8 @@ struct qfile {
 	int smtputf8;                   /* U record (or a non-ASCII address) */
 	size_t nrcpt;
 	sa_t *rcpt;                     /* nrcpt strings */
+	sa_t *rcpt_dsn;                 /* nrcpt O records ("" when none) */
+	sa_t dsn;                       /* the N record ("" when none) */
 	unsigned long long msg_off;     /* where the message starts in the file */
 	unsigned long long msg_size;    /* file size - msg_off: THE size of a message (header and body,
 	                                 * our Received: included), as size= in every log line and
@@ -43,6 +50,9 @@ int qfile_read(int fd, struct qfile *q, sa_t *err);
 /* write the envelope records, up to and including M */
 int qfile_write_env(io_t *out, const struct qfile *q);
 void qfile_free(struct qfile *q);
+/* append a recipient (copied) with no DSN parameters; *cap is the room of
+ * q->rcpt (0 at first). 0, or -1 (ENOMEM, or E2BIG past QFILE_MAX_RCPT) */
+int qfile_rcpt_add(struct qfile *q, const char *s, size_t len, size_t *cap);
 /* the checks of envelope fields, for every writer too: 1 good, 0 not.
  * Text: no control characters (0x00-0x1f, 0x7f). A sender: "" (the null
  * path) or a mailbox. A recipient: a mailbox or the bare "postmaster". */

@@ -13,7 +13,7 @@
 static int qstate_type_ok(int type)
 {
 	return type == QSTATE_SENT || type == QSTATE_FAILED || type == QSTATE_DEFERRED ||
-	       type == QSTATE_BOUNCED || type == QSTATE_WARNED;
+	       type == QSTATE_BOUNCED || type == QSTATE_WARNED || type == QSTATE_SENT_TOLD;
 }
 
 /* an RFC 3463 status of class 2, 4 or 5, filling s[0..len) */

@@ -10,7 +10,8 @@
  *   NEXT      deferred: earliest time of the next attempt; otherwise 0
  *   STATUS    RFC 3463 code, e.g. 2.0.0, 4.2.0, 5.1.1
  *   TEXT      diagnostic (no control characters; may contain spaces)
- * Record types: D delivered (final), F failed permanently (final; the sender is
+ * Record types: D delivered (final; a success notice may be due: NOTIFY=SUCCESS),
+ * N delivered and that notice queued (or passed on to a DSN-capable peer), F failed permanently (final; the sender is
  * still to be told), B failed permanently and the sender told (a bounce was
  * queued, or a double bounce dropped: nothing left to do), Z deferred (temporary
  * failure; retried at NEXT), W a delay notice was queued for the message (a
@@ -28,6 +29,7 @@
 #define QSTATE_DEFERRED 'Z'
 #define QSTATE_BOUNCED 'B'
 #define QSTATE_WARNED 'W'
+#define QSTATE_SENT_TOLD 'N'      /* delivered, and no success notice (DSN) left to send */
 #define QSTATE_TEXT_MAX 1000      /* longer texts are cut */
 #define QSTATE_REC_MAX 1200       /* largest record data accepted when reading */
 

@@ -36,13 +36,16 @@
  *     (any case), SMTPUTF8.
  *     Unknown keyword "555 5.5.4 Unsupported MAIL parameter", repeated
  *     "555 5.5.4 Duplicate MAIL parameter", bad syntax or value
- *     "555 5.5.4 Malformed MAIL parameter". RCPT takes no parameter (we offer no
- *     RCPT extension): "555 5.5.4 Unsupported RCPT parameter".
+ *     "555 5.5.4 Malformed MAIL parameter". DSN's RET= and ENVID= (RFC 3461) on
+ *     MAIL and NOTIFY= and ORCPT= on RCPT are parsed by dsnparam.c: a bad value
+ *     or a repeated one gets 501 5.5.4; any other RCPT parameter
+ *     "555 5.5.4 Unsupported RCPT parameter".
  *   - BDAT (RFC 3030 §3): "BDAT" SP 1*DIGIT [ SP "LAST" ] (LAST in any case,
  *     at most 20 digits, saturating); otherwise "501 5.5.4 Syntax: BDAT size [LAST]". */
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
+#include "dsnparam.h"
 #include "smtpcmd.h"
 
 static const struct {
@@ -218,8 +221,15 @@ static int mail_params(const char *p, size_t n, struct smtp_cmd *c)
 			if (smtputf8_param(c, has_value) < 0)
 				return -1;
 		} else {
-			c->err = "555 5.5.4 Unsupported MAIL parameter";
-			return -1;
+			/* RFC 3461: RET, ENVID */
+			int d = dsnp_mail_param(&c->dsn_mail, p + k0, klen, has_value ? p + v0 : NULL,
+			                        vlen, &c->err);
+			if (d < 0)
+				return -1;
+			if (d == 0) {
+				c->err = "555 5.5.4 Unsupported MAIL parameter";
+				return -1;
+			}
 		}
 	}
 	return 0;
@@ -267,10 +277,8 @@ static int path_cmd(struct smtp_cmd *c, int rcpt, int utf8)
 		return -1;
 	}
 	if (!only_spaces(a + i, n - i)) {
-		if (rcpt) {
-			c->err = "555 5.5.4 Unsupported RCPT parameter";
-			return -1;
-		}
+		if (rcpt)
+			return dsnp_rcpt_params(a + i, n - i, &c->dsn_rcpt, &c->err);
 		if (mail_params(a + i, n - i, c) < 0)
 			return -1;
 	}

@@ -5,6 +5,7 @@
 #define POCHTA_SMTPCMD_H
 #include <stddef.h>
 #include "addr.h"
+#include "dsnparam.h"
 
 enum smtp_verb {
 	SMTP_UNKNOWN = 0,
@@ -29,6 +30,9 @@ struct smtp_cmd {
 	/* BDAT (RFC 3030) */
 	unsigned long long bdat_size; /* the chunk's octets, saturated at ULLONG_MAX */
 	int bdat_last;
+	struct dsnp_mail dsn_mail;      /* RET=, ENVID= (RFC 3461) */
+	/* RCPT parameters */
+	struct dsnp_rcpt dsn_rcpt;      /* NOTIFY=, ORCPT= */
 	/* when parsing fails: the whole reply to send, e.g.
 	 * "501 5.5.4 Syntax: MAIL FROM:<address>" (no CRLF) */
 	const char *err;
@@ -37,10 +41,11 @@ struct smtp_cmd {
 /* 0 on success; -1 with c->err set. Unknown verbs: -1 with verb SMTP_UNKNOWN and
  * err "500 5.5.1 Command unrecognized". HELO/EHLO need a domain or address literal
  * argument; DATA/RSET/QUIT take none; NOOP/HELP/VRFY/EXPN take anything.
- * MAIL: FROM:<path> (null allowed) + SIZE= / BODY= / SMTPUTF8 parameters; others
- * get 555 5.5.4. RCPT: TO:<path>, <Postmaster> without domain allowed; any
- * parameter gets 555 5.5.4. UTF-8 addresses only in a MAIL with SMTPUTF8; an
- * RCPT's UTF-8 is checked by smtp_cmd_parse_u with the transaction's flag.
+ * MAIL: FROM:<path> (null allowed) + SIZE= / BODY= / SMTPUTF8 / RET= / ENVID=
+ * parameters; others get 555 5.5.4. RCPT: TO:<path>, <Postmaster> without
+ * domain allowed; NOTIFY= / ORCPT= (dsnparam.h for DSN's replies); others get
+ * 555 5.5.4. UTF-8 addresses only in a MAIL with SMTPUTF8; an RCPT's UTF-8 is
+ * checked by smtp_cmd_parse_u with the transaction's flag.
  * BDAT: a size (1*DIGIT) and an optional LAST. */
 int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c);
 /* the same; utf8: the transaction's MAIL had SMTPUTF8, so RCPT may be UTF-8 */

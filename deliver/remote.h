@@ -19,6 +19,8 @@ struct rcpt {
 	char status[16];
 	sa_t text;                      /* "smtp; 550 5.1.1 ..." or a local diagnostic */
 	char relay[640];                /* "host[ip]:port" the result came from, or "none" */
+	const char *dsn;                /* NOTIFY= ORCPT= for a peer with DSN, or NULL */
+	int passed;                     /* delivered to a peer that offered DSN */
 };
 
 struct msg {
@@ -36,6 +38,7 @@ struct remote {
 	const char *qid;
 	const char *sender;             /* "" for the null path */
 	const char *domain;
+	const char *mail_dsn;           /* RET= ENVID= for a peer with DSN, or NULL */
 	struct rcpt *r;
 	size_t n;
 	struct msg msg;

@@ -336,6 +336,19 @@ static int rcpt_result(struct sess *s, size_t i, size_t *accepted)
 	return 0;
 }
 
+/* RFC 3461 NOTIFY= ORCPT= on RCPT, only to a peer that offers DSN */
+static const char *rcpt_dsn(const struct sess *s, size_t i)
+{
+	const char *d = s->rm->r[i].dsn;
+
+	return s->ext.dsn && d ? d : "";
+}
+
+static const char *rcpt_dsn_sep(const struct sess *s, size_t i)
+{
+	return *rcpt_dsn(s, i) ? " " : "";
+}
+
 /* a refusal of DATA or the reply to the end of data, for every accepted recipient */
 static void data_result(struct sess *s, const size_t *idx, size_t n)
 {
@@ -343,8 +356,11 @@ static void data_result(struct sess *s, const size_t *idx, size_t n)
 	char class = s->rep.code / 100 == 2 ? 'D' : s->rep.code / 100 == 5 ? 'P' : 'T';
 
 	for (k = 0; k < n; k++)
-		if (s->rm->r[idx[k]].accepted)
+		if (s->rm->r[idx[k]].accepted) {
 			rcpt_reply(s, idx[k], class);
+			/* the peer reports from now on (RFC 3461 §5.2.2: not "relayed") */
+			s->rm->r[idx[k]].passed = class == 'D' && s->ext.dsn;
+		}
 	if (s->rep.code == 421)
 		s->closed = 1;
 }
@@ -362,7 +378,8 @@ static int pipelined(struct sess *s, const sa_t *mail, const size_t *idx, size_t
 		return 0;
 	bad = io_put(&s->out, mail->s, mail->len) < 0;
 	for (k = 0; k < n && !bad; k++)
-		bad = io_printf(&s->out, "RCPT TO:<%s>\r\n", s->rm->r[idx[k]].addr) < 0;
+		bad = io_printf(&s->out, "RCPT TO:<%s>%s%s\r\n", s->rm->r[idx[k]].addr,
+		                rcpt_dsn_sep(s, idx[k]), rcpt_dsn(s, idx[k])) < 0;
 	if (bad || (!bdat && io_puts(&s->out, "DATA\r\n") < 0)) {
 		io_failed(s, steps[ST_MAIL].doing);
 		return 0;
@@ -408,7 +425,8 @@ static int lockstep(struct sess *s, const sa_t *mail, const size_t *idx, size_t 
 	if (command(s, ST_MAIL, "%s", mail->s) < 0 || mail_result(s, idx, n) != 0)
 		return 0;
 	for (k = 0; k < n; k++)
-		if (command(s, ST_RCPT, "RCPT TO:<%s>\r\n", s->rm->r[idx[k]].addr) < 0 ||
+		if (command(s, ST_RCPT, "RCPT TO:<%s>%s%s\r\n", s->rm->r[idx[k]].addr,
+		            rcpt_dsn_sep(s, idx[k]), rcpt_dsn(s, idx[k])) < 0 ||
 		    rcpt_result(s, idx[k], &accepted) < 0)
 			return 0;
 	if (bdat)
@@ -449,6 +467,8 @@ static void transaction(struct sess *s)
 	if (sa_catf(&mail, "MAIL FROM:<%s>", rm->sender) < 0 ||
 	    (s->ext.size && sa_catf(&mail, " SIZE=%llu", rm->msg.wire) < 0) ||
 	    sa_cats(&mail, body) < 0 || (rm->smtputf8 && sa_cats(&mail, " SMTPUTF8") < 0) ||
+	    (s->ext.dsn && rm->mail_dsn && *rm->mail_dsn &&
+	     (sa_catc(&mail, ' ') < 0 || sa_cats(&mail, rm->mail_dsn) < 0)) ||
 	    sa_cats(&mail, "\r\n") < 0) {
 		session_error(rm, 'T', "4.3.0", s->p->label, "out of memory");
 		goto out;

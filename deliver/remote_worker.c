@@ -92,8 +92,11 @@ static void serve(struct conf_live *lc, const struct rreq *q, int in, sa_t *repl
 			dresult_cat(reply, i, 'T', "4.3.0", "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < q->n; i++)
+	rm.mail_dsn = q->mail_dsn;
+	for (size_t i = 0; i < q->n; i++) {
 		rm.r[i].addr = q->rcpt[i];
+		rm.r[i].dsn = q->rcpt_dsn[i];
+	}
 	r = conf_live_load(lc, confrun_path(), &err);
 	if (r == 1) {
 		smtp_cache_close(); /* nothing made with the old configuration stays */
@@ -113,6 +116,12 @@ static void serve(struct conf_live *lc, const struct rreq *q, int in, sa_t *repl
 	}
 	if (remote_results(&rm, reply) < 0)
 		sa_trunc(reply, 0);
+	for (size_t i = 0; i < rm.n && reply->len; i++) {
+		char ix[24];
+		if (rm.r[i].class == 'D' && rm.r[i].passed &&
+		    rec_cat(reply, RREQ_PASSED, ix, (size_t)snprintf(ix, sizeof ix, "%zu", i)) < 0)
+			sa_trunc(reply, 0);
+	}
 	kept = smtp_cache_domain();
 	if (reply->len && kept && strcasecmp(kept, rm.domain) == 0 &&
 	    rec_cat(reply, RREQ_KEPT, kept, strlen(kept)) < 0)

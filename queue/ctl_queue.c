@@ -68,7 +68,7 @@ static int state_rec(const struct qstate_rec *r, void *arg)
 	if (r->index >= e->q.nrcpt)
 		return 0; /* not a recipient of this file: ignored, as qmgr does */
 	struct rstate *s = &e->rs[r->index];
-	s->type = r->type;
+	s->type = r->type == QSTATE_SENT_TOLD ? QSTATE_SENT : r->type;
 	s->attempts = r->attempts;
 	s->when = r->when;
 	s->next = r->next;

@@ -32,12 +32,15 @@ struct rcpt {
 	struct dest *dest;         /* remote: its destination (domain); NULL: local */
 	unsigned char status;      /* enum rcpt_status */
 	unsigned char dirty;       /* state not yet in the journal */
-	unsigned char notified;    /* R_FAILED: the sender was told (or it was dropped) */
+	unsigned char notified;    /* R_FAILED: the sender was told (or it was dropped);
+	                            * R_SENT: no success notice is due (any more) */
 	unsigned attempts;         /* failed attempts so far */
 	long long when;            /* time of the last attempt */
 	long long next;            /* R_DEFERRED: time of the next attempt */
 	char dsn[16];              /* last result's status code ("" before any) */
 	char *text;                /* last result's text, or NULL */
+	char *dsnp;                /* its DSN parameters (O record, dsnparam.h), or NULL */
+	unsigned char notify;      /* their NOTIFY bits (DSNP_NOTIFY_*); 0: not given */
 };
 
 struct msg {
@@ -47,6 +50,7 @@ struct msg {
 	char *sender;
 	char body[16];             /* B record: "8BITMIME", "7BIT", "BINARYMIME" or "" */
 	int smtputf8;              /* U record (qfile.h) */
+	char *dsnp;                /* N record: RET= ENVID= (dsnparam.h), or NULL */
 	unsigned long long msg_off;
 	size_t nrcpt, nfinal, nactive, ndirty;  /* nactive: R_PENDING + R_RUNNING */
 	long long dirty_since;     /* when the oldest unjournaled result came */
@@ -181,6 +185,12 @@ int notify_failures(struct msg *m);
 /* a delay notice for m's deferred recipients when delay_warning_time has
  * passed, once per message; 0 (sent or not due), -1 (not queued) */
 int notify_delay(struct msg *m);
+/* RFC 3461 NOTIFY=SUCCESS: one notice for the recipients delivered (Action:
+ * delivered) or relayed to a peer without DSN (Action: relayed) not yet told;
+ * 0 (done, or nothing to do), -1 (not queued: try later) */
+int notify_success(struct msg *m);
+/* recipient r asked for a success notice that is not sent yet */
+int notify_success_due(const struct rcpt *r);
 
 /* qmgr_deliver.c: the delivery launch interface, one slot per running
  * delivery: a request to a local worker (qmgr_local.c) for one local

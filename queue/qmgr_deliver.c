@@ -18,6 +18,7 @@
 #include "qmgr.h"
 #include "qmgr_pool.h"
 #include "rec.h"
+#include "rreq.h"
 
 /* output kept from a run: a full result record per recipient, and some slack */
 #define OUT_PER_RCPT (DRESULT_TEXT_MAX + 64)
@@ -139,6 +140,7 @@ void deliver_local_result(void *slot, const char *out, size_t len, int wstatus)
 
 struct result {
 	char class;            /* 0: none reported */
+	int passed;            /* delivered to a peer that took the DSN duty (rreq.h p) */
 	char status[16];
 	char *text;
 };
@@ -174,6 +176,11 @@ static void child_done(struct child *c)
 	memset(res, 0, sizeof res);
 	while (rec_next(c->out, c->outlen, &pos, &type, &data, &dlen) == 1) {
 		struct result *r;
+		size_t pi;
+		if (type == RREQ_PASSED && rreq_passed(data, dlen, &pi) == 0 && pi < n) {
+			res[pi].passed = 1;
+			continue;
+		}
 		if (type != DRESULT_REC || dresult_parse(data, dlen, &dr) < 0 || dr.index >= n)
 			continue;
 		r = &res[dr.index];
@@ -203,8 +210,12 @@ static void child_done(struct child *c)
 	if (d)
 		dest_done(d, c->started, unreachable, answered, res[0].status, res[0].text);
 	if (m) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			sched_result(m, c->idx[i], res[i].class, res[i].status, res[i].text);
+			/* the peer has NOTIFY=SUCCESS now: its notice, not ours */
+			if (res[i].class == 'D' && res[i].passed && notify_success_due(&m->rcpt[c->idx[i]]))
+				m->rcpt[c->idx[i]].notified = 1;
+		}
 		msg_settle(m);
 	} else {
 		/* held while it ran: what was delivered or refused must not be tried

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "dsnparam.h"
 #include "localaddr.h"
 #include "log.h"
 #include "paths.h"
@@ -66,11 +67,13 @@ static void msg_free(struct msg *m)
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		free(m->rcpt[i].addr);
 		free(m->rcpt[i].text);
+		free(m->rcpt[i].dsnp);
 		if (m->rcpt[i].dest)
 			dest_unref(m->rcpt[i].dest);
 	}
 	free(m->rcpt);
 	free(m->sender);
+	free(m->dsnp);
 	free(m);
 }
 
@@ -159,6 +162,9 @@ static int journal_apply(const struct qstate_rec *rec, void *arg)
 	r->notified = 0;
 	rcpt_text(r, rec->status, rec->text, rec->textlen);
 	switch (rec->type) {
+	case QSTATE_SENT_TOLD:
+		r->notified = 1;
+		/* fall through */
 	case QSTATE_SENT:
 		r->status = R_SENT;
 		break;
@@ -219,6 +225,11 @@ int msg_load(const char *qid)
 	m->sender = q.sender.s ? q.sender.s : strdup("");
 	q.sender.s = NULL;
 	q.sender.len = q.sender.cap = 0;
+	if (q.dsn.len) {
+		m->dsnp = q.dsn.s;
+		q.dsn.s = NULL;
+		q.dsn.len = q.dsn.cap = 0;
+	}
 	if (!m->sender)
 		log_fatal("out of memory");
 	for (size_t i = 0; i < q.nrcpt; i++) {
@@ -226,6 +237,15 @@ int msg_load(const char *qid)
 		q.rcpt[i].s = NULL;
 		q.rcpt[i].len = q.rcpt[i].cap = 0;
 		m->rcpt[i].status = R_PENDING;
+		if (q.rcpt_dsn[i].len) {
+			struct dsnp_rcpt dp;
+			/* qfile_read checked it */
+			if (dsnp_rcpt_parse(q.rcpt_dsn[i].s, q.rcpt_dsn[i].len, &dp) == 0)
+				m->rcpt[i].notify = (unsigned char)dp.notify;
+			m->rcpt[i].dsnp = q.rcpt_dsn[i].s;
+			q.rcpt_dsn[i].s = NULL;
+			q.rcpt_dsn[i].len = q.rcpt_dsn[i].cap = 0;
+		}
 		if (!localaddr_text_is_local(&Q.conf, m->rcpt[i].addr)) {
 			const char *at = strrchr(m->rcpt[i].addr, '@');
 			/* the enqueuer accepts only mailboxes and the bare postmaster */
@@ -473,7 +493,7 @@ static int journal_type(const struct rcpt *r)
 {
 	switch (r->status) {
 	case R_SENT:
-		return QSTATE_SENT;
+		return r->notified ? QSTATE_SENT_TOLD : QSTATE_SENT;
 	case R_FAILED:
 		return r->notified ? QSTATE_BOUNCED : QSTATE_FAILED;
 	default:
@@ -504,7 +524,7 @@ int msg_journal(struct msg *m)
 		rec.textlen = strlen(rec.text);
 		if (qstate_format(&buf, &rec) < 0) {
 			/* a status code the journal refuses: record a generic one */
-			snprintf(rec.status, sizeof rec.status, "%s", rec.type == QSTATE_SENT ? "2.0.0"
+			snprintf(rec.status, sizeof rec.status, "%s", (rec.type == QSTATE_SENT || rec.type == QSTATE_SENT_TOLD) ? "2.0.0"
 			         : rec.type == QSTATE_DEFERRED ? "4.0.0" : "5.0.0");
 			if (qstate_format(&buf, &rec) < 0)
 				goto out;
@@ -575,14 +595,15 @@ void msg_settle(struct msg *m)
 			msg_journal(m);
 		return;
 	}
-	if (!m->notify_wait && notify_failures(m) < 0) {
+	if (!m->notify_wait && (notify_failures(m) < 0 || notify_success(m) < 0)) {
 		/* pochta-enqueue refused or failed: the failures stay journaled as F
 		 * (to be told) and the notice is tried again later */
 		m->notify_wait = 1;
 		sched_notify_later(m, Q.now + Q.conf.retry_min);
 	}
 	for (size_t i = 0; i < m->nrcpt; i++)
-		if (m->rcpt[i].status == R_FAILED && !m->rcpt[i].notified)
+		if ((m->rcpt[i].status == R_FAILED && !m->rcpt[i].notified) ||
+		    notify_success_due(&m->rcpt[i]))
 			untold++;
 	if (m->nfinal < m->nrcpt)
 		notify_delay(m); /* a failure is retried at the next round */

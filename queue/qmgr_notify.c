@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dsn.h"
+#include "dsnparam.h"
 #include "enqclient.h"
 #include "localaddr.h"
 #include "log.h"
@@ -26,6 +27,8 @@ static const char *status_for(const struct rcpt *r, char cls)
 {
 	if (r->dsn[0] == cls && r->dsn[1] == '.')
 		return r->dsn;
+	if (cls == '2')
+		return "2.0.0";
 	return cls == '4' ? "4.0.0" : r->dsn[0] == '4' ? r->dsn : "5.0.0";
 }
 
@@ -87,14 +90,88 @@ static int notice_queue(struct msg *m, const struct dsn_info *info, const struct
 	return r == 'K' ? 0 : -1;
 }
 
+/* RFC 3461: without NOTIFY, failures and delays are reported (as before) */
 static int untold_failure(const struct rcpt *r)
 {
-	return r->status == R_FAILED && !r->notified;
+	return r->status == R_FAILED && !r->notified &&
+	       (!r->notify || (r->notify & DSNP_NOTIFY_FAILURE));
 }
 
 static int deferred(const struct rcpt *r)
 {
-	return r->status == R_DEFERRED;
+	return r->status == R_DEFERRED && (!r->notify || (r->notify & DSNP_NOTIFY_DELAY));
+}
+
+int notify_success_due(const struct rcpt *r)
+{
+	return r->status == R_SENT && !r->notified && (r->notify & DSNP_NOTIFY_SUCCESS);
+}
+
+/* the message's RET= and its ENVID decoded into envid ("" when none) */
+static enum dsnp_ret msg_dsn(const struct msg *m, sa_t *envid)
+{
+	struct dsnp_mail dm;
+
+	sa_trunc(envid, 0);
+	if (!m->dsnp || dsnp_mail_parse(m->dsnp, strlen(m->dsnp), &dm) < 0)
+		return DSNP_RET_NONE;
+	if (dm.has_envid && dsnp_xtext_decode(dm.envid, strlen(dm.envid), envid) < 0)
+		sa_trunc(envid, 0);
+	return dm.ret;
+}
+
+/* ORCPT as "type;address", decoded; NULL when none (or out of memory) */
+static char *rcpt_orcpt(const struct rcpt *r)
+{
+	struct dsnp_rcpt dr;
+	sa_t d = SA_INIT;
+	const char *semi;
+	char *out;
+
+	if (!r->dsnp || dsnp_rcpt_parse(r->dsnp, strlen(r->dsnp), &dr) < 0 || !dr.has_orcpt)
+		return NULL;
+	semi = strchr(dr.orcpt, ';');
+	if (!semi || dsnp_xtext_decode(semi + 1, strlen(semi + 1), &d) < 0 ||
+	    sa_ready(&d, (size_t)(semi - dr.orcpt) + 1) < 0) {
+		sa_free(&d);
+		return NULL;
+	}
+	/* the type before the decoded address */
+	memmove(d.s + (semi - dr.orcpt) + 1, d.s, d.len + 1);
+	memcpy(d.s, dr.orcpt, (size_t)(semi - dr.orcpt) + 1);
+	out = d.s;
+	return out;
+}
+
+/* the per-message fields of a notice about m to `to` (envid: decoded ENVID) */
+static void notice_info(const struct msg *m, struct dsn_info *info, const char *to, const sa_t *envid)
+{
+	memset(info, 0, sizeof *info);
+	info->reporting_mta = conf_hostname(&Q.conf);
+	info->sender = to;
+	info->qid = m->qid;
+	info->arrival = m->arrival;
+	info->envid = envid->len ? envid->s : NULL;
+}
+
+static void notice_free(struct dsn_rcpt *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i].orcpt);
+	free(v);
+}
+
+/* r needs no notice (any more): journaled as told */
+static void rcpt_told(struct msg *m, struct rcpt *rc)
+{
+	rc->notified = 1;
+	if (!m->ndirty)
+		m->dirty_since = Q.now;
+	if (!rc->dirty)
+		m->ndirty++;
+	rc->dirty = 1;
 }
 
 /* the report lines of the recipients want() picks, their status of class cls;
@@ -119,6 +196,9 @@ static struct dsn_rcpt *notice_rcpts(const struct msg *m, int (*want)(const stru
 		v[k].status = status_for(rc, cls);
 		v[k].diag = rc->text && *rc->text ? rc->text : NULL;
 		v[k].last_attempt = rc->when;
+		v[k].orcpt = rcpt_orcpt(rc);
+		if (cls == '2')
+			v[k].action = rc->dest ? "relayed" : "delivered";
 		k++;
 	}
 	return v;
@@ -128,39 +208,36 @@ int notify_failures(struct msg *m)
 {
 	struct dsn_rcpt *v;
 	struct dsn_info info;
-	sa_t to = SA_INIT, qid = SA_INIT;
-	const char *kind;
+	sa_t to = SA_INIT, qid = SA_INIT, envid = SA_INIT;
+	const char *kind = NULL;
 	size_t n = 0, npm = 0;
-	int r;
+	int r = 0;
 
 	v = notice_rcpts(m, untold_failure, '5', &n);
-	if (!v)
-		return n == 0 ? 0 : -1;
+	if (!v && n)
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		npm += localaddr_is_postmaster(&Q.conf, v[i].addr);
-	if (m->sender[0]) {
+	if (n == 0) {
+		kind = NULL; /* only failures whose NOTIFY declined a notice, if any */
+	} else if (m->sender[0]) {
 		kind = "bounce";
 		if (sa_cats(&to, m->sender) < 0)
 			log_fatal("out of memory");
-		r = 0;
 	} else if (npm == n) {
 		/* a notice to the postmaster that failed: nobody is left to tell */
 		log_info(m->qid, "double-bounce dropped");
-		kind = NULL;
-		r = 0;
 	} else {
 		kind = "double-bounce";
 		if (localaddr_postmaster(&Q.conf, &to) < 0)
 			log_fatal("out of memory");
-		r = 0;
 	}
 	if (kind) {
-		memset(&info, 0, sizeof info);
-		info.reporting_mta = conf_hostname(&Q.conf);
-		info.sender = to.s;
-		info.qid = m->qid;
-		info.arrival = m->arrival;
-		r = notice_queue(m, &info, v, n, Q.conf.bounce_size_limit, to.s, &qid);
+		/* RET=HDRS: the header section only; RET=FULL or none: bounce_size_limit */
+		enum dsnp_ret ret = msg_dsn(m, &envid);
+		notice_info(m, &info, to.s, &envid);
+		r = notice_queue(m, &info, v, n,
+		                 ret == DSNP_RET_HDRS ? -1 : Q.conf.bounce_size_limit, to.s, &qid);
 		if (r == 0)
 			log_info(m->qid, "%s queued as %s to=<%s> nrcpt=%zu", kind, qid.s, to.s, n);
 		else if (r > 0)
@@ -171,17 +248,50 @@ int notify_failures(struct msg *m)
 			struct rcpt *rc = &m->rcpt[i];
 			if (rc->status != R_FAILED || rc->notified)
 				continue;
-			rc->notified = 1;
-			if (!m->ndirty)
-				m->dirty_since = Q.now;
-			if (!rc->dirty)
-				m->ndirty++;
-			rc->dirty = 1;
+			if (!untold_failure(rc))
+				log_info(m->qid, "to=<%s> no failure notice: NOTIFY=%s", rc->addr,
+				         rc->notify & DSNP_NOTIFY_NEVER ? "NEVER" : "without FAILURE");
+			rcpt_told(m, rc);
 		}
 	}
-	free(v);
+	notice_free(v, n);
 	sa_free(&to);
 	sa_free(&qid);
+	sa_free(&envid);
+	return r >= 0 ? 0 : -1;
+}
+
+int notify_success(struct msg *m)
+{
+	struct dsn_rcpt *v;
+	struct dsn_info info;
+	sa_t qid = SA_INIT, envid = SA_INIT;
+	enum dsnp_ret ret;
+	size_t n = 0;
+	int r = 0;
+
+	v = notice_rcpts(m, notify_success_due, '2', &n);
+	if (!v)
+		return n == 0 ? 0 : -1;
+	ret = msg_dsn(m, &envid);
+	if (m->sender[0]) {
+		notice_info(m, &info, m->sender, &envid);
+		info.success = 1;
+		/* the headers, unless RET=FULL asked for the whole message */
+		r = notice_queue(m, &info, v, n, ret == DSNP_RET_FULL ? Q.conf.bounce_size_limit : -1,
+		                 m->sender, &qid);
+		if (r == 0)
+			log_info(m->qid, "success notice queued as %s to=<%s> nrcpt=%zu", qid.s, m->sender, n);
+		else if (r > 0)
+			log_warn(m->qid, "success notice to <%s> refused for good: dropped", m->sender);
+	}
+	if (r >= 0)
+		for (size_t i = 0; i < m->nrcpt; i++)
+			if (notify_success_due(&m->rcpt[i]))
+				rcpt_told(m, &m->rcpt[i]);
+	notice_free(v, n);
+	sa_free(&qid);
+	sa_free(&envid);
 	return r >= 0 ? 0 : -1;
 }
 
@@ -189,7 +299,8 @@ int notify_delay(struct msg *m)
 {
 	struct dsn_rcpt *v;
 	struct dsn_info info;
-	sa_t qid = SA_INIT;
+	sa_t qid = SA_INIT, envid = SA_INIT;
+	enum dsnp_ret ret;
 	size_t n = 0;
 	int r;
 
@@ -201,21 +312,21 @@ int notify_delay(struct msg *m)
 		return n == 0 ? 0 : -1;
 	for (size_t i = 0; i < n; i++)
 		v[i].will_retry_until = m->arrival + Q.conf.queue_lifetime;
-	memset(&info, 0, sizeof info);
-	info.reporting_mta = conf_hostname(&Q.conf);
-	info.sender = m->sender;
-	info.qid = m->qid;
-	info.arrival = m->arrival;
+	ret = msg_dsn(m, &envid);
+	notice_info(m, &info, m->sender, &envid);
 	info.delayed = 1;
-	/* a warning returns the headers only: the sender need not resend */
-	r = notice_queue(m, &info, v, n, -1, m->sender, &qid);
+	/* a warning returns the headers only (the sender need not resend), the
+	 * whole message when RET=FULL asked for it */
+	r = notice_queue(m, &info, v, n, ret == DSNP_RET_FULL ? Q.conf.bounce_size_limit : -1,
+	                 m->sender, &qid);
 	if (r >= 0) {
 		if (r == 0)
 			log_info(m->qid, "delay notice queued as %s to=<%s> nrcpt=%zu", qid.s, m->sender, n);
 		m->warned = 1;
 		m->warn_dirty = 1;
 	}
-	free(v);
+	notice_free(v, n);
 	sa_free(&qid);
+	sa_free(&envid);
 	return r >= 0 ? 0 : -1;
 }

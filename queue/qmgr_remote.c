@@ -30,17 +30,20 @@ struct qmgr_pool qmgr_remote_pool = {
 
 pid_t qmgr_remote_start(struct msg *m, struct dest *d, const size_t *idx, size_t n, void *slot)
 {
-	const char *rcpt[RREQ_RCPT_MAX];
+	const char *rcpt[RREQ_RCPT_MAX], *rdsn[RREQ_RCPT_MAX];
 	sa_t req = SA_INIT;
 
 	if (n > RREQ_RCPT_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		rcpt[i] = m->rcpt[idx[i]].addr;
+		rdsn[i] = m->rcpt[idx[i]].dsnp;
+	}
 	if (rreq_build(&req, m->qid, m->sender, m->body, d->name, rcpt, n) < 0 ||
-	    (m->smtputf8 && rreq_smtputf8(&req) < 0)) {
+	    (m->smtputf8 && rreq_smtputf8(&req) < 0) ||
+	    rreq_build_dsn(&req, m->dsnp, rdsn, n) < 0) {
 		sa_free(&req);
 		return -1;
 	}

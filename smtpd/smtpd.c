@@ -111,6 +111,8 @@ void tx_reset(struct session *s)
 	s->smtputf8 = 0;
 	msg_bdat_abort(s);
 	sa_trunc(&s->rcpts, 0);
+	sa_trunc(&s->mail_dsn, 0);
+	sa_trunc(&s->rcpt_dsn, 0);
 	s->nrcpt = 0;
 }
 
@@ -216,6 +218,7 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *c)
 	reply(s, "250-SMTPUTF8");
 	reply(s, "250-CHUNKING");
 	reply(s, "250-BINARYMIME");
+	reply(s, "250-DSN");
 	if (smtpd_auth_offered(s))
 		reply(s, "250-AUTH PLAIN LOGIN");
 	reply(s, "250 HELP");
@@ -271,7 +274,8 @@ static void cmd_mail(struct session *s, const struct smtp_cmd *c)
 		return;
 	}
 	sa_trunc(&s->sender, 0);
-	if (addr_format(&c->addr, &s->sender) < 0) {
+	sa_trunc(&s->mail_dsn, 0);
+	if (addr_format(&c->addr, &s->sender) < 0 || dsnp_mail_format(&c->dsn_mail, &s->mail_dsn) < 0) {
 		reply(s, "451 4.3.0 Error: out of memory");
 		return;
 	}
@@ -312,9 +316,11 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *c)
 	}
 	switch (rcpt_check(&s->pol, &c->addr)) {
 	case RCPT_OK: {
-		size_t old = s->rcpts.len;
-		if (rcpt_text(s, &c->addr, &s->rcpts) < 0 || sa_catc(&s->rcpts, '\0') < 0) {
+		size_t old = s->rcpts.len, dold = s->rcpt_dsn.len;
+		if (rcpt_text(s, &c->addr, &s->rcpts) < 0 || sa_catc(&s->rcpts, '\0') < 0 ||
+		    dsnp_rcpt_format(&c->dsn_rcpt, &s->rcpt_dsn) < 0 || sa_catc(&s->rcpt_dsn, '\0') < 0) {
 			sa_trunc(&s->rcpts, old);
+			sa_trunc(&s->rcpt_dsn, dold);
 			reply(s, "451 4.3.0 Error: out of memory");
 		} else {
 			s->nrcpt++;

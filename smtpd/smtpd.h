@@ -80,6 +80,8 @@ struct session {
 	int smtputf8;              /* MAIL had SMTPUTF8 (RFC 6531) */
 	int bdat_open;             /* a BDAT began the message: enqueue holds it open */
 	sa_t rcpts;                /* NUL-terminated addresses one after the other */
+	sa_t mail_dsn;             /* MAIL's DSN parameters (dsnparam.h text), "" if none */
+	sa_t rcpt_dsn;             /* each recipient's, NUL-terminated, as rcpts */
 	size_t nrcpt;
 	/* counters for the log */
 	unsigned long commands, errors, messages;

@@ -31,12 +31,11 @@ static const char *body_name(int body)
 	}
 }
 
-/* the Received: protocol; UTF8SMTP for SMTPUTF8 (RFC 6531 §4.3) */
-/* envelope records: U S B P H C R... ; -1 when the child broke */
+/* envelope records: [U] S B P H C [N] R [O]... ; -1 when the child broke */
 static int send_envelope(struct session *s)
 {
 	struct enq *q = &s->enq;
-	const char *p = s->rcpts.s;
+	const char *p = s->rcpts.s, *d = s->rcpt_dsn.s;
 	size_t i;
 
 	if ((s->smtputf8 && enq_put(q, QFILE_SMTPUTF8, "", 0) < 0) ||
@@ -46,11 +45,15 @@ static int send_envelope(struct session *s)
 	    enq_put(q, 'H', s->helo, strlen(s->helo)) < 0 ||
 	    enq_put(q, 'C', s->ip_known ? s->ip : "", s->ip_known ? strlen(s->ip) : 0) < 0)
 		return -1;
+	/* RFC 3461 parameters, when given */
+	if (s->mail_dsn.len && enq_put(q, 'N', s->mail_dsn.s, s->mail_dsn.len) < 0)
+		return -1;
 	for (i = 0; i < s->nrcpt; i++) {
-		size_t n = strlen(p);
-		if (enq_put(q, 'R', p, n) < 0)
+		size_t n = strlen(p), dn = strlen(d);
+		if (enq_put(q, 'R', p, n) < 0 || (dn && enq_put(q, 'O', d, dn) < 0))
 			return -1;
 		p += n + 1;
+		d += dn + 1;
 	}
 	return 0;
 }

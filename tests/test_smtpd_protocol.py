@@ -64,7 +64,7 @@ class SmtpdProtocol(unittest.TestCase):
         kw = [l[4:] for l in lines[1:]]
         self.assertEqual(sorted(kw), sorted(['PIPELINING', 'SIZE 50000', '8BITMIME',
                                              'ENHANCEDSTATUSCODES', 'SMTPUTF8', 'CHUNKING',
-                                             'BINARYMIME', 'HELP']))
+                                             'BINARYMIME', 'DSN', 'HELP']))
 
     def test_helo(self):
         r = self.session(ehlo=False)
@@ -121,7 +121,7 @@ class SmtpdProtocol(unittest.TestCase):
         self.expect(r, 'MAIL FROM:<bob@remote.test> FOO=bar', 555, '5.5.4')
         self.expect(r, 'MAIL FROM:<bob@remote.test>', 250)
         self.expect(r, 'RCPT TO:alice@example.test', 501)
-        self.expect(r, 'RCPT TO:<alice@example.test> NOTIFY=NEVER', 555, '5.5.4')
+        self.expect(r, 'RCPT TO:<alice@example.test> FOO=bar', 555, '5.5.4')
         self.expect(r, 'RCPT TO:<alice@@example.test>', 501)
         self.expect(r, 'DATA x', 501)
 

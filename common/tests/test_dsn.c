@@ -316,6 +316,35 @@ static void test_status_len(void)
 	T_INTEQ(dsn_status_len("", 0), 0);
 }
 
+/* RFC 3461: a success report, ENVID and ORCPT echoed */
+static void test_success_envid_orcpt(void)
+{
+	sa_t out = SA_INIT;
+	struct dsn_info d = info;
+	struct dsn_rcpt r[2] = {
+		{ .addr = "bob@b.test", .status = "2.0.0", .action = "delivered",
+		  .orcpt = "rfc822;Bob+x@b.test", .orig = "other@b.test" },
+		{ .addr = "carol@c.test", .status = "2.0.0", .action = "relayed" },
+	};
+
+	d.success = 1;
+	d.envid = "env id\r\n1";
+	T_INTEQ(dsn_build(&out, &d, r, 2, -1, 0, 0, 50000), 0);
+	T_ASSERT(header_has(out.s, "Subject: Successful Mail Delivery Report\n"));
+	T_ASSERT(strstr(out.s, "Original-Envelope-Id: env id??1\nReporting-MTA: dns; mx.a.test\n") != NULL);
+	T_ASSERT(strstr(out.s, "Original-Recipient: rfc822; Bob+x@b.test\nAction: delivered\nStatus: 2.0.0\n") != NULL);
+	T_ASSERT(strstr(out.s, "other@b.test") == NULL); /* ORCPT wins */
+	T_ASSERT(strstr(out.s, "Final-Recipient: rfc822; carol@c.test\nAction: relayed\n") != NULL);
+	T_ASSERT(strstr(out.s, "successfully delivered") != NULL);
+	T_ASSERT(strstr(out.s, "Action: failed") == NULL);
+	T_ASSERT(strstr(out.s, ".success@mx.a.test>") != NULL);
+	sa_free(&out);
+	/* without ENVID: no Original-Envelope-Id */
+	T_INTEQ(dsn_build(&out, &info, rcpts, 1, -1, 0, 0, 50000), 0);
+	T_ASSERT(strstr(out.s, "Original-Envelope-Id") == NULL);
+	sa_free(&out);
+}
+
 int main(void)
 {
 	T_RUN(test_failure_whole);
@@ -323,6 +352,7 @@ int main(void)
 	T_RUN(test_headers_only_crlf);
 	T_RUN(test_no_original);
 	T_RUN(test_delayed);
+	T_RUN(test_success_envid_orcpt);
 	T_RUN(test_long_diag_folded);
 	T_RUN(test_8bit_original);
 	T_RUN(test_original_without_final_lf);

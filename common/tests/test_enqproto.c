@@ -230,6 +230,50 @@ static void test_too_many_rcpts(void)
 	refused_with(ENQ_R_PERM, "5.5.3 too many recipients");
 }
 
+/* N and O: checked, kept in place, an O after a dropped duplicate R dropped */
+static void test_dsn(void)
+{
+	const char *const kv[] = { "S", "a@b.test", "N", "RET=HDRS ENVID=e1", "R", "x@y.test",
+	                           "O", "NOTIFY=NEVER", "R", "w@y.test", "R", "x@y.test",
+	                           "O", "NOTIFY=SUCCESS", NULL };
+
+	begin(kv);
+	T_INTEQ(P.st, ENQP_ENV);
+	T_STREQ(P.q.dsn.s, "RET=HDRS ENVID=e1");
+	T_INTEQ(P.q.nrcpt, 2);
+	if (P.q.nrcpt == 2) {
+		T_STREQ(P.q.rcpt_dsn[0].s, "NOTIFY=NEVER");
+		T_INTEQ(P.q.rcpt_dsn[1].len, 0);
+	}
+	T_INTEQ(rec('E', ""), ENQP_COMMIT);
+	begin(NULL);
+	T_INTEQ(rec('O', "NOTIFY=NEVER"), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.0 DSN record out of place");
+	begin(NULL);
+	T_INTEQ(rec('R', "x@y.test"), 0);
+	T_INTEQ(rec('N', "RET=FULL"), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.0 DSN record out of place");
+	begin(NULL);
+	T_INTEQ(rec('R', "x@y.test"), 0);
+	T_INTEQ(rec('O', "NOTIFY=NEVER"), 0);
+	T_INTEQ(rec('O', "NOTIFY=NEVER"), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.0 DSN record out of place");
+	begin(NULL);
+	T_INTEQ(rec('R', "x@y.test"), 0);
+	T_INTEQ(rec('O', "NOTIFY=NEVER,SUCCESS"), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.4 bad DSN parameters");
+	begin(NULL);
+	T_INTEQ(rec('N', ""), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.4 bad DSN parameters");
+	begin(NULL);
+	T_INTEQ(rec('N', "ENVID=a+0Ab"), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.4 bad DSN parameters");
+	begin(NULL);
+	T_INTEQ(rec('N', "RET=FULL"), 0);
+	T_INTEQ(rec('N', "RET=FULL"), ENQP_DROP | ENQP_LOG);
+	refused_with(ENQ_R_PERM, "5.5.0 repeated envelope record");
+}
+
 int main(void)
 {
 	T_RUN(test_good);
@@ -240,6 +284,7 @@ int main(void)
 	T_RUN(test_size_limit);
 	T_RUN(test_caller_failure);
 	T_RUN(test_too_many_rcpts);
+	T_RUN(test_dsn);
 	enqp_free(&P);
 	return t_done();
 }

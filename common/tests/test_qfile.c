@@ -326,6 +326,87 @@ static void test_bounds(void)
 	sa_free(&err);
 }
 
+/* N and O records (DSN parameters): written, read back, and their place */
+static void test_dsn(void)
+{
+	struct qfile q, r;
+	sa_t rc[2] = { SA_INIT, SA_INIT }, rd[2] = { SA_INIT, SA_INIT }, err = SA_INIT;
+	char obuf[512];
+	io_t out;
+	int fd = tmpfile_with(NULL, 0);
+
+	T_ASSERT(fd >= 0);
+	memset(&q, 0, sizeof q);
+	memcpy(q.qid, qid, sizeof q.qid);
+	q.arrival = 1;
+	sa_copys(&q.dsn, "RET=HDRS ENVID=id+2B1");
+	sa_copys(&rc[0], "a@x.test");
+	sa_copys(&rc[1], "b@x.test");
+	sa_copys(&rd[1], "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b+40y");
+	q.rcpt = rc;
+	q.rcpt_dsn = rd;
+	q.nrcpt = 2;
+	io_init(&out, fd, obuf, sizeof obuf, -1);
+	T_ASSERT(qfile_write_env(&out, &q) == 0);
+	T_ASSERT(io_flush(&out) == 0);
+	lseek(fd, 0, SEEK_SET);
+	T_ASSERT(qfile_read(fd, &r, &err) == 0);
+	T_STREQ(r.dsn.s, "RET=HDRS ENVID=id+2B1");
+	T_INTEQ(r.nrcpt, 2);
+	if (r.nrcpt == 2) {
+		T_INTEQ(r.rcpt_dsn[0].len, 0);
+		T_STREQ(r.rcpt_dsn[1].s, "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b+40y");
+	}
+	qfile_free(&r);
+	close(fd);
+	for (int i = 0; i < 2; i++) {
+		sa_free(&rc[i]);
+		sa_free(&rd[i]);
+	}
+	sa_free(&q.dsn);
+	sa_free(&err);
+	/* an old file: no N, no O */
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "a@x.test", "M", "", NULL };
+		T_INTEQ(read_str(kv, "body\n", &r, &err), 0);
+		T_INTEQ(r.dsn.len, 0);
+		T_INTEQ(r.rcpt_dsn[0].len, 0);
+		qfile_free(&r);
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "O", "NOTIFY=NEVER", "R", "a@x.test", "M", "", NULL };
+		expect_bad(kv, "unexpected");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "a@x.test", "O", "NOTIFY=NEVER", "O", "NOTIFY=NEVER",
+		                     "M", "", NULL };
+		expect_bad(kv, "unexpected");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "a@x.test", "N", "RET=FULL", "M", "", NULL };
+		expect_bad(kv, "unexpected");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "N", "RET=FULL", "N", "RET=FULL", "R", "a@x.test", "M", "", NULL };
+		expect_bad(kv, "unexpected");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "N", "RET=SOME", "R", "a@x.test", "M", "", NULL };
+		expect_bad(kv, "DSN");
+	}
+	{
+		const char *kv[] = { "V", "1", "I", qid, "T", "1", "S", "", "B", "", "P", "", "H", "",
+		                     "C", "", "R", "a@x.test", "O", "ORCPT=rfc822;+0A", "M", "", NULL };
+		expect_bad(kv, "DSN");
+	}
+}
+
 int main(void)
 {
 	struct timeval tv = { 1700000000, 123456 };
@@ -336,5 +417,6 @@ int main(void)
 	T_RUN(test_offset);
 	T_RUN(test_bad);
 	T_RUN(test_bounds);
+	T_RUN(test_dsn);
 	return t_done();
 }

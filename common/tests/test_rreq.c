@@ -128,6 +128,69 @@ static void test_kept(void)
 	sa_free(&s);
 }
 
+/* e and o records: built, parsed, bounded; p records of a reply */
+static void test_dsn(void)
+{
+	static struct rreq q;
+	static char orcpt[RREQ_DSN_MAX + 1], big[LREQ_ADDR_MAX + 1];
+	const char *rc[RREQ_RCPT_MAX], *rd[RREQ_RCPT_MAX];
+	const char *two[2] = { "a@b.test", "c@d.test" };
+	const char *dsn2[2] = { NULL, "NOTIFY=SUCCESS ORCPT=rfc822;c+2B1@d.test" };
+	sa_t s = SA_INIT;
+	size_t ix;
+
+	T_INTEQ(rreq_build(&s, QID, "", "", "d.test", two, 2), 0);
+	T_INTEQ(rreq_build_dsn(&s, "RET=HDRS ENVID=e1", dsn2, 2), 0);
+	T_INTEQ(rreq_parse(s.s, s.len, &q), 0);
+	T_STREQ(q.mail_dsn, "RET=HDRS ENVID=e1");
+	T_STREQ(q.rcpt_dsn[0], "");
+	T_STREQ(q.rcpt_dsn[1], "NOTIFY=SUCCESS ORCPT=rfc822;c+2B1@d.test");
+	/* refused: bad parameters, nothing appended */
+	{
+		size_t old = s.len;
+		const char *bad[1] = { "NOTIFY=NEVER,DELAY" };
+		T_INTEQ(rreq_build_dsn(&s, "RET=ALL", NULL, 0), -1);
+		T_INTEQ(rreq_build_dsn(&s, NULL, bad, 1), -1);
+		T_INTEQ(s.len, old);
+	}
+	/* an o for no recipient, a repeated o or e, a bad one */
+	static const char *const tails[] = {
+		"o14:2 NOTIFY=NEVER\n", "o14:1 NOTIFY=NEVER\no14:1 NOTIFY=NEVER\n",
+		"e8:RET=FULL\ne8:RET=FULL\n", "o13:1NOTIFY=NEVER\n", "o15:01 NOTIFY=NEVER\n",
+		"e8:RET=SOME\n", "o2:1 \n", "e0:\n",
+	};
+	for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+		sa_trunc(&s, 0);
+		T_INTEQ(rreq_build(&s, QID, "", "", "d.test", two, 2), 0);
+		T_INTEQ(sa_cats(&s, tails[i]), 0);
+		if (rreq_parse(s.s, s.len, &q) != -1)
+			printf("  accepted: %s", tails[i]);
+		T_INTEQ(rreq_parse(s.s, s.len, &q), -1);
+	}
+	/* the largest request, DSN parameters included, fits in RREQ_MAX */
+	memset(big, 'b', LREQ_ADDR_MAX);
+	strcpy(orcpt, "NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;");
+	memset(orcpt + strlen(orcpt), 'o', DSNP_ORCPT_MAX - 7);
+	for (size_t i = 0; i < RREQ_RCPT_MAX; i++) {
+		rc[i] = big;
+		rd[i] = orcpt;
+	}
+	sa_trunc(&s, 0);
+	T_INTEQ(rreq_build(&s, QID, big, "8BITMIME", "c.test", rc, RREQ_RCPT_MAX), 0);
+	T_INTEQ(rreq_build_dsn(&s, "RET=FULL ENVID=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", rd, RREQ_RCPT_MAX), 0);
+	T_ASSERT(s.len <= RREQ_MAX);
+	T_INTEQ(rreq_parse(s.s, s.len, &q), 0);
+	T_STREQ(q.rcpt_dsn[RREQ_RCPT_MAX - 1], orcpt);
+	sa_free(&s);
+	T_INTEQ(rreq_passed("7", 1, &ix), 0);
+	T_INTEQ(ix, 7);
+	T_INTEQ(rreq_passed("", 0, &ix), -1);
+	T_INTEQ(rreq_passed("07", 2, &ix), -1);
+	T_INTEQ(rreq_passed("100", 3, &ix), -1);
+	T_INTEQ(rreq_passed("1x", 2, &ix), -1);
+}
+
 int main(void)
 {
 	T_RUN(test_build_parse);
@@ -135,5 +198,6 @@ int main(void)
 	T_RUN(test_parse_bad);
 	T_RUN(test_too_many);
 	T_RUN(test_kept);
+	T_RUN(test_dsn);
 	return t_done();
 }

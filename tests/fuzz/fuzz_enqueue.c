@@ -4,7 +4,7 @@
  * open message with a complete envelope, a refusal logged once, replies only
  * with a 4xx/5xx record type); the size limit holds; and every envelope it
  * commits is one that qfile_read (the queue manager's reader) accepts and reads
- * back the same. A D record starting with '!' plays a failed write. */
+ * back the same (N and O, the DSN parameters, too). A D record starting with '!' plays a failed write. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,10 +47,10 @@ static void commit_check(const struct enqp *p)
 	if (strcmp(r.qid, p->q.qid) != 0 || !sa_same(&r.sender, &p->q.sender) ||
 	    !sa_same(&r.body, &p->q.body) || !sa_same(&r.proto, &p->q.proto) ||
 	    !sa_same(&r.helo, &p->q.helo) || !sa_same(&r.client, &p->q.client) ||
-	    r.nrcpt != p->q.nrcpt)
+	    r.nrcpt != p->q.nrcpt || !sa_same(&r.dsn, &p->q.dsn))
 		abort();
 	for (size_t i = 0; i < r.nrcpt; i++)
-		if (!sa_same(&r.rcpt[i], &p->q.rcpt[i]))
+		if (!sa_same(&r.rcpt[i], &p->q.rcpt[i]) || !sa_same(&r.rcpt_dsn[i], &p->q.rcpt_dsn[i]))
 			abort();
 	qfile_free(&r);
 	sa_free(&err);

@@ -20,7 +20,7 @@ def strace_run(args, env, input_bytes, trace=CALLS, timeout=60, user=None):
     fd, tpath = tempfile.mkstemp(prefix='pochta-strace-')
     os.close(fd)
     try:
-        p = subprocess.run([STRACE, '-f', '-qq', '-s', '200', '-e', trace, '-o', tpath]
+        p = subprocess.run([STRACE, '-f', '-qq', '-s', '1000', '-e', trace, '-o', tpath]
                            + (['-u', user] if user else []) + args,
                            input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            env=env, timeout=timeout)
