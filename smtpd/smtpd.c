@@ -97,6 +97,7 @@ void session_exit(struct session *s, int code, const char *why)
 	         why ? " reason=" : "", why ? why : "");
 	/* closing our end makes an enqueue child with an open message abort it */
 	enq_close(&s->enq);
+	smtpd_tls_end(s);
 	exit(code);
 }
 
@@ -203,6 +204,8 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *c)
 	reply(s, "250-SIZE %lld", s->conf.message_size_limit);
 	reply(s, "250-8BITMIME");
 	reply(s, "250-ENHANCEDSTATUSCODES");
+	if (smtpd_tls_offered(s))
+		reply(s, "250-STARTTLS");
 	reply(s, "250 HELP");
 }
 
@@ -323,6 +326,8 @@ static const char *group_end_name(int verb)
 		return "VRFY";
 	case SMTP_EXPN:
 		return "EXPN";
+	case SMTP_STARTTLS:
+		return "STARTTLS";
 	default:
 		return NULL;
 	}
@@ -336,7 +341,10 @@ static void sync_check(struct session *s, int verb)
 	const char *name = group_end_name(verb);
 	sa_t seen = SA_INIT;
 
-	if (!name || !s->conf.smtp_forbid_unauth_pipelining || !io_input_ready(&s->in))
+	/* after STARTTLS always: input from before the handshake would be taken
+	 * as sent under TLS (the command injection of CVE-2011-0411) */
+	if (!name || (!s->conf.smtp_forbid_unauth_pipelining && verb != SMTP_STARTTLS) ||
+	    !io_input_ready(&s->in))
 		return;
 	if (sa_catb(&seen, s->in.buf + s->in.start, s->in.end - s->in.start) == 0)
 		smtpd_clean_text(&seen, 60);
@@ -403,7 +411,13 @@ static void command(struct session *s)
 	case SMTP_HELP:
 		reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
 		break;
-	default: /* STARTTLS, AUTH, BDAT: not offered */
+	case SMTP_STARTTLS: {
+		const char *refused = smtpd_starttls(s, &c);
+		if (refused)
+			bad(s, refused);
+		break;
+	}
+	default: /* AUTH, BDAT: not offered */
 		bad(s, "502 5.5.1 Error: command not implemented");
 		break;
 	}
@@ -412,19 +426,22 @@ static void command(struct session *s)
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	fatal_config("usage: pochta-smtpd [-l] [-r ROOT]");
+	fatal_config("usage: pochta-smtpd [-l] [-T] [-r ROOT]");
 }
 
-/* -r ROOT, and -l: a local submission on a pipe (pochta-sendmail -bs) */
-static int smtpd_args(int argc, char **argv, const char **root, int *local)
+/* -r ROOT, -l: a local submission on a pipe (pochta-sendmail -bs), -T:
+ * implicit TLS (smtps_listen) */
+static int smtpd_args(int argc, char **argv, const char **root, int *local, int *tls)
 {
 	int c;
 
 	*root = NULL;
 	*local = 0;
-	while ((c = getopt(argc, argv, "lr:")) != -1) {
+	while ((c = getopt(argc, argv, "lTr:")) != -1) {
 		if (c == 'l')
 			*local = 1;
+		else if (c == 'T')
+			*tls = 1;
 		else if (c == 'r')
 			*root = optarg;
 		else
@@ -448,8 +465,9 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_DFL); /* exit at once; an open message dies with the pipe */
+	tlsc_init(&s->tls);
 	log_init("pochta-smtpd", LOG_DEST_AUTO);
-	if (smtpd_args(argc, argv, &root, &local) < 0)
+	if (smtpd_args(argc, argv, &root, &local, &s->tls_implicit) < 0)
 		usage();
 	if (paths_init(root) < 0)
 		fatal_config("cannot set up paths: %s", strerror(errno));
@@ -488,6 +506,8 @@ int main(int argc, char **argv)
 	enq_init(&s->enq, (s->conf.smtp_timeout < 60 ? 60 : (int)s->conf.smtp_timeout) * 1000);
 
 	log_info(NULL, "connect from %s%s", s->ip, s->pol.relay_client ? " relay=yes" : "");
+	if (s->tls_implicit)
+		smtpd_tls_implicit(s);
 	reply(s, "220 %s ESMTP pochta", s->host);
 	for (;;) {
 		int r;

@@ -37,8 +37,7 @@ static int send_envelope(struct session *s)
 
 	if (enq_put(q, 'S', s->sender.s, s->sender.len) < 0 ||
 	    enq_put(q, 'B', body_name(s->body), strlen(body_name(s->body))) < 0 ||
-	    enq_put(q, 'P', s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP",
-	            s->helo_verb == SMTP_EHLO ? 5 : 4) < 0 ||
+	    enq_put(q, 'P', smtpd_proto(s), strlen(smtpd_proto(s))) < 0 ||
 	    enq_put(q, 'H', s->helo, strlen(s->helo)) < 0 ||
 	    enq_put(q, 'C', s->ip_known ? s->ip : "", s->ip_known ? strlen(s->ip) : 0) < 0)
 		return -1;
@@ -62,9 +61,12 @@ static int send_received(struct session *s, const char *qid)
 		.uid = s->local_uid,
 		.smtp = 1,
 		.host = s->host,
-		.proto = s->helo_verb == SMTP_EHLO ? "ESMTP" : "SMTP",
+		.proto = smtpd_proto(s),
 		.qid = qid,
 		.rcpt = s->nrcpt == 1 ? s->rcpts.s : NULL,
+		.tls_version = s->tls_on ? s->tls.info.version : NULL,
+		.tls_cipher = s->tls.info.cipher,
+		.tls_bits = s->tls.info.bits,
 	};
 
 	r = received_make(&h, &rv, time(NULL));
