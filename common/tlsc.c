@@ -243,6 +243,24 @@ int tlsc_handshake(struct tlsc *t, int timeout_ms)
 	return 0;
 }
 
+int tlsc_take_over(struct tlsc *t, io_t *in, io_t *out)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0 || dup2(null, in->fd) < 0 || dup2(null, out->fd) < 0) {
+		int e = errno;
+		if (null >= 0)
+			close(null);
+		errno = e;
+		return -1;
+	}
+	close(null);
+	in->fd = t->rd;
+	out->fd = t->wr;
+	in->start = in->end = 0;
+	return 0;
+}
+
 void tlsc_end(struct tlsc *t, int wait_ms)
 {
 	long long end = now_ms() + wait_ms;

@@ -17,6 +17,7 @@
 #define POCHTA_TLSC_H
 #include <stddef.h>
 #include <sys/types.h>
+#include "io.h"
 #include "sa.h"
 
 #define TLSC_MSG_MAX 2048      /* one control message */
@@ -55,6 +56,11 @@ int tlsc_start(struct tlsc *t, int net, const char *prog, char *const args[], in
 /* say G and wait up to timeout_ms for T: 0 (t->info), or -1 with t->err
  * (the TLS session could not start: the connection is of no more use) */
 int tlsc_handshake(struct tlsc *t, int timeout_ms);
+/* after tlsc_handshake: in and out, which were the connection, become the
+ * pipes (in's buffer must be empty: nothing read before TLS is kept); their
+ * old descriptors are made /dev/null, so that no plain text can reach the
+ * connection from here. 0 or -1 (errno) */
+int tlsc_take_over(struct tlsc *t, io_t *in, io_t *out);
 /* close our ends and reap pochta-tls within wait_ms (then it is killed) */
 void tlsc_end(struct tlsc *t, int wait_ms);
 /* "TLSv1.3 with cipher NAME (256/256 bits)", appended; 0 or -1 */

@@ -78,7 +78,8 @@ static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1
 #define HOLD_MAX 64
 
 struct master_lsn {
-	const char *svc;          /* "smtp" or "pop3" */
+	const char *svc;          /* "smtp", "pop3", "smtps" or "pop3s" */
+	int tls;                  /* smtps, pop3s: the program runs with -T (implicit TLS) */
 	char addr[320];
 	char prog[4300];
 	int fd;
@@ -107,7 +108,9 @@ struct master_held {
 	struct sockaddr_storage peer;
 };
 
-static struct master_lsn master_lsns[2];
+/* smtp, pop3, smtps, pop3s, and room for more */
+#define MASTER_LSN_MAX 6
+static struct master_lsn master_lsns[MASTER_LSN_MAX];
 static struct master_held master_held[HOLD_MAX];
 static int master_nlsn;
 static struct master_child *master_kids;
@@ -642,7 +645,7 @@ static void master_conn_exec(int fd, struct master_lsn *l, const char *rip, unsi
 	if (fd > 1)
 		close(fd);
 	(void)listen_ucspi_env(0, rip, rport);
-	char *argv[] = { l->svc[0] == 's' ? "pochta-smtpd" : "pochta-pop3d", NULL };
+	char *argv[] = { l->svc[0] == 's' ? "pochta-smtpd" : "pochta-pop3d", l->tls ? "-T" : NULL, NULL };
 	execv(l->prog, argv);
 	log_warn(NULL, "cannot run %s: %s", l->prog, strerror(errno));
 	_exit(111);
@@ -802,11 +805,12 @@ static int master_lsn_open(const char *svc, const char *addr, const char *prog, 
 	l->busy = busy;
 	/* pochta-pop3d needs root to check passwords and read each maildrop as
 	 * its owner until it has a checker of its own (see pochta-master(8)) */
-	l->user = master_separate && strcmp(svc, "smtp") == 0 ? &master_smtpd_user : NULL;
+	l->user = master_separate && svc[0] == 's' ? &master_smtpd_user : NULL;
 	l->zpid = 0;
 	l->zsock = -1;
 	l->znext = 0;
 	l->zno = strcmp(svc, "smtp") != 0;
+	l->tls = strcmp(svc, "smtps") == 0 || strcmp(svc, "pop3s") == 0;
 	log_info(NULL, "listening %s=%s", svc, addr);
 	return 0;
 }
@@ -1272,6 +1276,12 @@ int main(int argc, char **argv)
 		else
 			log_warn(NULL, "%s is missing: no POP3 listener", pop3d);
 	}
+	/* implicit TLS (RFC 8314): the same programs with -T, which start
+	 * pochta-tls before their greeting */
+	if (c.smtps_listen[0] && master_executable(smtpd))
+		master_lsn_open("smtps", c.smtps_listen, smtpd, "");
+	if (c.pop3s_listen[0] && master_executable(pop3d))
+		master_lsn_open("pop3s", c.pop3s_listen, pop3d, "");
 	if (!master_executable(master_qmgr_prog))
 		log_warn(NULL, "%s is missing or not executable: the queue will not be run", master_qmgr_prog);
 	if (master_nlsn == 0)
@@ -1321,8 +1331,8 @@ int main(int argc, char **argv)
 			if (timeout < 0 || w < timeout)
 				timeout = w;
 		}
-		struct pollfd pf[4];
-		int map[4], np = 0;
+		struct pollfd pf[2 + MASTER_LSN_MAX];
+		int map[2 + MASTER_LSN_MAX], np = 0;
 		pf[np].fd = master_sigpipe_fd[0];
 		pf[np].events = POLLIN;
 		map[np++] = -1;

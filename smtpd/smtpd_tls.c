@@ -2,7 +2,6 @@
  * pochta-tls (common/tlsc.h): pochta-smtpd stays libc-only and learns only
  * that TLS is on and what pochta-tls reports of the session. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,23 +47,17 @@ static int tls_start(struct session *s)
 static void tls_go(struct session *s, const char *how)
 {
 	sa_t d = SA_INIT;
-	int null;
 
 	if (tlsc_handshake(&s->tls, (int)s->conf.smtp_timeout * 1000 + 5000) < 0) {
 		log_info(NULL, "%s from %s failed: %s", how, s->ip, s->tls.err);
 		s->out_dead = 1;
 		session_exit(s, 0, "TLS handshake failed");
 	}
-	s->in.fd = s->tls.rd;
-	s->out.fd = s->tls.wr;
-	s->in.start = s->in.end = 0;
 	/* the connection is pochta-tls's alone now: no plain text can leak */
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0) {
+	if (tlsc_take_over(&s->tls, &s->in, &s->out) < 0) {
 		log_warn(NULL, "cannot close the connection to %s: %s", s->ip, strerror(errno));
 		session_exit(s, 111, "internal error");
 	}
-	close(null);
 	s->tls_on = 1;
 	if (tlsc_describe(&s->tls.info, &d) == 0)
 		log_info(NULL, "%s from %s: %s%s%s", how, s->ip, d.s,
