@@ -79,11 +79,17 @@ $(foreach t,$(TEST_SRC),$(eval $(call TEST_RULE,$(t))))
 
 # every test, plain then sanitized; the last line is "N passed, N failed"
 # (with clang, the fuzz harnesses too: each runs a few seconds from its seeds)
+# (with libssl-dev, the TLS build too: tests/test_tls.py on build/tls and
+# build/tls-asan; without it those tests skip with a message)
 check:
 	$(MAKE) B=build
 	$(MAKE) B=build/asan SAN=1
 	FUZZ_OUT=build/fuzz sh tests/fuzz/build.sh 0
 	python3 tests/run.py --fuzz build/fuzz build build/asan
+	@if [ -e /usr/include/openssl/ssl.h ]; then \
+		$(MAKE) B=build/tls TLS=openssl && $(MAKE) B=build/tls-asan SAN=1 TLS=openssl && \
+		python3 tests/run.py -k test_tls build/tls build/tls-asan; \
+	else echo "make check: no libssl-dev (/usr/include/openssl/ssl.h): the TLS build is not tested"; fi
 
 # only the C unit tests of one build
 unit: all
