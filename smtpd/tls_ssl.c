@@ -293,6 +293,14 @@ int tls_report(SSL *ssl, int client, sa_t *out)
 	return r;
 }
 
+/* what the network must be for the SSL call that returned r to go on:
+ * POLLIN, POLLOUT, or 0 when it failed for good */
+static short tls_want(SSL *ssl, int r)
+{
+	int e = SSL_get_error(ssl, r);
+	return e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+}
+
 int tls_relay(SSL *ssl, int net, int toapp, int fromapp, int idle_ms, sa_t *err)
 {
 	static char in[16384], out[16384]; /* from the network / from the program */
@@ -315,11 +323,9 @@ int tls_relay(SSL *ssl, int net, int toapp, int fromapp, int idle_ms, sa_t *err)
 				inoff = 0;
 				moved = 1;
 			} else {
-				int e = SSL_get_error(ssl, n);
-				if (e == SSL_ERROR_WANT_READ)
-					net_ev |= POLLIN;
-				else if (e == SSL_ERROR_WANT_WRITE)
-					net_ev |= POLLOUT;
+				short ev = tls_want(ssl, n);
+				if (ev)
+					net_ev |= ev;
 				else
 					net_eof = moved = 1; /* close_notify, EOF or a broken session */
 				ERR_clear_error();
@@ -360,15 +366,12 @@ int tls_relay(SSL *ssl, int net, int toapp, int fromapp, int idle_ms, sa_t *err)
 				if (outoff == outlen)
 					outlen = outoff = 0;
 			} else {
-				int e = SSL_get_error(ssl, n);
-				if (e == SSL_ERROR_WANT_READ)
-					net_ev |= POLLIN;
-				else if (e == SSL_ERROR_WANT_WRITE)
-					net_ev |= POLLOUT;
-				else {
+				short ev = tls_want(ssl, n);
+				if (!ev) {
 					tls_ssl_err(err, "write to the peer");
 					return -1;
 				}
+				net_ev |= ev;
 			}
 		}
 		if (app_eof && outlen == 0) {
