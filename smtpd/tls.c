@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "--make-cert") == 0) {
 		if (tls_make_cert(argv[2], argv[3], argv[4], &err) < 0) {
 			fprintf(stderr, "pochta-tls: %s\n", err.s ? err.s : "cannot make a certificate");
+			sa_free(&err);
 			return 1;
 		}
 		return 0;
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
 			give_up("smtpd_user %s: %s", conf.smtpd_user, err.s ? err.s : "cannot drop privileges");
 	}
 	if (send(TLS_FD_CTL, "R", 1, MSG_NOSIGNAL) != 1)
-		return 0;
+		exit(0);
 	wait_go(secs * 1000);
 
 	peer = client ? name : getenv("TCPREMOTEIP");
@@ -142,12 +143,17 @@ int main(int argc, char **argv)
 		give_up("TLS handshake with %.100s failed: %s", peer, err.s ? err.s : "unknown error");
 	if (tls_report(ssl, client, &rep) < 0 ||
 	    send(TLS_FD_CTL, rep.s, rep.len > 2000 ? 2000 : rep.len, MSG_NOSIGNAL) < 0)
-		return 1;
+		exit(1); /* the program is gone */
 	close(TLS_FD_CTL);
 	sa_trunc(&err, 0);
 	if (tls_relay(ssl, TLS_FD_NET, TLS_FD_TOAPP, TLS_FD_FROMAPP, secs * 1000, &err) < 0)
 		log_info(NULL, "TLS session with %.100s ended: %s", peer, err.s ? err.s : "error");
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
+	conf_free(&conf);
+	sa_free(&err);
+	sa_free(&p1);
+	sa_free(&p2);
+	sa_free(&rep);
 	return 0;
 }
