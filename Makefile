@@ -10,6 +10,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 B       ?= build
 SAN     ?=
+# TLS=openssl: also pochta-tls, the one program linked with OpenSSL (libssl-dev)
+TLS     ?=
 # the release, from one place: `pochtactl --version` prints it
 VERSION := $(shell cat VERSION)
 
@@ -21,7 +23,8 @@ ALL_CFLAGS  = $(WARN) $(DEFS) $(CFLAGS) $(SANFLAGS) -Icommon -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # program name: source files (each program's sources share a prefix in its directory)
-SRC_pochta-smtpd    = $(wildcard smtpd/*.c)
+SRC_pochta-smtpd    = $(filter-out smtpd/tls%,$(wildcard smtpd/*.c))
+SRC_pochta-tls      = $(if $(filter openssl,$(TLS)),$(wildcard smtpd/tls*.c))
 SRC_pochta-pop3d    = $(filter-out pop3d/checkpass%,$(wildcard pop3d/*.c))
 SRC_pochta-checkpass = $(wildcard pop3d/checkpass*.c)
 SRC_pochta-enqueue  = $(wildcard queue/enqueue*.c)
@@ -32,7 +35,7 @@ SRC_pochta-local    = $(wildcard deliver/local*.c)
 SRC_pochta-remote   = $(wildcard deliver/remote*.c)
 SRC_pochta-master   = $(wildcard queue/master*.c)
 PROGNAMES = pochta-smtpd pochta-pop3d pochta-checkpass pochta-enqueue pochta-qmgr pochtactl \
-            pochta-sendmail pochta-local pochta-remote pochta-master
+            pochta-sendmail pochta-local pochta-remote pochta-master pochta-tls
 # only the programs that have sources so far
 PROGS = $(foreach p,$(PROGNAMES),$(if $(SRC_$(p)),$(B)/$(p)))
 
@@ -63,6 +66,7 @@ $(B)/$(1): $$(SRC_$(1):%.c=$(B)/obj/%.o) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach p,$(PROGNAMES),$(eval $(call PROG_RULE,$(p))))
+$(B)/pochta-tls: LDLIBS += -lssl -lcrypto
 
 define TEST_RULE
 $(B)/tests/$(basename $(notdir $(1))): $(B)/obj/$(1:.c=.o) $(LIB)
@@ -75,11 +79,17 @@ $(foreach t,$(TEST_SRC),$(eval $(call TEST_RULE,$(t))))
 
 # every test, plain then sanitized; the last line is "N passed, N failed"
 # (with clang, the fuzz harnesses too: each runs a few seconds from its seeds)
+# (with libssl-dev, the TLS build too: tests/test_tls.py on build/tls and
+# build/tls-asan; without it those tests skip with a message)
 check:
 	$(MAKE) B=build
 	$(MAKE) B=build/asan SAN=1
 	FUZZ_OUT=build/fuzz sh tests/fuzz/build.sh 0
-	python3 tests/run.py --fuzz build/fuzz build build/asan
+	@extra=; if [ -e /usr/include/openssl/ssl.h ]; then \
+		$(MAKE) B=build/tls TLS=openssl && $(MAKE) B=build/tls-asan SAN=1 TLS=openssl || exit 1; \
+		extra="--extra build/tls=test_tls --extra build/tls-asan=test_tls"; \
+	else echo "make check: no libssl-dev (/usr/include/openssl/ssl.h): the TLS build is not tested"; fi; \
+	python3 tests/run.py --fuzz build/fuzz $$extra build build/asan
 
 # only the C unit tests of one build
 unit: all

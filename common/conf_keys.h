@@ -59,6 +59,16 @@
 	  "seconds pochta-smtpd waits before it answers a failed AUTH (each failure also counts toward smtp_error_limit)") \
 	X(pop3_listen, STR, "127.0.0.1:110", 0, 300, \
 	  "ADDR:PORT where `pochtactl start` accepts POP3; empty: no listener") \
+	X(smtps_listen, STR, "", 0, 300, \
+	  "ADDR:PORT where `pochtactl start` accepts SMTP over implicit TLS (RFC 8314, port 465); needs pochta-tls; empty: no listener") \
+	X(pop3s_listen, STR, "", 0, 300, \
+	  "ADDR:PORT where `pochtactl start` accepts POP3 over implicit TLS (RFC 8314, port 995); needs pochta-tls; empty: no listener") \
+	X(tls_cert_file, STR, "", 0, 4096, \
+	  "PEM certificate (chain) pochta-tls presents, relative to ETC unless absolute; empty: no STARTTLS, STLS or implicit TLS") \
+	X(tls_key_file, STR, "", 0, 4096, \
+	  "PEM private key of tls_cert_file, relative to ETC unless absolute; refused when world-readable") \
+	X(tls_ca_file, STR, "", 0, 4096, \
+	  "PEM CA certificates pochta-remote verifies servers against, relative to ETC unless absolute; empty: the system's default CA store") \
 	X(pop3_timeout, INT, "600", 1, 3600, \
 	  "seconds a POP3 client may stay silent before the session is closed with no deletion") \
 	X(max_connections, INT, "100", 1, 100000, \
@@ -135,7 +145,7 @@
  * man/pochta.conf.5 says so for each (tests/test_confdoc.py). */
 #define CONF_RESTART_KEYS(R) \
 	R(instance_user) R(local_system_users) R(smtp_listen) R(submission_listen) R(pop3_listen) \
-	R(smtp_auth_enable) \
+	R(smtps_listen) R(pop3s_listen) R(smtp_auth_enable) \
 	R(max_connections) R(delivery_concurrency) R(smtpd_user) R(qmgr_user) \
 	R(remote_user) R(virtual_user) R(queue_group)
 

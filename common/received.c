@@ -64,6 +64,11 @@ int received_make(sa_t *out, const struct received *r, time_t now)
 	} else if (sa_cats(out, " (unknown)") < 0) {
 		return -1;
 	}
+	if (r->tls_version && (sa_cats(out, "\n\t(using ") < 0 || cat_clean(out, r->tls_version) < 0 ||
+	                       sa_cats(out, " with cipher ") < 0 ||
+	                       cat_clean(out, r->tls_cipher ? r->tls_cipher : "unknown") < 0 ||
+	                       sa_catf(out, " (%u/%u bits))", r->tls_bits, r->tls_bits) < 0))
+		return -1;
 	if (sa_cats(out, "\n\tby ") < 0 || cat_clean(out, r->host) < 0 || sa_cats(out, " (pochta)") < 0)
 		return -1;
 	if (r->proto && (sa_cats(out, " with ") < 0 || cat_clean(out, r->proto) < 0))

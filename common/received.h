@@ -16,6 +16,10 @@ struct received {
 	const char *proto;   /* "with" PROTO; NULL: none */
 	const char *qid;
 	const char *rcpt;    /* "for <RCPT>" (one recipient only); NULL: none */
+	const char *tls_version; /* the session was under TLS: "(using VERSION with
+	                          * cipher CIPHER (BITS/BITS bits))"; NULL: it was not */
+	const char *tls_cipher;
+	unsigned tls_bits;
 };
 
 /* appended to out, LF line ends, every field text made safe ('?' for what
@@ -23,6 +27,7 @@ struct received {
  *   Received: from HELO ([IP])            (SMTP; "(unknown)" without an IP)
  *   Received: from HELO (userid UID)      (local, over SMTP: sendmail -bs)
  *   Received: from userid UID             (local: sendmail)
+ *   	(using TLSv1.3 with cipher NAME (256/256 bits))   (under TLS)
  *   	by HOST (pochta)[ with PROTO] id QID[
  *   	for <RCPT>]; DATE
  * 0 or -1 */

@@ -194,6 +194,7 @@ static int routes_add(struct routes *r, const char *dom, size_t dlen, int sub,
 	e->subdomains = sub;
 	e->dest = *d;
 	e->line = line;
+	e->tls_verify = 0;
 	r->n++;
 	return 0;
 }
@@ -207,7 +208,7 @@ int routes_parse(struct routes *r, const char *name, const char *text, size_t le
 		const char *l = text + pos, *nl = memchr(l, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - l) : len - pos, i = 0, f1, f1len, f2, f2len;
 		struct route_dest d;
-		int sub = 0;
+		int sub = 0, tls_verify;
 
 		pos += ll + (nl ? 1 : 0);
 		line++;
@@ -232,9 +233,25 @@ int routes_parse(struct routes *r, const char *name, const char *text, size_t le
 		f2len = i - f2;
 		while (i < ll && is_space(l[i]))
 			i++;
+		/* an option after the host: tls=verify (tls=may is the default) */
+		tls_verify = 0;
+		if (f2len && i < ll && l[i] != '#') {
+			size_t f3 = i;
+			while (i < ll && !is_space(l[i]))
+				i++;
+			if (i - f3 == 10 && memcmp(l + f3, "tls=verify", 10) == 0)
+				tls_verify = 1;
+			else if (!(i - f3 == 7 && memcmp(l + f3, "tls=may", 7) == 0)) {
+				if (err)
+					sa_catf(err, "%s:%u: unknown option (want tls=verify or tls=may)", name, line);
+				goto fail_inval;
+			}
+			while (i < ll && is_space(l[i]))
+				i++;
+		}
 		if (f2len == 0 || (i < ll && l[i] != '#')) {
 			if (err)
-				sa_catf(err, "%s:%u: want \"domain host[:port]\"", name, line);
+				sa_catf(err, "%s:%u: want \"domain host[:port] [tls=verify]\"", name, line);
 			goto fail_inval;
 		}
 		if (l[f1] == '.') {
@@ -262,6 +279,7 @@ int routes_parse(struct routes *r, const char *name, const char *text, size_t le
 				sa_catf(err, "%s:%u: %s", name, line, strerror(errno));
 			return -1;
 		}
+		r->v[r->n - 1].tls_verify = tls_verify;
 	}
 	return routes_check_dups(r, first, name, err);
 fail_inval:

@@ -3,6 +3,7 @@
  *   # comment
  *   example.org      mx.example.net          mail for example.org (exactly)
  *   .example.org     [192.0.2.7]:2525        mail for every subdomain of example.org
+ *   example.net      mx.example.net tls=verify  only over TLS with a verified certificate
  * A destination is a host name (looked up like a mail domain: MX records, else
  * its own A/AAAA), a [name] (A/AAAA only, no MX lookup), an IP address or an
  * [IP] (no lookup at all). IPv6 addresses go in brackets: [::1]:2525, [IPv6:::1].
@@ -29,6 +30,8 @@ struct route {
 	int subdomains;                 /* the entry was ".domain" */
 	struct route_dest dest;
 	unsigned line;
+	int tls_verify;                 /* "tls=verify": STARTTLS and a certificate
+	                                 * valid for the host, or no delivery */
 };
 
 struct routes {

@@ -45,6 +45,7 @@ struct remote {
 	int attempts;                   /* connections tried */
 	int cache;                      /* a worker: connections may be kept (remote_smtp.c) */
 	int smtputf8;                   /* the message is SMTPUTF8 (RFC 6531) */
+	int tls_verify;                 /* the route says tls=verify (remote_tls.c) */
 };
 
 /* a host to connect to: an address of a target */
@@ -67,6 +68,16 @@ int msg_send_bdat(const struct msg *m, io_t *out);
 int conn_open(const struct dns_addr *a, unsigned port, int timeout_s);
 /* CLOCK_MONOTONIC in ms */
 long long conn_now_ms(void);
+
+/* remote_tls.c: STARTTLS through pochta-tls in client mode. 1 when
+ * pochta-tls is there to be used */
+int remote_tls_available(void);
+/* on the connection of in/out (after the server's 220 to STARTTLS): the
+ * handshake, the certificate checked against p->name and tls_ca_file, the
+ * result logged; in and out become the pipes. 0, or -1 with t->err (the
+ * connection is lost) */
+struct tlsc;
+int remote_tls_start(struct remote *rm, const struct peer *p, struct tlsc *t, io_t *in, io_t *out);
 
 /* remote_route.c: route rm->domain and try its hosts until nothing is pending */
 void route_deliver(struct remote *rm);

@@ -36,8 +36,10 @@ static int route_find(struct remote *rm, struct route_dest *d, int *routed)
 		return -1;
 	}
 	e = routes_find(&rt, rm->domain, strlen(rm->domain));
-	if (e)
+	if (e) {
 		*d = e->dest;
+		rm->tls_verify = e->tls_verify;
+	}
 	routes_free(&rt);
 	sa_free(&err);
 	if (e)

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include "log.h"
 #include "remote.h"
+#include "tlsc.h"
 #include "rreq.h"
 #include "smtpreply.h"
 
@@ -24,7 +25,7 @@
 #define RSET_TIMEOUT 20             /* seconds a kept connection has to answer RSET */
 
 /* what we wait for: the replies RFC 5321 §4.3.2 allows besides 4xx and 5xx */
-enum step { ST_GREETING, ST_EHLO, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_DOT, ST_RSET };
+enum step { ST_GREETING, ST_EHLO, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_DOT, ST_RSET, ST_STARTTLS };
 
 static const struct {
 	const char *name;           /* what the reply answers, for messages */
@@ -38,6 +39,7 @@ static const struct {
 	[ST_DATA] = { "DATA", "sending DATA" },
 	[ST_DOT] = { "the end of data", "waiting for the reply to the end of data" },
 	[ST_RSET] = { "RSET", "sending RSET" },
+	[ST_STARTTLS] = { "STARTTLS", "sending STARTTLS" },
 };
 
 struct sess {
@@ -57,6 +59,7 @@ struct sess {
 	int accepted;               /* the server accepted the last transaction's data */
 	int probing;                /* a kept connection, before the reply to MAIL */
 	int stale;                  /* ... that failed then: nobody's result */
+	struct tlsc tls;            /* pochta-tls after STARTTLS; pid 0: none */
 };
 
 /* the kept connection of a worker */
@@ -122,6 +125,8 @@ static void sess_close(struct sess *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	if (s->tls.pid > 0)
+		tlsc_end(&s->tls, 2000);
 }
 
 /* an I/O failure or a malformed reply: the session is over, try the next host */
@@ -185,7 +190,8 @@ static int reply_fits(int code, enum step st)
 	if (code >= 400)
 		return 1;
 	switch (st) {
-	case ST_GREETING: return code == 220;
+	case ST_GREETING:
+	case ST_STARTTLS: return code == 220;
 	case ST_EHLO:
 	case ST_HELO: return code == 250;
 	case ST_RCPT: return code == 250 || code == 251;
@@ -571,6 +577,54 @@ static void sess_end(struct sess *s)
 	sess_free(s);
 }
 
+/* after EHLO: STARTTLS when offered (and pochta-tls is there), then EHLO
+ * again (RFC 3207 4.2); a tls=verify route takes nothing less than a
+ * verified certificate. 0 to go on, -1 when the session is over (recorded) */
+static int starttls(struct sess *s)
+{
+	struct remote *rm = s->rm;
+
+	if (!s->ext.starttls || !remote_tls_available()) {
+		if (remote_tls_available())
+			log_info(rm->qid, "TLS to %s: none (STARTTLS not offered)", s->p->label);
+		if (!rm->tls_verify)
+			return 0;
+		session_error(rm, 'T', "4.7.4", s->p->label, "TLS required for %s, but %s", rm->domain,
+		              s->ext.starttls ? "pochta-tls is not installed" : "the server does not offer STARTTLS");
+		quit(s);
+		return -1;
+	}
+	if (command(s, ST_STARTTLS, "STARTTLS\r\n") < 0)
+		return -1;
+	if (s->rep.code != 220) {
+		if (!rm->tls_verify)
+			return 0; /* opportunistic: on in plain text */
+		reply_failed(s);
+		return -1;
+	}
+	if (remote_tls_start(rm, s->p, &s->tls, &s->in, &s->out) < 0) {
+		session_error(rm, 'T', "4.7.5", s->p->label, "TLS with %s failed: %s", s->p->label, s->tls.err);
+		s->closed = 1;
+		sess_close(s);
+		return -1;
+	}
+	if (rm->tls_verify && strcmp(s->tls.info.verify, "verified") != 0) {
+		session_error(rm, 'T', "4.7.5", s->p->label, "TLS certificate of %s not verified: %s",
+		              s->p->label, s->tls.info.verify_error[0] ? s->tls.info.verify_error : "none");
+		quit(s);
+		return -1;
+	}
+	memset(&s->ext, 0, sizeof s->ext);
+	if (command(s, ST_EHLO, "EHLO %s\r\n", conf_hostname(&rm->conf)) < 0)
+		return -1;
+	if (s->rep.code != 250) {
+		reply_failed(s);
+		return -1;
+	}
+	smtpreply_ehlo(&s->rep, &s->ext);
+	return 0;
+}
+
 void smtp_session(struct remote *rm, struct peer *p)
 {
 	struct sess *s;
@@ -581,6 +635,7 @@ void smtp_session(struct remote *rm, struct peer *p)
 		session_error(rm, 'T', "4.3.0", p->label, "out of memory");
 		return;
 	}
+	tlsc_init(&s->tls);
 	s->rm = rm;
 	s->peer = *p;
 	s->p = &s->peer;
@@ -614,6 +669,8 @@ void smtp_session(struct remote *rm, struct peer *p)
 		goto done;
 	if (s->rep.code == 250) {
 		smtpreply_ehlo(&s->rep, &s->ext);
+		if (starttls(s) < 0)
+			goto done;
 	} else if (s->rep.code == 421) {
 		reply_failed(s);
 		goto done;
@@ -624,6 +681,8 @@ void smtp_session(struct remote *rm, struct peer *p)
 			reply_failed(s);
 			goto done;
 		}
+		if (starttls(s) < 0) /* no EHLO, no STARTTLS: a tls=verify route fails */
+			goto done;
 	}
 	if (!size_refused(s) && !ext_refused(s))
 		transaction(s);

@@ -27,7 +27,7 @@ static char inbuf[4096], outbuf[16384];
 
 static void usage(void)
 {
-	static const char m[] = "usage: pochta-pop3d [-r ROOT]\n";
+	static const char m[] = "usage: pochta-pop3d [-T] [-r ROOT]\n";
 	(void)!write(2, m, sizeof m - 1);
 	exit(100);
 }
@@ -37,6 +37,8 @@ static void __attribute__((noreturn)) leave(int code)
 {
 	io_flush(&S.out);
 	box_close(&S.box);
+	if (S.tls.pid > 0)
+		tlsc_end(&S.tls, 2000); /* its close_notify goes out first */
 	exit(code);
 }
 
@@ -79,6 +81,8 @@ static int read_cmd(sa_t *line, const char *state)
 static void capa(int authorized)
 {
 	reply("+OK capability list follows");
+	if (!authorized && pop3d_tls_offered(&S, &conf))
+		reply("STLS");
 	if (!authorized)
 		reply("USER");
 	reply("TOP");
@@ -156,6 +160,33 @@ static void auth_failed(int *fails, const char *err)
 	}
 }
 
+/* RFC 2595 4: STLS in the AUTHORIZATION state; the client then starts over */
+static void stls(void)
+{
+	if (S.tls_on) {
+		reply("-ERR command not permitted when TLS active");
+		return;
+	}
+	if (!pop3d_tls_offered(&S, &conf)) {
+		reply("-ERR STLS not supported");
+		return;
+	}
+	/* input from before the handshake would be taken as sent under TLS
+	 * (the command injection of CVE-2011-0411) */
+	if (io_input_ready(&S.in)) {
+		log_info(NULL, "input sent before the reply to STLS from %s: closed", S.client);
+		reply("-ERR input sent before the reply to STLS");
+		leave(0);
+	}
+	if (pop3d_tls_start(&S, &conf) < 0) {
+		reply("-ERR [SYS/TEMP] TLS not available");
+		return;
+	}
+	reply("+OK begin TLS negotiation");
+	if (io_flush(&S.out) < 0 || pop3d_tls_go(&S, "STLS") < 0)
+		_exit(0); /* the connection is gone: nothing to say, nothing to update */
+}
+
 static void authorization(void)
 {
 	sa_t line = SA_INIT;
@@ -229,7 +260,7 @@ static void authorization(void)
 			reply("-ERR APOP not supported");
 			break;
 		case POP3_STLS:
-			reply("-ERR STLS not supported");
+			stls();
 			break;
 		default:
 			reply("-ERR command not valid before authentication");
@@ -385,6 +416,14 @@ int main(int argc, char **argv)
 	int tmo;
 
 	log_init("pochta-pop3d", LOG_DEST_AUTO);
+	tlsc_init(&S.tls);
+	/* -T: implicit TLS (pop3s_listen), before the -r ROOT paths_args takes */
+	if (argc > 1 && strcmp(argv[1], "-T") == 0) {
+		S.tls_implicit = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (paths_args(argc, argv, &root) < 0)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
@@ -421,6 +460,12 @@ int main(int argc, char **argv)
 	io_init(&S.in, 0, inbuf, sizeof inbuf, tmo);
 	io_init(&S.out, 1, outbuf, sizeof outbuf, tmo);
 	S.in.flush = &S.out;
+	if (S.tls_implicit && (!pop3d_tls_offered(&S, &conf) || pop3d_tls_start(&S, &conf) < 0 ||
+	                       pop3d_tls_go(&S, "TLS") < 0)) {
+		log_warn(NULL, "implicit TLS from %s: no TLS session (tls_cert_file, tls_key_file, pochta-tls)",
+		         S.client);
+		_exit(0);
+	}
 	reply("+OK pochta POP3 server ready");
 	authorization();
 	transaction();

@@ -4,7 +4,8 @@
  *                 delay, the switch to the maildrop's owner
  *   pop3d_box.c   the maildrop: lock, snapshot, new/ -> cur/, sizes, removal
  *   pop3d_send.c  RETR and TOP output
- *   pop3d_line.c  command lines under the pop3_timeout deadline */
+ *   pop3d_line.c  command lines under the pop3_timeout deadline
+ *   pop3d_tls.c   STLS and implicit TLS through pochta-tls */
 #ifndef POCHTA_POP3D_H
 #define POCHTA_POP3D_H
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "pop3cmd.h"
 #include "priv.h"
 #include "sa.h"
+#include "tlsc.h"
 #include "users.h"
 
 /* the oldest messages beyond this many wait for a later session */
@@ -43,7 +45,18 @@ struct sess {
 	int drop;                   /* started as root: become owner at login */
 	struct priv_user owner;     /* see auth_owner_init */
 	int system;                 /* s->user is an account of the host (checker said 2) */
+	struct tlsc tls;            /* pochta-tls once TLS began; pid 0 before */
+	int tls_on;                 /* in and out are pochta-tls's pipes */
+	int tls_implicit;           /* -T: TLS from the first byte (pop3s_listen) */
 };
+
+/* pop3d_tls.c. 1 when STLS is offered: configured, pochta-tls there, not on */
+int pop3d_tls_offered(const struct sess *s, const struct conf *c);
+/* start pochta-tls up to its R: 0, or -1 (logged) */
+int pop3d_tls_start(struct sess *s, const struct conf *c);
+/* our last plain reply is out: the handshake, then the pipes; 0, or -1
+ * (logged; the connection is of no more use). how: "STLS" or "TLS" */
+int pop3d_tls_go(struct sess *s, const char *how);
 
 /* One line from the client (up to max octets with its CRLF), which must arrive
  * whole within pop3_timeout from the previous reply: a deadline that a client

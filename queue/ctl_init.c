@@ -97,6 +97,36 @@ static void listen_opt(const char *opt, const char *v)
 	sa_free(&err);
 }
 
+#define INIT_TLS_CERT "tls-cert.pem"
+#define INIT_TLS_KEY "tls-key.pem"
+
+/* a TLS build (pochta-tls beside us): a self-signed pair in ETC for this
+ * host's name, so that the instance offers STARTTLS at once */
+static void init_tls_pair(void)
+{
+	const char *tls = paths_prog_find("pochta-tls");
+	char host[256];
+	sa_t cert = SA_INIT, key = SA_INIT;
+	pid_t pid;
+	int st;
+
+	if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	if (sa_catf(&cert, "%s/" INIT_TLS_CERT, paths.etc) < 0 || sa_catf(&key, "%s/" INIT_TLS_KEY, paths.etc) < 0)
+		ctl_die_sys("out of memory");
+	pid = fork();
+	if (pid == 0) {
+		execl(tls, "pochta-tls", "--make-cert", cert.s, key.s, host, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		ctl_die("init: %s --make-cert failed: no TLS certificate", tls);
+	printf("made a self-signed TLS certificate for %s: %s (key %s)\n", host, cert.s, key.s);
+	sa_free(&cert);
+	sa_free(&key);
+}
+
 int ctl_cmd_init(int argc, char **argv)
 {
 	const char *domain = NULL, *smtp = NULL, *pop3 = NULL, *user = NULL, *submission = NULL;
@@ -191,6 +221,10 @@ int ctl_cmd_init(int argc, char **argv)
 	if (user)
 		sa_catf(&conf, "\n# the account every program runs as when started as root\n"
 		        "instance_user = %s\n", user);
+	int tls = paths_prog_find("pochta-tls") != NULL;
+	if (tls)
+		sa_catf(&conf, "\n# made by init for STARTTLS and STLS (self-signed: replace them, see INSTALL)\n"
+		        "tls_cert_file = " INIT_TLS_CERT "\ntls_key_file = " INIT_TLS_KEY "\n");
 	if (conf.len == 0)
 		ctl_die_sys("out of memory");
 	struct conf c;
@@ -249,6 +283,8 @@ int ctl_cmd_init(int argc, char **argv)
 	if (p.len == 0 || maildir_make(p.s, 0700) < 0)
 		ctl_die_sys("cannot create the Maildir %s", p.s);
 	mkdir_or_die(paths.log, 0755);
+	if (tls)
+		init_tls_pair();
 
 	/* last: the file that makes this an instance */
 	if (durable_replace(paths.conf, conf.s, conf.len, 0644) < 0)

@@ -85,8 +85,9 @@ static void master_die_sys(const char *fmt, ...) __attribute__((format(printf, 1
 #define HOLD_MAX 64
 
 struct master_lsn {
-	const char *svc;          /* "smtp", "submission" or "pop3" */
-	int smtpd;                /* runs pochta-smtpd (-s for submission) */
+	const char *svc;          /* "smtp", "submission", "pop3", "smtps" or "pop3s" */
+	int smtpd;                /* runs pochta-smtpd (-s for submission and smtps) */
+	int tls;                  /* smtps, pop3s: the program runs with -T (implicit TLS) */
 	char addr[320];
 	char prog[4300];
 	int fd;
@@ -116,7 +117,9 @@ struct master_held {
 	struct sockaddr_storage peer;
 };
 
-static struct master_lsn master_lsns[3];
+/* smtp, pop3, smtps, pop3s, and room for more */
+#define MASTER_LSN_MAX 6
+static struct master_lsn master_lsns[MASTER_LSN_MAX];
 static struct master_held master_held[HOLD_MAX];
 static int master_nlsn;
 static struct master_child *master_kids;
@@ -728,7 +731,14 @@ static void master_conn_exec(int fd, struct master_lsn *l, const char *rip, unsi
 		close(fd);
 	(void)listen_ucspi_env(0, rip, rport);
 	master_child_checkpass(l);
-	char *argv[] = { l->smtpd ? "pochta-smtpd" : "pochta-pop3d", l->submission ? "-s" : NULL, NULL };
+	char *argv[4];
+	int k = 0;
+	argv[k++] = l->smtpd ? "pochta-smtpd" : "pochta-pop3d";
+	if (l->submission)
+		argv[k++] = "-s";
+	if (l->tls)
+		argv[k++] = "-T";
+	argv[k] = NULL;
 	execv(l->prog, argv);
 	log_warn(NULL, "cannot run %s: %s", l->prog, strerror(errno));
 	_exit(111);
@@ -890,13 +900,17 @@ static int master_lsn_open(const char *svc, const char *addr, const char *prog, 
 	l->busy = busy;
 	/* pochta-pop3d needs root to check passwords and read each maildrop as
 	 * its owner until it has a checker of its own (see pochta-master(8)) */
-	l->smtpd = strcmp(svc, "pop3") != 0;
-	l->submission = strcmp(svc, "submission") == 0;
+	l->smtpd = strcmp(svc, "pop3") != 0 && strcmp(svc, "pop3s") != 0;
+	/* smtps is submission with implicit TLS (RFC 8314 3.3: port 465) */
+	l->submission = strcmp(svc, "submission") == 0 || strcmp(svc, "smtps") == 0;
+	l->tls = strcmp(svc, "smtps") == 0 || strcmp(svc, "pop3s") == 0;
 	l->user = master_separate && l->smtpd ? &master_smtpd_user : NULL;
 	l->zpid = 0;
 	l->zsock = -1;
 	l->znext = 0;
-	l->zno = !l->smtpd;
+	/* a zygote serves plain SMTP and submission; TLS from the first byte
+	 * and POP3 are one exec per connection */
+	l->zno = !l->smtpd || l->tls;
 	log_info(NULL, "listening %s=%s", svc, addr);
 	return 0;
 }
@@ -1365,7 +1379,8 @@ int main(int argc, char **argv)
 		                "421 4.7.0 too many connections, try again later\r\n");
 	}
 	/* AUTH may be used: the checker service (started with the first session) */
-	master_cp_want = c.submission_listen[0] || (c.smtp_listen[0] && c.smtp_auth_enable);
+	master_cp_want = c.submission_listen[0] || c.smtps_listen[0] ||
+	                 (c.smtp_listen[0] && c.smtp_auth_enable);
 	master_prog_path("pochta-checkpass", master_cp_prog, sizeof master_cp_prog);
 	if (master_cp_want && !master_executable(master_cp_prog))
 		master_die("%s is missing or not executable (AUTH needs it)", master_cp_prog);
@@ -1375,6 +1390,12 @@ int main(int argc, char **argv)
 		else
 			log_warn(NULL, "%s is missing: no POP3 listener", pop3d);
 	}
+	/* implicit TLS (RFC 8314): the same programs with -T, which start
+	 * pochta-tls before their greeting */
+	if (c.smtps_listen[0] && master_executable(smtpd))
+		master_lsn_open("smtps", c.smtps_listen, smtpd, "");
+	if (c.pop3s_listen[0] && master_executable(pop3d))
+		master_lsn_open("pop3s", c.pop3s_listen, pop3d, "");
 	if (!master_executable(master_qmgr_prog))
 		log_warn(NULL, "%s is missing or not executable: the queue will not be run", master_qmgr_prog);
 	if (master_nlsn == 0)
@@ -1424,8 +1445,8 @@ int main(int argc, char **argv)
 			if (timeout < 0 || w < timeout)
 				timeout = w;
 		}
-		struct pollfd pf[5];
-		int map[5], np = 0;
+		struct pollfd pf[2 + MASTER_LSN_MAX];
+		int map[2 + MASTER_LSN_MAX], np = 0;
 		pf[np].fd = master_sigpipe_fd[0];
 		pf[np].events = POLLIN;
 		map[np++] = -1;

@@ -100,6 +100,7 @@ void session_exit(struct session *s, int code, const char *why)
 	         why ? " reason=" : "", why ? why : "");
 	/* closing our end makes an enqueue child with an open message abort it */
 	enq_close(&s->enq);
+	smtpd_tls_end(s);
 	exit(code);
 }
 
@@ -219,6 +220,8 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *c)
 	reply(s, "250-CHUNKING");
 	reply(s, "250-BINARYMIME");
 	reply(s, "250-DSN");
+	if (smtpd_tls_offered(s))
+		reply(s, "250-STARTTLS");
 	if (smtpd_auth_offered(s))
 		reply(s, "250-AUTH PLAIN LOGIN");
 	reply(s, "250 HELP");
@@ -375,6 +378,8 @@ static const char *group_end_name(int verb)
 		return "VRFY";
 	case SMTP_EXPN:
 		return "EXPN";
+	case SMTP_STARTTLS:
+		return "STARTTLS";
 	default:
 		return NULL;
 	}
@@ -388,7 +393,10 @@ static void sync_check(struct session *s, int verb)
 	const char *name = group_end_name(verb);
 	sa_t seen = SA_INIT;
 
-	if (!name || !s->conf.smtp_forbid_unauth_pipelining || !io_input_ready(&s->in))
+	/* after STARTTLS always: input from before the handshake would be taken
+	 * as sent under TLS (the command injection of CVE-2011-0411) */
+	if (!name || (!s->conf.smtp_forbid_unauth_pipelining && verb != SMTP_STARTTLS) ||
+	    !io_input_ready(&s->in))
 		return;
 	if (sa_catb(&seen, s->in.buf + s->in.start, s->in.end - s->in.start) == 0)
 		smtpd_clean_text(&seen, 60);
@@ -473,7 +481,13 @@ static void command(struct session *s)
 	case SMTP_HELP:
 		reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
 		break;
-	default: /* STARTTLS: not offered */
+	case SMTP_STARTTLS: {
+		const char *refused = smtpd_starttls(s, &c);
+		if (refused)
+			bad(s, refused);
+		break;
+	}
+	default:
 		bad(s, "502 5.5.1 Error: command not implemented");
 		break;
 	}
@@ -482,23 +496,27 @@ static void command(struct session *s)
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	fatal_config("usage: pochta-smtpd [-l | -s] [-r ROOT]");
+	fatal_config("usage: pochta-smtpd [-l | -s] [-T] [-r ROOT]");
 }
 
 /* -r ROOT, -l: a local submission on a pipe (pochta-sendmail -bs), -s: the
- * submission service (RFC 6409) */
-static int smtpd_args(int argc, char **argv, const char **root, int *local, int *submission)
+ * submission service (RFC 6409), -T: implicit TLS (smtps_listen) */
+static int smtpd_args(int argc, char **argv, const char **root, int *local, int *submission,
+                      int *tls)
 {
 	int c;
 
 	*root = NULL;
 	*local = 0;
 	*submission = 0;
-	while ((c = getopt(argc, argv, "lsr:")) != -1) {
+	*tls = 0;
+	while ((c = getopt(argc, argv, "lsTr:")) != -1) {
 		if (c == 'l')
 			*local = 1;
 		else if (c == 's')
 			*submission = 1;
+		else if (c == 'T')
+			*tls = 1;
 		else if (c == 'r')
 			*root = optarg;
 		else
@@ -524,8 +542,9 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_DFL); /* exit at once; an open message dies with the pipe */
+	tlsc_init(&s->tls);
 	log_init("pochta-smtpd", LOG_DEST_AUTO);
-	if (smtpd_args(argc, argv, &root, &local, &s->submission) < 0)
+	if (smtpd_args(argc, argv, &root, &local, &s->submission, &s->tls_implicit) < 0)
 		usage();
 	if (paths_init(root) < 0)
 		fatal_config("cannot set up paths: %s", strerror(errno));
@@ -564,6 +583,8 @@ int main(int argc, char **argv)
 	enq_init(&s->enq, (s->conf.smtp_timeout < 60 ? 60 : (int)s->conf.smtp_timeout) * 1000);
 
 	log_info(NULL, "connect from %s%s", s->ip, s->pol.relay_client ? " relay=yes" : "");
+	if (s->tls_implicit)
+		smtpd_tls_implicit(s);
 	reply(s, "220 %s ESMTP pochta", s->host);
 	for (;;) {
 		int r;

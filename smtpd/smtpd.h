@@ -13,6 +13,7 @@
 #include "sa.h"
 #include "smtpcmd.h"
 #include "users.h"
+#include "tlsc.h"
 
 #define SMTPD_LINE_MAX 1000   /* RFC 5321 §4.5.3.1.4: command line, CRLF included */
 
@@ -94,9 +95,12 @@ struct session {
 	struct enq enq;
 	/* AUTH (smtpd_auth.c) */
 	int submission;            /* -s: the submission port (RFC 6409): AUTH before MAIL */
-	int tls_active;            /* TLS is on for this session (set by the TLS layer) */
 	int authed;                /* AUTH succeeded: auth_user is the user */
 	char auth_user[USER_MAILBOX_MAX + 1];
+	/* TLS (smtpd_tls.c) */
+	struct tlsc tls;           /* pochta-tls once STARTTLS began; pid 0 before */
+	int tls_on;                /* the session is under TLS: in and out are its pipes */
+	int tls_implicit;          /* -T: TLS from the first byte (smtps_listen) */
 };
 
 /* smtpd.c */
@@ -130,6 +134,18 @@ void smtpd_clean_text(sa_t *t, size_t max);
  * the supervisor's control socket on stdin; returns only in a connection's
  * child, which then runs the session */
 void smtpd_zygote(char *zarg);
+/* smtpd_tls.c: STARTTLS and implicit TLS through pochta-tls */
+/* 1 when the session is under TLS (AUTH may be offered; ESMTPS/ESMTPSA) */
+int smtpd_tls_active(const struct session *s);
+/* 1 when EHLO offers STARTTLS: configured, pochta-tls there, not yet on */
+int smtpd_tls_offered(const struct session *s);
+/* the STARTTLS command: the reply text for bad() when refused, else NULL
+ * (the session is then under TLS and reset, or got its 454) */
+const char *smtpd_starttls(struct session *s, const struct smtp_cmd *c);
+/* -T: TLS before the greeting; the session ends when it cannot start */
+void smtpd_tls_implicit(struct session *s);
+/* end pochta-tls (the close_notify goes out), bounded */
+void smtpd_tls_end(struct session *s);
 /* the enqueue zygote's socket in a session forked by the zygote; else -1 */
 extern int smtpd_enqz_fd;
 

@@ -44,7 +44,7 @@ int smtpd_auth_offered(const struct session *s)
 {
 	if (!smtpd_auth_enabled(s))
 		return 0;
-	return s->tls_active ||
+	return smtpd_tls_active(s) ||
 	       (s->conf.smtp_auth_plaintext_loopback && s->ip_known && smtpd_loopback(s->ip));
 }
 
@@ -58,7 +58,7 @@ const char *smtpd_proto(const struct session *s)
 
 	if (s->helo_verb != SMTP_EHLO)
 		return "SMTP";
-	return names[!!s->smtputf8][!!s->tls_active][!!s->authed];
+	return names[!!s->smtputf8][!!smtpd_tls_active(s)][!!s->authed];
 }
 
 const char *smtpd_sender_refusal(struct session *s, const struct addr *a)

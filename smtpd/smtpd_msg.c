@@ -87,6 +87,9 @@ static int send_received(struct session *s, const char *qid)
 		.proto = smtpd_proto(s),
 		.qid = qid,
 		.rcpt = s->nrcpt == 1 ? s->rcpts.s : NULL,
+		.tls_version = s->tls_on ? s->tls.info.version : NULL,
+		.tls_cipher = s->tls.info.cipher,
+		.tls_bits = s->tls.info.bits,
 	};
 
 	r = received_make(&h, &rv, time(NULL));

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every test of one or more builds; the last line printed is "N passed, N failed".
 
-    python3 tests/run.py [--unit-only] [--fuzz DIR] [-j N] [-k PATTERN] BUILD [BUILD...]
+    python3 tests/run.py [--unit-only] [--fuzz DIR] [-j N] [-k PATTERN] [--extra BUILD=PATTERN]... BUILD [BUILD...]
 
 For each build directory: the C unit tests (BUILD/tests/test_*), then the
 black-box tests (tests/test_*.py, each file in its own python3 process with
@@ -112,6 +112,7 @@ def main(argv):
     jobs = 2
     pattern = None
     builds = []
+    extra = []
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -126,6 +127,12 @@ def main(argv):
         elif a == '-k':
             i += 1
             pattern = argv[i]
+        elif a == '--extra':
+            # BUILD=PATTERN: that build's tests whose path holds PATTERN, in
+            # the same run (make check: the TLS build's own tests)
+            i += 1
+            b, _, pat = argv[i].partition('=')
+            extra.append((b, pat))
         else:
             builds.append(a)
         i += 1
@@ -145,6 +152,14 @@ def main(argv):
                 tasks.append(('fuzz', fuzz_dir, t))
     if pattern:
         tasks = [t for t in tasks if pattern in t[2]]
+    for b, pat in extra:
+        for t in sorted(glob.glob(os.path.join(TOP, b, 'tests', 'test_*'))):
+            if os.access(t, os.X_OK) and not t.endswith('.d') and pat in t:
+                tasks.append(('unit', b, t))
+        for t in sorted(glob.glob(os.path.join(HERE, 'test_*.py'))):
+            if pat in t:
+                tasks.append(('py', b, t))
+    builds += [b for b, _ in extra]
     tmp = tempfile.mkdtemp(prefix='pochta-san-')
     root = os.geteuid() == 0
     created = False

@@ -31,7 +31,9 @@ ALIASES = ['common/localaddr.c:alias_step',      # the aliases file is bad
            'common/aliases.c:reload']            # its index is older than it
 PASSCHECK = 'common/passcheck.c:passcheck_exec'  # pochta-checkpass cannot be run
 PROGRAMS = {
-    'pochta-smtpd': ('pochta-smtpd.8', ['smtpd/*.c', LOG_CONFIGURE, PASSCHECK] + ALIASES),
+    'pochta-smtpd': ('pochta-smtpd.8', ['smtpd/smtpd*.c', LOG_CONFIGURE, PASSCHECK] + ALIASES),
+    # a TLS build's own program (make TLS=openssl), beside pochta-smtpd
+    'pochta-tls': ('pochta-tls.8', ['smtpd/tls*.c', LOG_CONFIGURE]),
     'pochta-pop3d': ('pochta-pop3d.8', ['pop3d/pop3d*.c', LOG_CONFIGURE, PASSCHECK]),
     'pochta-checkpass': ('pochta-checkpass.8', ['pop3d/checkpass*.c', LOG_CONFIGURE]),
     'pochta-enqueue': ('pochta-enqueue.8', ['queue/enqueue*.c', LOG_CONFIGURE]),
@@ -59,11 +61,14 @@ INDIRECT = {
         'QID warning: REASON',
     ('queue/master.c', 'NULL, "%.*s", (int)n, w->s + i'):
         'warning: CONFIG-WARNING',
+    ('smtpd/tls.c', 'NULL, "%s", m.s + 2'):
+        'no TLS for this session',
 }
 # file: [(helper, index of its argument that is the logged text or format)]
 HELPERS = {
     'deliver/local_alias.c': [('fail', 3)],
     'smtpd/smtpd.c': [('fatal_config', 0)],
+    'smtpd/tls.c': [('give_up', 0)],
 }
 
 CALL_RE = re.compile(r'\b(log_info_fields|log_info|log_warn|log_fatal)\s*\(')

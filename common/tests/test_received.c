@@ -34,6 +34,29 @@ static void test_smtp(void)
 	sa_free(&h);
 }
 
+/* under TLS: the version and cipher, in a comment of their own */
+static void test_tls(void)
+{
+	sa_t h = SA_INIT;
+	struct received r = { .helo = "c", .ip = "192.0.2.1", .uid = -1, .host = "h", .proto = "ESMTPS",
+	                      .qid = "Q", .tls_version = "TLSv1.3", .tls_cipher = "TLS_AES_256_GCM_SHA384",
+	                      .tls_bits = 256 };
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	T_INTEQ(received_make(&h, &r, 0), 0);
+	T_STREQ(h.s, "Received: from c ([192.0.2.1])\n"
+	             "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n"
+	             "\tby h (pochta) with ESMTPS id Q; Thu, 1 Jan 1970 00:00:00 +0000\n");
+	sa_trunc(&h, 0);
+	/* what pochta-tls reports cannot break the header either */
+	r.tls_version = "TLS)\n(x";
+	r.tls_cipher = NULL;
+	T_INTEQ(received_make(&h, &r, 0), 0);
+	T_ASSERT(strstr(h.s, "(using TLS???x with cipher unknown (256/256 bits))\n") != NULL);
+	sa_free(&h);
+}
+
 static void test_local(void)
 {
 	sa_t h = SA_INIT;
@@ -84,6 +107,7 @@ int main(void)
 {
 	T_RUN(test_fixups);
 	T_RUN(test_smtp);
+	T_RUN(test_tls);
 	T_RUN(test_local);
 	T_RUN(test_date);
 	return t_done();

@@ -144,12 +144,33 @@ static void expect_error(const char *text, const char *msg)
 static void test_parse_errors(void)
 {
 	expect_error("a.test\n", "etc/routes:1: want");
-	expect_error("# x\na.test b c\n", "etc/routes:2: want");
+	expect_error("# x\na.test b c\n", "etc/routes:2: unknown option");
+	expect_error("a.test b tls=verify c\n", "etc/routes:1: want");
+	expect_error("a.test b tls=verifyx\n", "etc/routes:1: unknown option");
 	expect_error("\n\nbad_dom.test host\n", "etc/routes:3: bad domain");
 	expect_error(". host\n", "etc/routes:1: bad domain");
 	expect_error("a.test host:99999\n", "etc/routes:1: bad destination");
 	expect_error("a.test h1\nb.test h2\nA.test h3\n", "etc/routes:3: a.test already routed at line 1");
 	expect_error(".a.test h1\n.a.test h3\n", "etc/routes:2: .a.test already routed at line 1");
+}
+
+/* the third field: tls=verify makes TLS and a verified certificate a must */
+static void test_tls_option(void)
+{
+	static const char t[] = "a.test h1 tls=verify\nb.test h2\nc.test [192.0.2.1]:26 tls=may # c\n"
+	                        ".d.test h4\ttls=verify\n";
+	struct routes r = ROUTES_INIT;
+	sa_t err = SA_INIT;
+
+	T_INTEQ(routes_parse(&r, "etc/routes", t, sizeof t - 1, &err), 0);
+	T_INTEQ(routes_find(&r, "a.test", 6)->tls_verify, 1);
+	T_STREQ(routes_find(&r, "a.test", 6)->dest.host, "h1");
+	T_INTEQ(routes_find(&r, "b.test", 6)->tls_verify, 0);
+	T_INTEQ(routes_find(&r, "c.test", 6)->tls_verify, 0);
+	T_INTEQ(routes_find(&r, "c.test", 6)->dest.port, 26);
+	T_INTEQ(routes_find(&r, "x.d.test", 8)->tls_verify, 1);
+	routes_free(&r);
+	sa_free(&err);
 }
 
 static void test_exact_and_sub_same_domain(void)
@@ -189,6 +210,7 @@ int main(void)
 	T_RUN(test_dest_bad);
 	T_RUN(test_parse_find);
 	T_RUN(test_parse_errors);
+	T_RUN(test_tls_option);
 	T_RUN(test_exact_and_sub_same_domain);
 	T_RUN(test_load);
 	return t_done();
