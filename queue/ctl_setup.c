@@ -481,6 +481,35 @@ static void fix_queue_files(struct setup_ctx *x)
 }
 
 /* the queue's only way in for pochta-smtpd: setgid to the queue group */
+/* the TLS pair (a TLS build): pochta-tls reads the key as the program it
+ * serves, pochta-smtpd as smtpd_user, so the key is root's and that user's
+ * group may read it (0640); the certificate is public (0644). Relative
+ * names are under the configuration directory, as pochta-tls reads them. */
+static void fix_tls(struct setup_ctx *x)
+{
+	const char *names[2] = { x->conf.tls_cert_file, x->conf.tls_key_file };
+	struct passwd *pw = getpwnam(x->conf.smtpd_user);
+	sa_t p = SA_INIT;
+	gid_t g;
+
+	if (!pw)
+		return; /* listed as missing above */
+	g = pw->pw_gid; /* fix_path's getpwuid reuses pw */
+	for (int i = 0; i < 2; i++) {
+		if (!names[i] || !names[i][0])
+			continue;
+		sa_trunc(&p, 0);
+		if (names[i][0] == '/' ? sa_cats(&p, names[i]) < 0
+		                       : sa_catf(&p, "%s/%s", paths.etc, names[i]) < 0)
+			ctl_die_sys("out of memory");
+		if (i == 1)
+			fix_path(x, p.s, SETUP_FILE, 0, g, 0640, 0);
+		else
+			fix_path(x, p.s, SETUP_FILE, 0, 0, 0644, 0);
+	}
+	sa_free(&p);
+}
+
 static void fix_enqueue(struct setup_ctx *x)
 {
 	const char *prog = paths_prog("pochta-enqueue");
@@ -564,6 +593,7 @@ int ctl_cmd_setup(int argc, char **argv)
 		fix_ent(&x, &ents[i]);
 	fix_mailboxes(&x);
 	fix_queue_files(&x);
+	fix_tls(&x);
 	fix_enqueue(&x);
 	conf_free(&x.conf);
 	if (x.check) {

@@ -272,6 +272,25 @@ class Install(unittest.TestCase):
         p = ctl('setup', '--check')
         self.assertEqual((p.returncode, p.stdout), (0, b''))
 
+        # a TLS pair: the key readable by smtpd_user's group only (pochta-tls
+        # runs as pochta-smtpd does), the certificate by all
+        for name, mode in (('tls.pem', 0o600), ('tls.key', 0o600)):
+            with open(os.path.join(root, 'etc', name), 'w') as f:
+                f.write('placeholder\n')
+            os.chmod(os.path.join(root, 'etc', name), mode)
+        self.assertEqual(ctl('config', 'set', 'tls_cert_file', 'tls.pem').returncode, 0)
+        self.assertEqual(ctl('config', 'set', 'tls_key_file', 'tls.key').returncode, 0)
+        p = ctl('setup', '--check')
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b'tls.key: owner root:root, should be root:%s' % names['smtpd_user'].encode(), p.stdout)
+        self.assertEqual(ctl('setup').returncode, 0)
+        st = os.stat(os.path.join(root, 'etc', 'tls.key'))
+        self.assertEqual((st.st_uid, grp.getgrgid(st.st_gid).gr_name, stat.S_IMODE(st.st_mode)),
+                         (0, names['smtpd_user'], 0o640))
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(root, 'etc', 'tls.pem')).st_mode), 0o644)
+        p = ctl('setup', '--check')
+        self.assertEqual((p.returncode, p.stdout), (0, b''))
+
 
 class Lint(unittest.TestCase):
     def test_systemd_units(self):
