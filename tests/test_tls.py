@@ -6,6 +6,7 @@ Run on a TLS build: make B=build/tls TLS=openssl; python3 tests/run.py -k
 test_tls build/tls. Elsewhere the TLS tests skip with a message."""
 import os
 import poplib
+import pwd
 import re
 import shutil
 import smtplib
@@ -18,7 +19,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from pochta import BUILD, InstanceTest, Raw, free_port, prog, wait_until  # noqa: E402
+from pochta import (BUILD, InstanceTest, Raw, copy_build, free_port, proc_status, prog,  # noqa: E402
+                    prog_pids, remove_service_accounts, service_accounts, wait_until)
 
 TLS_PROG = prog('pochta-tls')
 HAVE_TLS = os.access(TLS_PROG, os.X_OK)
@@ -255,6 +257,51 @@ class POP3andImplicit(TLSBase):
         r = Raw(inst.smtps_port, timeout=5)
         r.send(b'EHLO x\r\n')
         self.assertTrue(r.closed(timeout=15))
+
+
+@unittest.skipUnless(os.geteuid() == 0, 'needs root: one user per program')
+class Separated(TLSBase):
+    """installed-style separation: pochta-smtpd as smtpd_user reads the key
+    through the group `pochtactl setup` gives it; pochta-pop3d's pochta-tls,
+    started while pop3d is still root, gives up root before the handshake"""
+
+    def test_tls_as_smtpd_user(self):
+        keys = service_accounts('pttl%d' % (os.getpid() % 10000))
+        remove_service_accounts(keys)
+        self.addCleanup(remove_service_accounts, keys)
+        libexec = copy_build()
+        self.addCleanup(shutil.rmtree, libexec, True)
+        inst, cert = self.tls_instance(users={'alice': 'pw'}, start=False, no_account=True,
+                                       libexec=libexec, conf=keys)
+        os.chmod(inst.root, 0o755)
+        inst.ctl('setup')
+        st = os.stat(inst.path('etc/test-key.pem'))
+        smtpd = pwd.getpwnam(keys['smtpd_user'])
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (0, smtpd.pw_gid, 0o640))
+        inst.start()
+        with smtplib.SMTP('127.0.0.1', inst.smtp_port, timeout=20) as s:
+            s.ehlo('client.test')
+            self.assertTrue(s.has_extn('starttls'))
+            self.assertEqual(s.starttls(context=self.ctx(cert))[0], 220)
+            s.ehlo('client.test')
+            tls = [pid for pid in prog_pids(inst, 'pochta-tls')]
+            self.assertTrue(tls)
+            for pid in tls:
+                self.assertEqual(int(proc_status(pid)['Uid'][0]), smtpd.pw_uid)
+            s.sendmail('x@remote.test', ['alice@example.test'], b'Subject: s\r\n\r\nover tls\r\n')
+        inst.wait_mail('alice', 1)
+        p = poplib.POP3('127.0.0.1', inst.pop3_port, timeout=20)
+        try:
+            self.assertTrue(p.stls(context=self.ctx(cert)).startswith(b'+OK'))
+            tls = wait_until(lambda: prog_pids(inst, 'pochta-tls'), 10, 0.05, "pop3d's pochta-tls")
+            for pid in tls:
+                uids = [int(x) for x in proc_status(pid)['Uid']]
+                self.assertEqual(uids, [smtpd.pw_uid] * 4)
+            p.user('alice')
+            p.pass_('pw')
+            self.assertEqual(p.stat()[0], 1)
+        finally:
+            p.quit()
 
 
 class Remote(TLSBase):
