@@ -74,6 +74,21 @@ class Bdat(InstanceTest):
         self.assertNotIn(b'\n', added.replace(b'\r\n', b''))
         self.assertEqual(r.cmd('QUIT')[0], 221)
 
+    def test_binary_through_alias(self):
+        # an alias's Maildir target gets the message as BINARYMIME too
+        inst = self.local()
+        inst.write('etc/aliases', 'team: bob\n', mode=0o644)
+        msg = binary_msg('tok5')
+        r, _ = open_session(inst.smtp_port, rcpt='team@example.test')
+        self.addCleanup(r.close)
+        r.send(chunks(msg, [300]))
+        self.assertEqual(r.reply()[0], 250)
+        self.assertEqual(r.reply()[0], 250)
+        m = inst.wait_mail('bob', 1)[0]
+        self.assertTrue(m.endswith(msg), m[-100:])
+        self.assertTrue(m.startswith(b'Return-Path: <alice@a.test>\r\n'
+                                     b'Delivered-To: bob@example.test\r\n'), m[:200])
+
     def test_text_bdat_not_unstuffed(self):
         inst = self.local()
         msg = b'Subject: dots\r\n\r\n.leading dot\r\n..two\r\n.\r\nend\r\n'
