@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "lreq.h"
+#include "qfile.h"
 #include "rec.h"
 
 int lreq_field_ok(const char *s, size_t len, size_t max)
@@ -32,17 +33,19 @@ int lreq_field_take(const struct lreq_field *f, size_t n, unsigned *got, int typ
 	return -1;
 }
 
-int lreq_build(sa_t *out, const char *qid, const char *sender, const char *rcpt)
+int lreq_build(sa_t *out, const char *qid, const char *sender, const char *body,
+               const char *rcpt)
 {
 	size_t old = out->len, ql = strlen(qid), sl = strlen(sender), rl = strlen(rcpt);
+	size_t bl = strlen(body);
 
 	if ((ql && (ql != QID_LEN || !qid_valid(qid))) || !lreq_field_ok(sender, sl, LREQ_ADDR_MAX) ||
-	    !lreq_field_ok(rcpt, rl, LREQ_ADDR_MAX) || rl == 0) {
+	    !lreq_field_ok(rcpt, rl, LREQ_ADDR_MAX) || rl == 0 || !qfile_body_ok(body, bl)) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (rec_cat(out, 'q', qid, ql) < 0 || rec_cat(out, 'f', sender, sl) < 0 ||
-	    rec_cat(out, 'a', rcpt, rl) < 0) {
+	    rec_cat(out, 'a', rcpt, rl) < 0 || (bl && rec_cat(out, 'b', body, bl) < 0)) {
 		sa_trunc(out, old);
 		return -1;
 	}
@@ -55,6 +58,7 @@ int lreq_parse(const char *buf, size_t len, struct lreq *r)
 		{ 'q', r->qid, QID_LEN },
 		{ 'f', r->sender, LREQ_ADDR_MAX },
 		{ 'a', r->rcpt, LREQ_ADDR_MAX },
+		{ 'b', r->body, sizeof r->body - 1 },
 	};
 	size_t pos = 0, dlen;
 	const char *d;
@@ -65,9 +69,10 @@ int lreq_parse(const char *buf, size_t len, struct lreq *r)
 	if (len > LREQ_MAX)
 		goto bad;
 	while ((k = rec_next(buf, len, &pos, &type, &d, &dlen)) == 1)
-		if (lreq_field_take(f, 3, &got, type, d, dlen) < 0)
+		if (lreq_field_take(f, 4, &got, type, d, dlen) < 0)
 			goto bad;
-	if (k < 0 || got != 7 || !r->rcpt[0] || (r->qid[0] && (strlen(r->qid) != QID_LEN ||
+	/* b is optional (bit 8); a body type given is one the queue knows */
+	if (k < 0 || (got & 7) != 7 || !qfile_body_ok(r->body, strlen(r->body)) || !r->rcpt[0] || (r->qid[0] && (strlen(r->qid) != QID_LEN ||
 	    !qid_valid(r->qid))))
 		goto bad;
 	return 0;

@@ -9,6 +9,9 @@
  *     q<len>:QID         the queue ID for logs ("" when there is none)
  *     f<len>:SENDER      the envelope sender ("" for the null sender)
  *     a<len>:RECIPIENT   the recipient, as the queue holds it
+ * and, at most once, optionally:
+ *     b<len>:BODY        the queue's body type (qfile.h: "7BIT", "8BITMIME",
+ *                        "BINARYMIME"); absent means "" (not declared)
  * Fields hold no control characters. The reply packet is one dresult record
  * (dresult.h) with index 0. */
 #ifndef POCHTA_LREQ_H
@@ -26,11 +29,14 @@ struct lreq {
 	char qid[QID_LEN + 1];
 	char sender[LREQ_ADDR_MAX + 1];
 	char rcpt[LREQ_ADDR_MAX + 1];
+	char body[16];             /* "" when the request has no b record */
 };
 
-/* append a request's records to out; 0, or -1 (EINVAL: a field too long or
- * with control characters, ENOMEM) with out unchanged */
-int lreq_build(sa_t *out, const char *qid, const char *sender, const char *rcpt);
+/* append a request's records to out (body "" sends no b record); 0, or -1
+ * (EINVAL: a field too long or with control characters, a bad body type;
+ * ENOMEM) with out unchanged */
+int lreq_build(sa_t *out, const char *qid, const char *sender, const char *body,
+               const char *rcpt);
 /* parse a request packet; 0, or -1 (EPROTO) when malformed */
 int lreq_parse(const char *buf, size_t len, struct lreq *r);
 

@@ -14,6 +14,7 @@
 #include "local.h"
 #include "log.h"
 #include "paths.h"
+#include "qfile.h"
 #include "qid.h"
 
 static const char *qid;
@@ -37,31 +38,36 @@ static void finish(struct local_result *r)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pochta-local [-r ROOT] [-q QID] [-f SENDER] [--] RECIPIENT\n"
+	fprintf(stderr, "usage: pochta-local [-r ROOT] [-q QID] [-f SENDER] [-b BODY] [--] RECIPIENT\n"
 	                "       pochta-local [-r ROOT] -w\n");
 	exit(111);
 }
 
 int main(int argc, char **argv)
 {
-	const char *root = NULL, *sender = "";
+	const char *root = NULL, *sender = "", *body = "";
 	struct conf conf;
 	struct local_result r = LOCAL_RESULT_INIT;
 	sa_t err = SA_INIT;
 	int c, worker = 0;
 
 	log_init("pochta-local", LOG_DEST_AUTO);
-	while ((c = getopt(argc, argv, "r:q:f:w")) != -1) {
+	while ((c = getopt(argc, argv, "r:q:f:b:w")) != -1) {
 		switch (c) {
 		case 'r': root = optarg; break;
 		case 'q': qid = optarg; break;
 		case 'f': sender = optarg; break;
+		case 'b': body = optarg; break;
 		case 'w': worker = 1; break;
 		default: usage();
 		}
 	}
 	if (worker ? argc != optind : argc - optind != 1)
 		usage();
+	if (!qfile_body_ok(body, strlen(body))) {
+		fprintf(stderr, "pochta-local: -b takes 7BIT, 8BITMIME, BINARYMIME or \"\"\n");
+		exit(111);
+	}
 	if (qid && !qid_valid(qid))
 		qid = NULL;
 	if (paths_init(root) < 0) {
@@ -76,7 +82,7 @@ int main(int argc, char **argv)
 		finish(&r);
 	}
 	log_configure(conf.log_destination, conf.log_format, paths.log);
-	local_deliver(&conf, sender, argv[optind], 0, &r);
+	local_deliver(&conf, sender, argv[optind], strcmp(body, "BINARYMIME") == 0, 0, &r);
 	sa_free(&err);
 	conf_free(&conf);
 	finish(&r);

@@ -42,13 +42,15 @@ void local_set(struct local_result *r, char class, const char *status, const cha
 
 /* write the message read from fd in (to EOF) into the Maildir dir as a new
  * message, with Return-Path: and Delivered-To: added; loops are refused.
- * Sets r; 0 delivered, -1 not. */
+ * binary: a BINARYMIME message (CRLF lines, any byte), written exactly as
+ * read with the added lines in CRLF; else the added lines end in LF and a
+ * last line without its LF gets one. Sets r; 0 delivered, -1 not. */
 int local_maildir(const char *dir, const char *host, const char *sender, const char *rcpt,
-                  int in, struct local_result *r);
+                  int binary, int in, struct local_result *r);
 
 /* the same on the Maildir open as md (not closed) */
-int local_maildir_at(int md, const char *host, const char *sender, const char *rcpt, int in,
-                     struct local_result *r);
+int local_maildir_at(int md, const char *host, const char *sender, const char *rcpt,
+                     int binary, int in, struct local_result *r);
 
 /* where one recipient's mail goes, and as whom it is written */
 struct local_dest {
@@ -59,8 +61,9 @@ struct local_dest {
 	char folder[MAILDIR_FOLDER_MAX + 1]; /* extension_folders: the Maildir++ folder, or "" */
 	int expand;                /* 1: an alias, or a system user with a ~/.forward */
 	char alias[ALIASES_NAME_MAX + 1]; /* the alias ("" for a .forward) */
+	int binary;                /* the message is BINARYMIME (set by the caller of local_route) */
 };
-#define LOCAL_DEST_INIT { 0, SA_INIT, { "", 0, 0, "" }, { "", 0, 0, 0, { 0 } }, "", 0, "" }
+#define LOCAL_DEST_INIT { 0, SA_INIT, { "", 0, 0, "" }, { "", 0, 0, 0, { 0 } }, "", 0, "", 0 }
 
 /* local_deliver.c: check the envelope and find the recipient's Maildir (the
  * mapping pochta-smtpd accepted it with); for a system user, check the
@@ -92,8 +95,8 @@ int local_become_owner(const char *dir, struct local_result *r);
 int local_owner_change(const char *dir);
 /* route, become the owner and write: the whole delivery of the message on in
  * (the one-shot mode; a worker forks between routing and writing) */
-void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int in,
-                   struct local_result *r);
+void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int binary,
+                   int in, struct local_result *r);
 
 /* local_worker.c: run fn(arg, r) in a forked child (killed with its parent;
  * sock, the worker's socket, closed in it) and take its result into r.

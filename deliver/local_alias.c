@@ -68,6 +68,7 @@ struct exp {
 	char chain[ALIAS_DEPTH][ALIASES_NAME_MAX + 1];
 	int depth;
 	struct local_result fail; /* the first problem of the expansion; T wins */
+	int binary;               /* a BINARYMIME message: forwarded as one, Maildirs keep it */
 };
 
 static void fail(struct exp *x, char class, const char *status, const char *what,
@@ -489,7 +490,7 @@ static void reinject(struct exp *x, const char *sender, int in, struct local_res
 	size_t n = 0;
 	int k;
 
-	if (!rc || sa_catf(&pre, "Delivered-To: %s\n", x->rcpt) < 0) {
+	if (!rc || sa_catf(&pre, "Delivered-To: %s%s\n", x->rcpt, x->binary ? "\r" : "") < 0) {
 		local_set(r, 'T', "4.3.0", "out of memory", NULL);
 		goto out;
 	}
@@ -500,8 +501,8 @@ static void reinject(struct exp *x, const char *sender, int in, struct local_res
 		goto out;
 	memset(&env, 0, sizeof env);
 	env.sender = sender;
-	env.body = "";
-	for (size_t i = 0; i < msg.len; i++)
+	env.body = x->binary ? "BINARYMIME" : "";
+	for (size_t i = 0; !x->binary && i < msg.len; i++)
 		if ((unsigned char)msg.s[i] >= 0x80) {
 			env.body = "8BITMIME";
 			break;
@@ -589,6 +590,7 @@ void local_alias_deliver(const struct conf *conf, const char *qid, const struct 
 	x.conf = conf;
 	x.qid = qid && qid[0] ? qid : NULL;
 	x.rcpt = rcpt;
+	x.binary = d->binary;
 	off0 = lseek(in, 0, SEEK_CUR);
 	if (off0 < 0) {
 		local_set(r, 'T', "4.3.0", "cannot seek in the message", strerror(errno));
@@ -644,6 +646,7 @@ void local_alias_deliver(const struct conf *conf, const char *qid, const struct 
 		if (lseek(in, off0, SEEK_SET) < 0) {
 			local_set(&ir, 'T', "4.3.0", "cannot seek in the message", strerror(errno));
 		} else if (i->kind == LI_MAILDIR) {
+			i->d.binary = x.binary;
 			local_deliver_dest(conf, &i->d, sender, i->v.s, in, sock, &ir);
 		} else {
 			memset(&j, 0, sizeof j);

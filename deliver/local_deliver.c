@@ -169,7 +169,8 @@ static int write_at(const struct conf *conf, const struct local_dest *d, int md,
 {
 	int fd = d->folder[0] ? maildir_folder_open(md, d->folder) : -1, rc;
 
-	rc = local_maildir_at(fd >= 0 ? fd : md, conf_hostname(conf), sender, rcpt, in, r);
+	rc = local_maildir_at(fd >= 0 ? fd : md, conf_hostname(conf), sender, rcpt, d->binary, in,
+	                      r);
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -208,7 +209,7 @@ int local_write_virtual(const struct conf *conf, const struct local_dest *d, con
 	int md, rc;
 
 	if (!d->folder[0])
-		return local_maildir(d->dir.s, conf_hostname(conf), sender, rcpt, in, r);
+		return local_maildir(d->dir.s, conf_hostname(conf), sender, rcpt, d->binary, in, r);
 	md = open(d->dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (md < 0) {
 		local_set(r, 'T', "4.2.0", "mailbox unavailable", strerror(errno));
@@ -270,11 +271,12 @@ int local_become_owner(const char *dir, struct local_result *r)
 	return 0;
 }
 
-void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int in,
-                   struct local_result *r)
+void local_deliver(const struct conf *conf, const char *sender, const char *rcpt, int binary,
+                   int in, struct local_result *r)
 {
 	struct local_dest d = LOCAL_DEST_INIT;
 
+	d.binary = binary;
 	if (local_route(conf, sender, rcpt, &d, r) < 0)
 		;
 	else if (d.expand)

@@ -39,8 +39,8 @@ static int tmp_fail(struct local_result *r, int tmpd, const char *name, int fd, 
 	return -1;
 }
 
-int local_maildir_at(int md, const char *host, const char *sender, const char *rcpt, int in,
-                     struct local_result *r)
+int local_maildir_at(int md, const char *host, const char *sender, const char *rcpt,
+                     int binary, int in, struct local_result *r)
 {
 	sa_t name = SA_INIT;
 	struct hdrscan hs;
@@ -66,7 +66,9 @@ int local_maildir_at(int md, const char *host, const char *sender, const char *r
 		goto out;
 	}
 	io_init(&out, fd, outbuf, LOCAL_BUF, -1);
-	if (io_printf(&out, "Return-Path: <%s>\nDelivered-To: %s\n", sender, rcpt) < 0) {
+	/* a BINARYMIME message keeps its CRLF: the lines added match it */
+	if (io_printf(&out, "Return-Path: <%s>%s\nDelivered-To: %s%s\n", sender, binary ? "\r" : "",
+	              rcpt, binary ? "\r" : "") < 0) {
 		tmp_fail(r, tmpd, name.s, fd, "write error");
 		fd = -1;
 		goto out;
@@ -103,8 +105,9 @@ int local_maildir_at(int md, const char *host, const char *sender, const char *r
 			sa_trunc(&r->text, 0);
 		goto out;
 	}
-	/* a last line without its LF would run into the next reader's idea of the end */
-	if ((last != '\n' && io_put(&out, "\n", 1) < 0) || io_flush(&out) < 0 || fsync(fd) < 0) {
+	/* a last line without its LF would run into the next reader's idea of
+	 * the end; a BINARYMIME message is kept byte for byte (RFC 3030) */
+	if ((!binary && last != '\n' && io_put(&out, "\n", 1) < 0) || io_flush(&out) < 0 || fsync(fd) < 0) {
 		tmp_fail(r, tmpd, name.s, fd, "write error");
 		fd = -1;
 		goto out;
@@ -152,7 +155,7 @@ out:
 }
 
 int local_maildir(const char *dir, const char *host, const char *sender, const char *rcpt,
-                  int in, struct local_result *r)
+                  int binary, int in, struct local_result *r)
 {
 	int md = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
 
@@ -160,7 +163,7 @@ int local_maildir(const char *dir, const char *host, const char *sender, const c
 		local_set(r, 'T', "4.2.0", "mailbox unavailable", strerror(errno));
 		return -1;
 	}
-	rc = local_maildir_at(md, host, sender, rcpt, in, r);
+	rc = local_maildir_at(md, host, sender, rcpt, binary, in, r);
 	close(md);
 	return rc;
 }

@@ -176,6 +176,7 @@ int local_worker(int sock)
 			dresult_cat(&reply, 0, 'T', "4.3.5", "configuration error");
 		} else {
 			/* unknown users, bad addresses: decided before any fork */
+			d.binary = strcmp(q.body, "BINARYMIME") == 0;
 			if (local_route(&lc.c, q.sender, q.rcpt, &d, &r) == 0) {
 				if (d.expand)
 					local_alias_deliver(&lc.c, q.qid, &d, q.sender, q.rcpt, in,

@@ -18,7 +18,7 @@ pid_t qmgr_local_start(struct msg *m, size_t idx, void *slot)
 {
 	sa_t req = SA_INIT;
 
-	if (lreq_build(&req, m->qid, m->sender, m->rcpt[idx].addr) < 0)
+	if (lreq_build(&req, m->qid, m->sender, m->body, m->rcpt[idx].addr) < 0)
 		return -1;
 	return qmgr_pool_send(&qmgr_local_pool, m, &req, NULL, slot);
 }

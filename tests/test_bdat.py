@@ -17,9 +17,9 @@ HEAD = b'From: <alice@a.test>\r\nTo: <bob@example.test>\r\nSubject: binary %s\r\
 
 def binary_msg(token):
     # every byte value, NULs, bare CR and LF, dot lines, a 5000-octet line;
-    # it ends in LF: a Maildir gives every message a last LF (pochta-local(8))
+    # it ends in a NUL and a bare CR, no LF: kept so in a Maildir (pochta-local(8))
     body = (bytes(range(256)) * 3 + b'\0\0\r\r\n\n.\r\n.\r\nQUIT\r\n' + b'x' * 5000 +
-            b'\r\n.\n\r\r\n')
+            b'\r\n.\n\r\r\n\0\r')
     return HEAD % token.encode() + body
 
 
@@ -63,11 +63,31 @@ class Bdat(InstanceTest):
         self.assertEqual(code, 250, lines)
         self.assertIn('queued as', lines[0])
         m = inst.wait_mail('bob', 1)[0]
+        # byte-identical to the end: no LF added after the last CR
         self.assertTrue(m.endswith(msg), m[-200:])
-        # our Received: line keeps the message's CRLF
-        rcv = m[m.index(b'Received:'):m.index(b'From: <alice')]
-        self.assertNotIn(b'\n', rcv.replace(b'\r\n', b''))
+        # the lines added (Return-Path:, Delivered-To:, our Received:) keep
+        # the message's CRLF
+        self.assertTrue(m.startswith(b'Return-Path: <alice@a.test>\r\n'
+                                     b'Delivered-To: bob@example.test\r\n'), m[:200])
+        added = m[:m.index(b'From: <alice')]
+        self.assertIn(b'Received:', added)
+        self.assertNotIn(b'\n', added.replace(b'\r\n', b''))
         self.assertEqual(r.cmd('QUIT')[0], 221)
+
+    def test_binary_through_alias(self):
+        # an alias's Maildir target gets the message as BINARYMIME too
+        inst = self.local()
+        inst.write('etc/aliases', 'team: bob\n', mode=0o644)
+        msg = binary_msg('tok5')
+        r, _ = open_session(inst.smtp_port, rcpt='team@example.test')
+        self.addCleanup(r.close)
+        r.send(chunks(msg, [300]))
+        self.assertEqual(r.reply()[0], 250)
+        self.assertEqual(r.reply()[0], 250)
+        m = inst.wait_mail('bob', 1)[0]
+        self.assertTrue(m.endswith(msg), m[-100:])
+        self.assertTrue(m.startswith(b'Return-Path: <alice@a.test>\r\n'
+                                     b'Delivered-To: bob@example.test\r\n'), m[:200])
 
     def test_text_bdat_not_unstuffed(self):
         inst = self.local()

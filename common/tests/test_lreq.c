@@ -13,7 +13,7 @@ static void test_build_parse(void)
 	sa_t s = SA_INIT;
 	struct lreq r;
 
-	T_INTEQ(lreq_build(&s, QID, "a@b.test", "bob@c.test"), 0);
+	T_INTEQ(lreq_build(&s, QID, "a@b.test", "", "bob@c.test"), 0);
 	T_STREQ(s.s, "q24:" QID "\nf8:a@b.test\na10:bob@c.test\n");
 	T_INTEQ(lreq_parse(s.s, s.len, &r), 0);
 	T_STREQ(r.qid, QID);
@@ -21,11 +21,21 @@ static void test_build_parse(void)
 	T_STREQ(r.rcpt, "bob@c.test");
 	sa_trunc(&s, 0);
 	/* no queue ID, the null sender */
-	T_INTEQ(lreq_build(&s, "", "", "postmaster"), 0);
+	T_INTEQ(lreq_build(&s, "", "", "", "postmaster"), 0);
 	T_INTEQ(lreq_parse(s.s, s.len, &r), 0);
 	T_STREQ(r.qid, "");
 	T_STREQ(r.sender, "");
 	T_STREQ(r.rcpt, "postmaster");
+	T_STREQ(r.body, "");
+	sa_trunc(&s, 0);
+	/* a body type: an optional b record */
+	T_INTEQ(lreq_build(&s, QID, "a@b.test", "BINARYMIME", "bob@c.test"), 0);
+	T_STREQ(s.s, "q24:" QID "\nf8:a@b.test\na10:bob@c.test\nb10:BINARYMIME\n");
+	T_INTEQ(lreq_parse(s.s, s.len, &r), 0);
+	T_STREQ(r.body, "BINARYMIME");
+	T_STREQ(r.rcpt, "bob@c.test");
+	T_INTEQ(lreq_parse("b4:7BIT\nq0:\nf0:\na3:b@c\n", 23, &r), 0);
+	T_STREQ(r.body, "7BIT");
 	sa_free(&s);
 }
 
@@ -37,15 +47,17 @@ static void test_build_rejects(void)
 	memset(big, 'a', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
 	T_INTEQ(sa_cats(&s, "x"), 0);
-	T_INTEQ(lreq_build(&s, "short", "", "b@c"), -1);
+	T_INTEQ(lreq_build(&s, "short", "", "", "b@c"), -1);
 	T_INTEQ(errno, EINVAL);
-	T_INTEQ(lreq_build(&s, QID, "a\nb@c", "b@c"), -1);
-	T_INTEQ(lreq_build(&s, QID, "", ""), -1);
-	T_INTEQ(lreq_build(&s, QID, big, "b@c"), -1);
-	T_INTEQ(lreq_build(&s, QID, "", big), -1);
+	T_INTEQ(lreq_build(&s, QID, "a\nb@c", "", "b@c"), -1);
+	T_INTEQ(lreq_build(&s, QID, "", "", ""), -1);
+	T_INTEQ(lreq_build(&s, QID, "", "BINARY", "b@c"), -1);
+	T_INTEQ(lreq_build(&s, QID, "", "binarymime", "b@c"), -1);
+	T_INTEQ(lreq_build(&s, QID, big, "", "b@c"), -1);
+	T_INTEQ(lreq_build(&s, QID, "", "", big), -1);
 	T_STREQ(s.s, "x");
 	big[LREQ_ADDR_MAX] = '\0';
-	T_INTEQ(lreq_build(&s, QID, big, big), 0);
+	T_INTEQ(lreq_build(&s, QID, big, "BINARYMIME", big), 0);
 	T_ASSERT(s.len <= LREQ_MAX + 1);
 	sa_free(&s);
 }
@@ -64,6 +76,10 @@ static void test_parse_bad(void)
 		"q0:\nf3:a\rb\na3:b@c\n",             /* control character */
 		"q0:\nf0:\na3:b@c",                   /* truncated */
 		"q0:\nf0:\na4:b@c\n",                 /* length wrong */
+		"q0:\nf0:\na3:b@c\nb6:BINARY\n",      /* not a body type */
+		"q0:\nf0:\na3:b@c\nb10:binarymime\n", /* body types are upper case */
+		"q0:\nf0:\na3:b@c\nb4:7BIT\nb4:7BIT\n", /* b twice */
+		"q0:\nf0:\na3:b@c\nb16:BINARYMIMEBINARY\n", /* b too long */
 	};
 	struct lreq r;
 

@@ -14,9 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (lreq_parse((const char *)data, size, &r) < 0)
 		return 0;
-	if (!r.rcpt[0] || strlen(r.sender) > LREQ_ADDR_MAX || strlen(r.rcpt) > LREQ_ADDR_MAX)
+	if (!r.rcpt[0] || strlen(r.sender) > LREQ_ADDR_MAX || strlen(r.rcpt) > LREQ_ADDR_MAX ||
+	    strlen(r.body) >= sizeof r.body)
 		abort();
-	if (lreq_build(&s, r.qid, r.sender, r.rcpt) < 0 || s.len > LREQ_MAX ||
+	if (lreq_build(&s, r.qid, r.sender, r.body, r.rcpt) < 0 || s.len > LREQ_MAX ||
 	    lreq_parse(s.s, s.len, &back) < 0 || memcmp(&r, &back, sizeof r) != 0)
 		abort();
 	sa_free(&s);
