@@ -131,9 +131,11 @@ class LocalWorkers(InstanceTest):
         # its service account, local workers as root (local_system_users)
         libexec = copy_build()  # setup makes its pochta-enqueue setgid
         self.addCleanup(shutil.rmtree, libexec, True)
+        # registered first, so run last: userdel refuses an account whose
+        # processes (smtpd_user's, qmgr_user's) still run
+        self.addCleanup(remove_service_accounts, SERVICE)
         inst = self.instance(users={'alice': 'pw', 'bob': 'pw'}, no_account=True, start=False,
                              conf=dict(SERVICE, local_system_users='1'), libexec=libexec)
-        self.addCleanup(remove_service_accounts, SERVICE)
         inst.ctl('setup')
         for d in (inst.root, os.path.join(inst.root, 'mail')):
             os.chmod(d, 0o755)  # bob's account reaches his Maildir

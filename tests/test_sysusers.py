@@ -37,7 +37,7 @@ class SystemUsers(unittest.TestCase):
     def setUpClass(cls):
         names = ['ptsu1', 'ptsu2', 'ptsu3', 'ptsu4'] + list(SERVICE.values())
         for n in names:
-            if not not account_exists(n):
+            if account_exists(n):
                 raise unittest.SkipTest('account %s exists already on this host' % n)
         cls.homes = tempfile.mkdtemp(prefix='ptsu-homes-')
         os.chmod(cls.homes, 0o755)
@@ -204,14 +204,14 @@ class NotAnInstanceUser(unittest.TestCase):
     a pochta.conf not owned by root has none whatever the key says"""
 
     def setUp(self):
-        if not not account_exists('ptsu5'):
+        if account_exists('ptsu5'):
             self.skipTest('account ptsu5 exists already on this host')
         self.homes = tempfile.mkdtemp(prefix='ptsu-homes-')
         self.addCleanup(shutil.rmtree, self.homes, True)
         self.addCleanup(del_account, 'ptsu5')
         run('useradd', '-m', '-d', os.path.join(self.homes, 'ptsu5'), 'ptsu5')
         for n in SERVICE.values():
-            if not not account_exists(n):
+            if account_exists(n):
                 self.skipTest('account %s exists already on this host' % n)
         self.addCleanup(del_group, SERVICE['queue_group'])
         for n in SERVICE.values():
