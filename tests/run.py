@@ -106,6 +106,14 @@ def run_one(kind, build, path, logdir):
     return label, passed, failed, skipped, out
 
 
+def test_accounts():
+    """the host's accounts and groups named as tests name theirs (pt...)"""
+    import grp
+    import pwd
+    return ({'user ' + p.pw_name for p in pwd.getpwall() if p.pw_name.startswith('pt')} |
+            {'group ' + g.gr_name for g in grp.getgrall() if g.gr_name.startswith('pt')})
+
+
 def main(argv):
     unit_only = False
     fuzz_dir = None
@@ -162,6 +170,7 @@ def main(argv):
     builds += [b for b, _ in extra]
     tmp = tempfile.mkdtemp(prefix='pochta-san-')
     root = os.geteuid() == 0
+    accounts_before = test_accounts()
     created = False
     if root:
         # programs run as other accounts (pochtatest, smtpd_user...) write
@@ -195,6 +204,12 @@ def main(argv):
         why = created and pochta.remove_account()
         if why:
             print('left the account %s: %s' % (pochta.TEST_ACCOUNT, why))
+    # throwaway accounts (pt...) a test made and did not remove
+    left = sorted(test_accounts() - accounts_before)
+    if left:
+        print('accounts left behind by a test: %s' % ' '.join(left))
+        failed_labels.append('accounts')
+        total_f += 1
     # `pochtactl setup` makes pochta-enqueue setgid: a test that ran it on a
     # build instead of a copy (pochta.copy_build) changed the build under
     # every later test
