@@ -17,7 +17,7 @@ import tempfile
 import time
 import unittest
 
-from hostacct import account_exists, del_account, del_group, run
+from hostacct import claim_accounts, run
 from pochta import Instance, alive, copy_build, proc_status, prog, wait_until
 
 OWNER = 'ptal1'
@@ -36,10 +36,8 @@ class Aliases(unittest.TestCase):
     def setUpClass(cls):
         user = None
         if os.geteuid() == 0:
-            if account_exists(OWNER):
-                raise unittest.SkipTest('account %s exists already on this host' % OWNER)
+            claim_accounts(cls.addClassCleanup, [OWNER])
             run('useradd', '-M', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', OWNER)
-            cls.addClassCleanup(del_account, OWNER)
             user = OWNER
         cls.out = tempfile.mkdtemp(prefix='ptal-out-')
         cls.addClassCleanup(shutil.rmtree, cls.out, True)
@@ -207,10 +205,8 @@ class AliasesFile(unittest.TestCase):
     def setUp(self):
         user = None
         if os.geteuid() == 0:
-            if account_exists(OWNER):
-                self.skipTest('account %s exists already on this host' % OWNER)
+            claim_accounts(self.addCleanup, [OWNER])
             run('useradd', '-M', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', OWNER)
-            self.addCleanup(del_account, OWNER)
             user = OWNER
         self.inst = Instance(users={'alice': 'a'}, user=user)
         self.addCleanup(self.inst.cleanup)
@@ -293,16 +289,11 @@ SERVICE = {'smtpd_user': 'ptald', 'qmgr_user': 'ptalq', 'remote_user': 'ptalr',
 class Forward(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        names = ['ptal2'] + list(SERVICE.values())
-        for n in names:
-            if account_exists(n):
-                raise unittest.SkipTest('account %s exists already on this host' % n)
+        users = ['ptal2'] + [SERVICE[k] for k in ('smtpd_user', 'qmgr_user', 'remote_user', 'virtual_user')]
+        claim_accounts(cls.addClassCleanup, users, [SERVICE['queue_group']])
         cls.homes = tempfile.mkdtemp(prefix='ptal-homes-')
         os.chmod(cls.homes, 0o755)
         cls.addClassCleanup(shutil.rmtree, cls.homes, True)
-        for n in names:
-            cls.addClassCleanup(del_account, n)
-        cls.addClassCleanup(del_group, SERVICE['queue_group'])
         cls.home = os.path.join(cls.homes, 'ptal2')
         run('useradd', '-m', '-d', cls.home, '-s', '/bin/sh', 'ptal2')
         cls.pw = pwd.getpwnam('ptal2')

@@ -8,7 +8,7 @@ import re
 import time
 import unittest
 
-from fakesmtp import FakeSMTP
+from fakesmtp import fake_server
 from lifecycle_lib import QID_RE, Report, make_a, token_msg, with_token
 from pochta import InstanceTest, free_port, wait_until
 
@@ -63,16 +63,12 @@ class DsnSmtpd(InstanceTest):
 
 
 class DsnNotices(InstanceTest):
-    def server(self, **kw):
-        srv = FakeSMTP(**kw).start()
-        self.addCleanup(srv.stop)
-        return srv
 
     def sender(self, srv, **conf):
         return make_a(self, routes={'far.test': '[127.0.0.1]:%d' % srv.port}, **conf)
 
     def test_notify_never_and_without_failure_silence_the_bounce(self):
-        srv = self.server(rcpt=refuse_no)
+        srv = fake_server(self, rcpt=refuse_no)
         a = self.sender(srv)
         token, body = token_msg(to='no1@far.test')
         qid = dsn_send(a, 'alice@a.test', [('no1@far.test', ['NOTIFY=NEVER']),
@@ -89,7 +85,7 @@ class DsnNotices(InstanceTest):
         self.assertEqual(len(a.mails('alice')), 1)
 
     def test_notify_never_alone_no_bounce_at_all(self):
-        srv = self.server(rcpt=refuse_no)
+        srv = fake_server(self, rcpt=refuse_no)
         a = self.sender(srv)
         token, body = token_msg(to='no1@far.test')
         qid = dsn_send(a, 'alice@a.test', [('no1@far.test', ['NOTIFY=NEVER'])], body)
@@ -98,7 +94,7 @@ class DsnNotices(InstanceTest):
         self.assertEqual(a.mails('alice'), [])
 
     def test_ret_hdrs_and_full_envid_orcpt(self):
-        srv = self.server(rcpt=refuse_no)
+        srv = fake_server(self, rcpt=refuse_no)
         a = self.sender(srv)
         t1, body1 = token_msg(subject='hdrs', to='no1@far.test')
         dsn_send(a, 'alice@a.test', [('no1@far.test', ['ORCPT=rfc822;orig+2Bx@far.test'])], body1,
@@ -146,7 +142,7 @@ class DsnNotices(InstanceTest):
         self.assertEqual(len([m for m in a.mails('alice') if t2.encode() in m]), 1)
 
     def test_relay_to_a_peer_with_dsn_passes_the_parameters(self):
-        srv = self.server(ehlo=('PIPELINING', 'SIZE 10000000', '8BITMIME', 'DSN'))
+        srv = fake_server(self, ehlo=('PIPELINING', 'SIZE 10000000', '8BITMIME', 'DSN'))
         a = self.sender(srv)
         token, body = token_msg(to='bob@far.test')
         qid = dsn_send(a, 'alice@a.test',
@@ -164,7 +160,7 @@ class DsnNotices(InstanceTest):
         self.assertEqual(a.mails('alice'), [])
 
     def test_relay_to_a_peer_without_dsn_says_relayed(self):
-        srv = self.server()   # no DSN in its EHLO
+        srv = fake_server(self)   # no DSN in its EHLO
         a = self.sender(srv)
         token, body = token_msg(to='bob@far.test')
         dsn_send(a, 'alice@a.test', [('bob@far.test', ['NOTIFY=SUCCESS'])], body,

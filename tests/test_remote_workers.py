@@ -12,12 +12,11 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
 from dnsmasq import Dnsmasq, find as find_dnsmasq
-from fakesmtp import FakeSMTP
+from fakesmtp import FakeSMTP, fake_server, held_first
 from lifecycle_lib import make_a, send, token_msg
 from pochta import InstanceTest, alive, prog, wait_until, worker_starts
 
@@ -33,10 +32,6 @@ def received(srv):
 
 
 class RemoteWorkers(InstanceTest):
-    def server(self, **kw):
-        srv = FakeSMTP(**kw).start()
-        self.addCleanup(srv.stop)
-        return srv
 
     def sender(self, srv, **conf):
         return make_a(self, routes={'far.test': '[127.0.0.1]:%d' % srv.port}, **conf)
@@ -49,7 +44,7 @@ class RemoteWorkers(InstanceTest):
         return token
 
     def test_messages_share_one_connection(self):
-        srv = self.server()
+        srv = fake_server(self)
         a = self.sender(srv, remote_connection_cache_time='30')
         for k in range(1, 4):
             self.deliver(a, srv, k)
@@ -69,7 +64,7 @@ class RemoteWorkers(InstanceTest):
                        '--log-queries'])
         dns.start()
         self.addCleanup(dns.stop)
-        srv = self.server()
+        srv = fake_server(self)
         a = make_a(self, dns_servers='127.0.0.1:%d' % dns.port, remote_port=str(srv.port),
                    remote_connection_cache_time='30')
         for k in range(1, 4):
@@ -82,7 +77,7 @@ class RemoteWorkers(InstanceTest):
         self.assertEqual(len(mx), 1, dns.logtext())
 
     def test_idle_connection_closed_with_quit(self):
-        srv = self.server()
+        srv = fake_server(self)
         a = self.sender(srv, remote_connection_cache_time='2')
         self.deliver(a, srv, 1)
         t0 = time.monotonic()
@@ -97,7 +92,7 @@ class RemoteWorkers(InstanceTest):
         self.assertEqual(len(srv.sessions), 2)
 
     def test_reuse_limit_starts_a_new_connection(self):
-        srv = self.server()
+        srv = fake_server(self)
         a = self.sender(srv, remote_connection_cache_time='30', remote_connection_reuse_limit='2')
         for k in range(1, 4):
             self.deliver(a, srv, k)
@@ -109,7 +104,7 @@ class RemoteWorkers(InstanceTest):
     def test_dropped_connection_fails_over(self):
         """the server closed the kept connection: the next message goes over a
         new one at once, not deferred (retry_min is far away)"""
-        srv = self.server(close_after=1)
+        srv = fake_server(self, close_after=1)
         a = self.sender(srv, remote_connection_cache_time='30', retry_min='300', retry_max='600')
         self.deliver(a, srv, 1)
         time.sleep(0.3)  # the server's close has reached the kept socket
@@ -124,7 +119,7 @@ class RemoteWorkers(InstanceTest):
     def test_hung_connection_fails_over(self):
         """a kept connection that never answers RSET: given up after
         remote_timeout, then a new connection; nothing deferred"""
-        srv = self.server(mute=('RSET',))
+        srv = fake_server(self, mute=('RSET',))
         a = self.sender(srv, remote_connection_cache_time='30', retry_min='300', retry_max='600')
         self.deliver(a, srv, 1)
         self.deliver(a, srv, 2, timeout=20)
@@ -142,7 +137,7 @@ class RemoteWorkers(InstanceTest):
         def mail(cmd):
             mails.append(cmd)
             return '421 4.4.2 idle too long' if len(mails) == 2 else None
-        srv = self.server(mail=mail)
+        srv = fake_server(self, mail=mail)
         a = self.sender(srv, remote_connection_cache_time='30', retry_min='300', retry_max='600')
         self.deliver(a, srv, 1)
         self.deliver(a, srv, 2, timeout=20)
@@ -155,7 +150,7 @@ class RemoteWorkers(InstanceTest):
     def test_batch_goes_to_the_worker_with_the_connection(self):
         """two domains, two workers, messages alternating: each domain's
         messages stay on the one connection its worker keeps"""
-        far, near = self.server(), self.server()
+        far, near = fake_server(self), fake_server(self)
         a = make_a(self, routes={'far.test': '[127.0.0.1]:%d' % far.port,
                                  'near.test': '[127.0.0.1]:%d' % near.port},
                    delivery_concurrency='2', remote_connection_cache_time='30')
@@ -170,7 +165,7 @@ class RemoteWorkers(InstanceTest):
         self.assertEqual(len(starts(a)), 2)
 
     def test_workers_reused_and_replaced(self):
-        srv = self.server()
+        srv = fake_server(self)
         a = self.sender(srv, delivery_concurrency='2', worker_max_use='2',
                         remote_connection_cache_time='0')
         for k in range(1, 6):
@@ -189,7 +184,7 @@ class RemoteWorkers(InstanceTest):
         wait_until(lambda: all(s.commands[-1:] == ['QUIT'] for s in srv.sessions), 10)
 
     def test_idle_worker_stops_and_quits(self):
-        srv = self.server()
+        srv = fake_server(self)
         a = self.sender(srv, worker_idle_timeout='1', remote_connection_cache_time='30')
         self.deliver(a, srv, 1)
         [pid] = starts(a)
@@ -199,15 +194,8 @@ class RemoteWorkers(InstanceTest):
         wait_until(lambda: srv.sessions[0].commands[-1:] == ['QUIT'], 5)
 
     def test_killed_worker_loses_nothing(self):
-        release = threading.Event()
-        first = []
-
-        def final(body):
-            if not first:
-                first.append(1)
-                release.wait(20)
-            return None
-        srv = self.server(final=final)
+        release, first, final = held_first()
+        srv = fake_server(self, final=final)
         a = self.sender(srv, remote_connection_cache_time='30')
         token, body = token_msg(to='x@far.test')
         qid = send(a, 'alice@a.test', ['x@far.test'], body)
@@ -224,8 +212,8 @@ class RemoteWorkers(InstanceTest):
         self.assertEqual(len(starts(a)), 2)
 
     def test_config_change_noticed(self):
-        srv = self.server()
-        other = self.server()
+        srv = fake_server(self)
+        other = fake_server(self)
         a = self.sender(srv, remote_connection_cache_time='30')
         self.deliver(a, srv, 1)
         a.ctl('config', 'set', 'relayhost', '127.0.0.1:%d' % other.port)

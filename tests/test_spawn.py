@@ -15,10 +15,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import unittest
 
-from fakesmtp import FakeSMTP
+from fakesmtp import fake_server, held_first
 from pochta import BUILD, CTL, Instance, alive, pids_of_root, proc_status, prog_pids, wait_until
 
 TAG = 'ptsp%d' % (os.getpid() % 10000)  # plain and sanitized runs at once: their own names
@@ -80,10 +79,6 @@ class SeparateUsers(unittest.TestCase):
         with open(os.path.join(inst.root, 'etc', 'routes'), 'w') as f:
             f.write('far.test [127.0.0.1]:%d\n' % srv.port)
 
-    def server(self, **kw):
-        srv = FakeSMTP(**kw).start()
-        self.addCleanup(srv.stop)
-        return srv
 
     def pw(self, key):
         return pwd.getpwnam(KEYS[key])
@@ -107,7 +102,7 @@ class SeparateUsers(unittest.TestCase):
         self.each_program_as_its_user(True)
 
     def each_program_as_its_user(self, local_as_root):
-        srv = self.server()
+        srv = fake_server(self)
         inst = self.instance(start=False, conf={'local_system_users': '1' if local_as_root else '0'})
         self.route(inst, srv)
         inst.start()
@@ -151,15 +146,8 @@ class SeparateUsers(unittest.TestCase):
         wait_until(lambda: not pids_of_root(inst.root), 10, 0.05, 'no process of the instance left')
 
     def test_killed_worker_and_qmgr_lose_nothing(self):
-        release = threading.Event()
-        first = []
-
-        def final(body):
-            if not first:
-                first.append(1)
-                release.wait(20)
-            return None
-        srv = self.server(final=final)
+        release, first, final = held_first()
+        srv = fake_server(self, final=final)
         inst = self.instance(start=False)
         self.route(inst, srv)
         inst.start()

@@ -20,7 +20,7 @@ import time
 import unittest
 
 from fakesmtp import FakeSMTP
-from hostacct import del_accounts, make
+from hostacct import claim_accounts, make
 from pochta import free_port, pids_of_root, proc_status, wait_until
 
 TAG = 'ptm%d' % (os.getpid() % 10000)  # plain and sanitized runs at once: their own names
@@ -29,10 +29,6 @@ KEYS = {'smtpd_user': TAG + 'd', 'qmgr_user': TAG + 'q', 'remote_user': TAG + 'r
 SERVICE = [KEYS[k] for k in ('smtpd_user', 'qmgr_user', 'remote_user', 'virtual_user')]
 HUMAN = TAG + 'u'  # a host account that gets mail in ~/Maildir
 HUMAN_PW = 'system secret'
-
-
-def del_all():
-    del_accounts([HUMAN] + SERVICE, [HUMAN] + SERVICE + [KEYS['queue_group']])
 
 
 def ids(pid):
@@ -82,14 +78,7 @@ def open_as(uid, gid, groups, paths):
 @unittest.skipUnless(os.geteuid() == 0, 'needs root (CI runs as root): make install, accounts, start as root')
 class SystemMTA(unittest.TestCase):
     def setUp(self):
-        for n in [HUMAN] + SERVICE + [KEYS['queue_group']]:
-            for db in (pwd.getpwnam, grp.getgrnam):
-                try:
-                    db(n)
-                except KeyError:
-                    continue
-                self.skipTest('%s exists on this host: not ours to touch' % n)
-        self.addCleanup(del_all)
+        claim_accounts(self.addCleanup, [HUMAN] + SERVICE, [KEYS['queue_group']])
         self.top = tempfile.mkdtemp(prefix='pochta-mta-')
         self.addCleanup(shutil.rmtree, self.top, True)
         os.chmod(self.top, 0o755)  # the accounts must reach their files below it

@@ -15,12 +15,13 @@ import subprocess
 import tempfile
 import unittest
 
-from hostacct import account_exists, del_account, del_group, run
+from hostacct import claim_accounts, run
 from pochta import Instance, copy_build, prog, wait_until
 
 MSG = b'Subject: for a system user\r\n\r\nhello from the test\r\n'
 SERVICE = {'smtpd_user': 'ptsud', 'qmgr_user': 'ptsuq', 'remote_user': 'ptsur',
            'virtual_user': 'ptsuv', 'queue_group': 'ptsug'}
+SERVICE_USERS = [SERVICE[k] for k in ('smtpd_user', 'qmgr_user', 'remote_user', 'virtual_user')]
 
 
 
@@ -35,16 +36,11 @@ SERVICE = {'smtpd_user': 'ptsud', 'qmgr_user': 'ptsuq', 'remote_user': 'ptsur',
 class SystemUsers(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        names = ['ptsu1', 'ptsu2', 'ptsu3', 'ptsu4'] + list(SERVICE.values())
-        for n in names:
-            if account_exists(n):
-                raise unittest.SkipTest('account %s exists already on this host' % n)
+        claim_accounts(cls.addClassCleanup, ['ptsu1', 'ptsu2', 'ptsu3', 'ptsu4'] + SERVICE_USERS,
+                       [SERVICE['queue_group']])
         cls.homes = tempfile.mkdtemp(prefix='ptsu-homes-')
         os.chmod(cls.homes, 0o755)
         cls.addClassCleanup(shutil.rmtree, cls.homes, True)
-        for n in names:
-            cls.addClassCleanup(del_account, n)
-        cls.addClassCleanup(del_group, SERVICE['queue_group'])
         # ptsu2 first: it gets the lower uid, below the minimum set from ptsu1's
         cls.pw = {}
         for n in ('ptsu2', 'ptsu1', 'ptsu3', 'ptsu4'):
@@ -204,18 +200,10 @@ class NotAnInstanceUser(unittest.TestCase):
     a pochta.conf not owned by root has none whatever the key says"""
 
     def setUp(self):
-        if account_exists('ptsu5'):
-            self.skipTest('account ptsu5 exists already on this host')
+        claim_accounts(self.addCleanup, ['ptsu5'] + SERVICE_USERS, [SERVICE['queue_group']])
         self.homes = tempfile.mkdtemp(prefix='ptsu-homes-')
         self.addCleanup(shutil.rmtree, self.homes, True)
-        self.addCleanup(del_account, 'ptsu5')
         run('useradd', '-m', '-d', os.path.join(self.homes, 'ptsu5'), 'ptsu5')
-        for n in SERVICE.values():
-            if account_exists(n):
-                self.skipTest('account %s exists already on this host' % n)
-        self.addCleanup(del_group, SERVICE['queue_group'])
-        for n in SERVICE.values():
-            self.addCleanup(del_account, n)
         # root's instance, its pochta.conf root's (system users allowed), each
         # program as its service account (no instance_user)
         libexec = copy_build()  # setup makes its pochta-enqueue setgid

@@ -327,3 +327,25 @@ def run_remote(prog, root, domain, rcpts, msg=b'Subject: test\n\nhello\n', sende
         p = subprocess.run(args, input=msg, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=timeout, env=env, **(run_as or {}))
     return RemoteResult(p.returncode, p.stdout, p.stderr)
+
+
+def fake_server(test, **kw):
+    """a started FakeSMTP(**kw), stopped at test's cleanup"""
+    srv = FakeSMTP(**kw).start()
+    test.addCleanup(srv.stop)
+    return srv
+
+
+def held_first(timeout=20):
+    """(release, first, final): final, as FakeSMTP's final= hook, holds the
+    reply to the first message until release is set (at most timeout
+    seconds); first is non-empty once that message arrived"""
+    release = threading.Event()
+    first = []
+
+    def final(body):
+        if not first:
+            first.append(1)
+            release.wait(timeout)
+        return None
+    return release, first, final

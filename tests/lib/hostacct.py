@@ -1,9 +1,11 @@
 """Host accounts and `make` for the root-only tests: running a command that
 must succeed, making and removing throwaway accounts and groups, and running
 a make target on the build under test."""
+import grp
 import os
 import pwd
 import subprocess
+import unittest
 
 from pochta import BUILD
 
@@ -26,6 +28,26 @@ def account_exists(name):
         return True
     except KeyError:
         return False
+
+
+def group_exists(name):
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def claim_accounts(add_cleanup, users, groups=()):
+    """throwaway accounts a test is about to make: unittest.SkipTest when
+    one of the names (or a group of a user's name, which useradd would make)
+    is on the host already, not ours to touch; else add_cleanup (addCleanup
+    or addClassCleanup, registered before anything uses them, so run after)
+    removes them all"""
+    for n in list(users) + list(groups):
+        if (n in users and account_exists(n)) or group_exists(n):
+            raise unittest.SkipTest('account or group %s exists already on this host' % n)
+    add_cleanup(del_accounts, list(users), list(users) + list(groups))
 
 
 def del_account(name):
